@@ -8,7 +8,7 @@
  * `healthCheck` asks the broker about the exchange; `disconnect` closes gracefully; `dropConnection`
  * destroys whatever is left of a connection that is being given up on.
  */
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, type StateValue, setup } from 'xstate';
 import { type BackoffPolicy, backoffDelay, DEFAULT_RECONNECT_BACKOFF } from './backoff.js';
 import { type Failure, toFailure } from './failure.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
@@ -84,7 +84,8 @@ function failureOf(event: { readonly type: string }): Failure | null {
 const notProvided = (name: string) => () => Promise.reject(new Error(`${name} is provided by the runtime`));
 
 type RecordAction = 'recordFailure' | { readonly type: 'recordTimeout'; readonly params: TimeoutParams };
-interface TimeoutParams {
+/** Parameters of the `recordTimeout` action: the failure a timer stands for. */
+export interface TimeoutParams {
   readonly code: string;
   readonly message: string;
 }
@@ -272,3 +273,23 @@ export const connectionMachine = setup({
     closed: { type: 'final' },
   },
 });
+
+/** The connection's state in one word, as status pages and metrics show it. */
+export type ConnectionPhase =
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  | 'blocked'
+  | 'reconnecting'
+  | 'failed'
+  | 'closing'
+  | 'closed';
+
+/** Reduces a connection snapshot's value to its phase; `blocked` is the one sub-state worth naming. */
+export function connectionPhaseOf(value: StateValue): ConnectionPhase {
+  if (typeof value === 'string') return value as ConnectionPhase;
+  return 'connected' in value && value.connected === 'blocked' ? 'blocked' : 'connected';
+}
+
+/** Whether messages may be written in this snapshot: connected, not blocked. */
+export const CAN_PUBLISH_TAG = 'canPublish';

@@ -30,3 +30,22 @@ export function toFailure(error: unknown): Failure {
   }
   return { code: 'UNKNOWN', message: String(error), permanent: false };
 }
+
+/**
+ * Failure codes the machines themselves produce or branch on. The runtime's error codes are a superset.
+ */
+export const FAILURE_CODES = {
+  nacked: 'NACKED',
+  returned: 'RETURNED',
+  confirmTimeout: 'CONFIRM_TIMEOUT',
+  channelLost: 'CHANNEL_LOST',
+  connectionLost: 'CONNECTION_LOST',
+} as const;
+
+/**
+ * Whether a failure uses up one of a message's attempts. Losing the connection says nothing about the
+ * message: it waits for the next connection instead of burning its retry budget on an outage.
+ */
+export function failureCountsAsAttempt(failure: Failure): boolean {
+  return failure.code !== FAILURE_CODES.connectionLost;
+}

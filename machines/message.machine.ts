@@ -1,0 +1,258 @@
+/**
+ * The life of one retryable message: a message that left the healthy path (nacked, returned, timed out,
+ * or on a channel that died) and now needs retries, a dead-letter hand-off, or, if even that fails, to
+ * be parked and tried again slowly. Nothing here ever drops a message.
+ *
+ * ```
+ * triage ─┬─ waiting (no usable channel or breaker open) ── publishing ── awaitingConfirm ── confirmed
+ *         ├─ retryWait (backoff) ── waiting                          └─ failure ── triage
+ *         └─ deadLettering ── deadLettered | parked ── (slow retry) ── deadLettering
+ * ```
+ *
+ * The outcome is the final state's `output`, so the machine works as a spawned child and as a root actor.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { type BackoffPolicy, backoffDelay, DEFAULT_RETRY_BACKOFF } from './backoff.js';
+import { FAILURE_CODES, type Failure, failureCountsAsAttempt, toFailure } from './failure.js';
+import { drawRandom, type RandomState, seedRandom } from './random.js';
+
+/** Tunables of a retryable message. */
+export interface MessageSettings {
+  /** `ML_MESSAGE_RETRY_BASE_DELAY` / `ML_MESSAGE_RETRY_MAX_DELAY`: 1 s → 10 s with jitter. */
+  readonly retry: BackoffPolicy;
+  /** `ML_MAX_MESSAGE_RETRIES`: attempts in all, the first one included. */
+  readonly maxAttempts: number;
+  /** How long a republished message may wait for its confirm; past it the outcome is unknown. */
+  readonly confirmTimeoutMs: number;
+  /** How often a parked message retries its dead-letter hand-off. */
+  readonly parkedRetryDelayMs: number;
+}
+
+/** The original service's retry policy: 3 attempts, 1 s → 10 s; a 5 s confirm timeout. */
+export const DEFAULT_MESSAGE_SETTINGS: MessageSettings = {
+  retry: DEFAULT_RETRY_BACKOFF,
+  maxAttempts: 3,
+  confirmTimeoutMs: 5_000,
+  parkedRetryDelayMs: 60_000,
+};
+
+/** Input of a retryable message. */
+export interface MessageInput {
+  readonly messageId: string;
+  /** The failure that took the message off the healthy path. */
+  readonly failure: Failure;
+  /** Attempts already counted, the failed one included (1 for a message fresh off the healthy path). */
+  readonly attempts: number;
+  /** Whether a usable channel and a closed breaker exist right now. */
+  readonly gateOpen: boolean;
+  readonly seed: number;
+  readonly settings?: Partial<MessageSettings>;
+}
+
+/** Context of a retryable message: plain data, journaled as the message's state. */
+export interface MessageContext {
+  readonly messageId: string;
+  readonly settings: MessageSettings;
+  readonly attempts: number;
+  readonly lastFailure: Failure;
+  readonly gateOpen: boolean;
+  readonly random: RandomState;
+  readonly nextDelayMs: number;
+  /** Failed dead-letter hand-offs; more than zero means the message has been parked. */
+  readonly deadLetterFailures: number;
+  /** Set when a final state is reached. */
+  readonly outcome: MessageOutput['outcome'] | null;
+}
+
+/** How a retryable message ended. */
+export interface MessageOutput {
+  readonly messageId: string;
+  readonly outcome: 'confirmed' | 'dead-lettered';
+  readonly attempts: number;
+  readonly lastFailure: Failure;
+}
+
+/** Events a retryable message accepts; the supervisor routes them by message id. */
+export type MessageEvent =
+  | { readonly type: 'gate.changed'; readonly open: boolean }
+  | { readonly type: 'confirm.ack' }
+  | { readonly type: 'confirm.failed'; readonly failure: Failure };
+
+/** What the runtime's `publish` and `deadLetter` actors receive. */
+export interface MessageEffectInput {
+  readonly messageId: string;
+  readonly attempts: number;
+  readonly lastFailure: Failure;
+}
+
+const effectInput = ({ context }: { context: MessageContext }): MessageEffectInput => ({
+  messageId: context.messageId,
+  attempts: context.attempts,
+  lastFailure: context.lastFailure,
+});
+
+/** Reads the failure from an actor error or a `confirm.failed` event. */
+function failureOf(event: { readonly type: string }): Failure {
+  if ('failure' in event) return event.failure as Failure;
+  if ('error' in event) return toFailure(event.error);
+  return toFailure(event);
+}
+
+/** The retryable-message machine. */
+export const messageMachine = setup({
+  types: {
+    input: {} as MessageInput,
+    context: {} as MessageContext,
+    events: {} as MessageEvent,
+    output: {} as MessageOutput,
+  },
+  actors: {
+    /** Resolves once the message is handed to a channel; its confirm arrives as an event. */
+    publish: fromPromiseNotProvided<void>('publish'),
+    /** Resolves once the dead-letter exchange confirmed the message. */
+    deadLetter: fromPromiseNotProvided<void>('deadLetter'),
+  },
+  actions: {
+    recordFailure: assign(({ context, event }, params: { failure?: Failure } | undefined) => {
+      const failure = params?.failure ?? failureOf(event);
+      return {
+        lastFailure: failure,
+        attempts: context.attempts + (failureCountsAsAttempt(failure) ? 1 : 0),
+      };
+    }),
+    planRetry: assign(({ context }) => {
+      const draw = drawRandom(context.random);
+      return {
+        random: draw.next,
+        nextDelayMs: backoffDelay(context.settings.retry, context.attempts, draw.value, context.nextDelayMs),
+      };
+    }),
+    trackGate: assign(({ event }) => (event.type === 'gate.changed' ? { gateOpen: event.open } : {})),
+    settle: assign((_, params: { outcome: MessageOutput['outcome'] }) => ({ outcome: params.outcome })),
+    recordDeadLetterFailure: assign(({ context }) => ({
+      deadLetterFailures: context.deadLetterFailures + 1,
+    })),
+    /** Runtime hook: journal a failed attempt (context holds the attempt count and failure). */
+    journalFailure: () => undefined,
+    /** Runtime hook: journal that the message is parked after a failed dead-letter hand-off. */
+    journalParked: () => undefined,
+  },
+  guards: {
+    gateOpen: ({ context }) => context.gateOpen,
+    waitsForConnection: ({ context }) => !failureCountsAsAttempt(context.lastFailure),
+    failedPermanently: ({ context }) => context.lastFailure.permanent,
+    attemptsExhausted: ({ context }) => context.attempts >= context.settings.maxAttempts,
+  },
+  delays: {
+    retryDelay: ({ context }) => context.nextDelayMs,
+    confirmTimeout: ({ context }) => context.settings.confirmTimeoutMs,
+    parkedRetryDelay: ({ context }) => context.settings.parkedRetryDelayMs,
+  },
+}).createMachine({
+  id: 'message',
+  context: ({ input }) => {
+    const settings = { ...DEFAULT_MESSAGE_SETTINGS, ...input.settings };
+    return {
+      messageId: input.messageId,
+      settings,
+      attempts: input.attempts,
+      lastFailure: input.failure,
+      gateOpen: input.gateOpen,
+      random: seedRandom(input.seed),
+      nextDelayMs: settings.retry.initialDelayMs,
+      deadLetterFailures: 0,
+      outcome: null,
+    };
+  },
+  on: { 'gate.changed': { actions: 'trackGate' } },
+  initial: 'triage',
+  states: {
+    /** Decides what a failure means: wait for a connection, retry after a delay, or give up. */
+    triage: {
+      entry: 'journalFailure',
+      always: [
+        { guard: 'waitsForConnection', target: 'waiting' },
+        { guard: 'failedPermanently', target: 'deadLettering' },
+        { guard: 'attemptsExhausted', target: 'deadLettering' },
+        { target: 'retryWait' },
+      ],
+    },
+    retryWait: {
+      tags: ['retrying'],
+      entry: 'planRetry',
+      after: { retryDelay: 'waiting' },
+    },
+    waiting: {
+      tags: ['retrying'],
+      always: { guard: 'gateOpen', target: 'publishing' },
+    },
+    publishing: {
+      tags: ['retrying'],
+      invoke: {
+        id: 'publish',
+        src: 'publish',
+        input: effectInput,
+        onDone: 'awaitingConfirm',
+        onError: { target: 'triage', actions: 'recordFailure' },
+      },
+    },
+    awaitingConfirm: {
+      tags: ['retrying'],
+      on: {
+        'confirm.ack': 'confirmed',
+        'confirm.failed': { target: 'triage', actions: 'recordFailure' },
+      },
+      after: {
+        confirmTimeout: {
+          target: 'triage',
+          actions: {
+            type: 'recordFailure',
+            params: {
+              failure: {
+                code: FAILURE_CODES.confirmTimeout,
+                message:
+                  'no confirm within the timeout: outcome unknown, republishing with the same message id',
+                permanent: false,
+              },
+            },
+          },
+        },
+      },
+    },
+    deadLettering: {
+      tags: ['deadLettering'],
+      initial: 'waiting',
+      states: {
+        waiting: { always: { guard: 'gateOpen', target: 'sending' } },
+        sending: {
+          invoke: {
+            id: 'deadLetter',
+            src: 'deadLetter',
+            input: effectInput,
+            onDone: '#message.deadLettered',
+            onError: { target: '#message.parked', actions: 'recordDeadLetterFailure' },
+          },
+        },
+      },
+    },
+    parked: {
+      tags: ['parked'],
+      entry: 'journalParked',
+      after: { parkedRetryDelay: 'deadLettering' },
+    },
+    confirmed: { type: 'final', entry: { type: 'settle', params: { outcome: 'confirmed' } } },
+    deadLettered: { type: 'final', entry: { type: 'settle', params: { outcome: 'dead-lettered' } } },
+  },
+  output: ({ context }) => ({
+    messageId: context.messageId,
+    outcome: context.outcome ?? 'dead-lettered',
+    attempts: context.attempts,
+    lastFailure: context.lastFailure,
+  }),
+});
+
+function fromPromiseNotProvided<T>(name: string) {
+  return fromPromise<T, MessageEffectInput>(() =>
+    Promise.reject(new Error(`${name} is provided by the runtime`)),
+  );
+}

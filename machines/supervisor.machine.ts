@@ -1,0 +1,263 @@
+/**
+ * The supervisor: the root of ferry's actor system. It runs the connection and the breaker, spawns a
+ * message actor for each message that left the healthy path, routes broker outcomes to them, and
+ * releases each one when it finishes.
+ *
+ * The healthy path (publish, ack) never passes through here: at thousands of messages per second an
+ * actor per message costs more than the publish itself. The supervisor only sees what went wrong.
+ *
+ * Live message actors are capped (`maxLiveMessages`): each spawn and stop copies the parent's child
+ * table, so the cost per message grows with the number of live children. Tickets over the cap wait in a
+ * backlog that the runtime holds (an O(1) queue) and feeds back one at a time as actors finish.
+ */
+import { assign, enqueueActions, type StateValue, setup } from 'xstate';
+import { type BreakerInput, breakerMachine } from './breaker.machine.js';
+import {
+  type ConnectionInput,
+  type ConnectionPhase,
+  connectionMachine,
+  connectionPhaseOf,
+} from './connection.machine.js';
+import type { Failure } from './failure.js';
+import { type MessageOutput, type MessageSettings, messageMachine } from './message.machine.js';
+import { drawRandom, type RandomState, seedRandom } from './random.js';
+
+/** A message that left the healthy path and needs a message actor. */
+export interface RetryTicket {
+  readonly messageId: string;
+  readonly failure: Failure;
+  /** Attempts counted so far, the failed one included. */
+  readonly attempts: number;
+}
+
+/** The breaker's state in one word. */
+export type BreakerPhase = 'closed' | 'open' | 'halfOpen';
+
+/** Input of the supervisor. */
+export interface SupervisorInput {
+  /** Seeds every jitter source below; journal it to replay the same delays. */
+  readonly seed: number;
+  readonly connection?: ConnectionInput['settings'];
+  readonly breaker?: BreakerInput['settings'];
+  readonly message?: Partial<MessageSettings>;
+  /** Cap on live message actors; more retrying messages wait in the backlog. */
+  readonly maxLiveMessages?: number;
+}
+
+/** Context of the supervisor. */
+export interface SupervisorContext {
+  readonly connectionInput: ConnectionInput;
+  readonly breakerInput: BreakerInput;
+  readonly messageSettings: Partial<MessageSettings>;
+  readonly maxLiveMessages: number;
+  readonly random: RandomState;
+  readonly connectionPhase: ConnectionPhase;
+  readonly breakerPhase: BreakerPhase;
+  /** Connected, not blocked, breaker closed: retrying messages may publish. */
+  readonly gateOpen: boolean;
+  readonly liveMessages: number;
+  readonly backlog: number;
+  readonly confirmedAfterRetry: number;
+  readonly deadLettered: number;
+}
+
+/** Events the supervisor accepts from the runtime. */
+export type SupervisorEvent =
+  | { readonly type: 'supervisor.start' }
+  | { readonly type: 'supervisor.close' }
+  | { readonly type: 'message.retry'; readonly ticket: RetryTicket; readonly fromBacklog?: boolean }
+  | { readonly type: 'message.ack'; readonly messageId: string }
+  | { readonly type: 'message.failed'; readonly messageId: string; readonly failure: Failure }
+  | { readonly type: 'breaker.success'; readonly at: number; readonly count?: number }
+  | {
+      readonly type: 'breaker.failure';
+      readonly at: number;
+      readonly failure: Failure;
+      readonly count?: number;
+    }
+  | { readonly type: 'breaker.probe' }
+  | { readonly type: 'breaker.reset' };
+
+/** Child id of a message actor; message ids are unique, so actor ids are too. */
+export const messageActorId = (messageId: string): string => `msg:${messageId}`;
+
+const isMessageActorId = (id: string): boolean => id.startsWith('msg:');
+
+/** The state value carried by an `xstate.snapshot.<child>` event. */
+const childSnapshotValue = (event: unknown): unknown =>
+  (event as { snapshot: { value: unknown } }).snapshot.value;
+
+/** The supervisor machine. */
+export const supervisorMachine = setup({
+  types: {
+    input: {} as SupervisorInput,
+    context: {} as SupervisorContext,
+    events: {} as SupervisorEvent,
+  },
+  actors: {
+    connection: connectionMachine,
+    breaker: breakerMachine,
+    message: messageMachine,
+  },
+  actions: {
+    trackConnection: assign(({ context, event }) => {
+      const phase = connectionPhaseOf(childSnapshotValue(event) as StateValue);
+      return { connectionPhase: phase, gateOpen: phase === 'connected' && context.breakerPhase === 'closed' };
+    }),
+    trackBreaker: assign(({ context, event }) => {
+      const phase = childSnapshotValue(event) as BreakerPhase;
+      return { breakerPhase: phase, gateOpen: context.connectionPhase === 'connected' && phase === 'closed' };
+    }),
+    /** Tells every live message actor whether it may publish now; bounded by `maxLiveMessages`. */
+    broadcastGate: enqueueActions(({ context, enqueue, self }) => {
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (child !== undefined && isMessageActorId(id)) {
+          enqueue.sendTo(child, { type: 'gate.changed', open: context.gateOpen });
+        }
+      }
+    }),
+    admitRetry: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'message.retry') return;
+      const { ticket } = event;
+      const id = messageActorId(ticket.messageId);
+      if (event.fromBacklog === true) enqueue.assign({ backlog: ({ context }) => context.backlog - 1 });
+      // A message already retrying is never spawned twice; its actor owns it.
+      if (self.getSnapshot().children[id] !== undefined) return;
+      if (context.liveMessages >= context.maxLiveMessages) {
+        enqueue.assign({ backlog: ({ context }) => context.backlog + 1 });
+        enqueue('holdInBacklog');
+        return;
+      }
+      const draw = drawRandom(context.random);
+      enqueue.assign({
+        random: draw.next,
+        liveMessages: ({ context }) => context.liveMessages + 1,
+      });
+      enqueue.spawnChild('message', {
+        id,
+        input: {
+          messageId: ticket.messageId,
+          failure: ticket.failure,
+          attempts: ticket.attempts,
+          gateOpen: context.gateOpen,
+          seed: Math.floor(draw.value * 0x100000000),
+          settings: context.messageSettings,
+        },
+      });
+    }),
+    routeToMessage: enqueueActions(({ event, enqueue, self }) => {
+      if (event.type !== 'message.ack' && event.type !== 'message.failed') return;
+      // Late or unknown outcomes (the actor already finished, or the message never left the healthy
+      // path) are dropped here rather than sent to a missing child, which would fail the supervisor.
+      const child = self.getSnapshot().children[messageActorId(event.messageId)];
+      if (child === undefined) return;
+      enqueue.sendTo(
+        child,
+        event.type === 'message.ack'
+          ? { type: 'confirm.ack' }
+          : { type: 'confirm.failed', failure: event.failure },
+      );
+    }),
+    releaseMessage: enqueueActions(({ context, event, enqueue }) => {
+      const done = event as unknown as { actorId: string; output: MessageOutput };
+      enqueue.stopChild(done.actorId);
+      enqueue.assign({
+        liveMessages: context.liveMessages - 1,
+        confirmedAfterRetry: context.confirmedAfterRetry + (done.output.outcome === 'confirmed' ? 1 : 0),
+        deadLettered: context.deadLettered + (done.output.outcome === 'dead-lettered' ? 1 : 0),
+      });
+      enqueue('reportOutcome');
+      if (context.backlog > 0) enqueue('releaseFromBacklog');
+    }),
+    forwardToBreaker: enqueueActions(({ event, enqueue }) => {
+      if (event.type.startsWith('breaker.')) enqueue.sendTo('breaker', event);
+    }),
+    openConnection: enqueueActions(({ enqueue }) =>
+      enqueue.sendTo('connection', { type: 'connection.open' }),
+    ),
+    closeConnection: enqueueActions(({ enqueue }) =>
+      enqueue.sendTo('connection', { type: 'connection.close' }),
+    ),
+    /** Runtime hook, called with the `message.retry` event: keep its ticket until a slot frees up. */
+    holdInBacklog: () => undefined,
+    /** Runtime hook: send the oldest held ticket back as `message.retry` with `fromBacklog: true`. */
+    releaseFromBacklog: () => undefined,
+    /** Runtime hook, called with the message actor's done event: journal the outcome, settle the receipt. */
+    reportOutcome: () => undefined,
+  },
+  guards: {
+    isMessageActor: ({ event }) => isMessageActorId((event as unknown as { actorId?: string }).actorId ?? ''),
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => {
+    const random = seedRandom(input.seed);
+    const connectionSeed = drawRandom(random);
+    return {
+      connectionInput: {
+        seed: Math.floor(connectionSeed.value * 0x100000000),
+        ...(input.connection === undefined ? {} : { settings: input.connection }),
+      },
+      breakerInput: input.breaker === undefined ? {} : { settings: input.breaker },
+      messageSettings: input.message ?? {},
+      maxLiveMessages: input.maxLiveMessages ?? 256,
+      random: connectionSeed.next,
+      connectionPhase: 'idle',
+      breakerPhase: 'closed',
+      gateOpen: false,
+      liveMessages: 0,
+      backlog: 0,
+      confirmedAfterRetry: 0,
+      deadLettered: 0,
+    };
+  },
+  initial: 'idle',
+  states: {
+    idle: {
+      on: {
+        'supervisor.start': 'running',
+        'supervisor.close': 'closed',
+      },
+    },
+    running: {
+      invoke: [
+        {
+          id: 'connection',
+          src: 'connection',
+          input: ({ context }) => context.connectionInput,
+          onSnapshot: {
+            actions: ['trackConnection', 'broadcastGate'],
+          },
+          onDone: '#supervisor.closed',
+        },
+        {
+          id: 'breaker',
+          src: 'breaker',
+          input: ({ context }) => context.breakerInput,
+          onSnapshot: {
+            actions: ['trackBreaker', 'broadcastGate'],
+          },
+        },
+      ],
+      initial: 'opening',
+      on: {
+        'message.retry': { actions: 'admitRetry' },
+        'message.ack': { actions: 'routeToMessage' },
+        'message.failed': { actions: 'routeToMessage' },
+        'breaker.success': { actions: 'forwardToBreaker' },
+        'breaker.failure': { actions: 'forwardToBreaker' },
+        'breaker.probe': { actions: 'forwardToBreaker' },
+        'breaker.reset': { actions: 'forwardToBreaker' },
+        'xstate.done.actor.*': { guard: 'isMessageActor', actions: 'releaseMessage' },
+      },
+      states: {
+        opening: { always: { target: 'active', actions: 'openConnection' } },
+        active: {
+          on: { 'supervisor.close': { target: 'closing', actions: 'closeConnection' } },
+        },
+        closing: {},
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
