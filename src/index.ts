@@ -1,0 +1,42 @@
+/**
+ * ferry: publish tasks to RabbitMQ so that no accepted task is ever lost.
+ *
+ * ```ts
+ * import { createProducer } from 'ferry';
+ * const producer = createProducer({ url: 'amqp://guest:guest@127.0.0.1:5672' });
+ * await producer.start();
+ * const receipt = await producer.publish({ exchange: 'bookmarkai.ml', routingKey: 'ml.summarize', body: { text: 'hi' } });
+ * await receipt.settled; // 'confirmed' or 'dead-lettered'
+ * await producer.close();
+ * ```
+ */
+
+export { supervisorMachine } from '../machines/supervisor.machine.js';
+export type {
+  AmqpConnectOptions,
+  BrokerPort,
+  BrokerSession,
+  SessionListener,
+  TlsOptions,
+} from './amqp/ports.js';
+export { buildTopology, DEFAULT_TOPOLOGY, type Topology, type TopologyOptions } from './amqp/topology.js';
+export {
+  type ErrorCodeInfo,
+  FERRY_ERROR_CODES,
+  FerryError,
+  type FerryErrorCode,
+  type Severity,
+} from './errors.js';
+export type { Journal, JournalEvent, PendingMessage } from './journal/journal.js';
+export { MemoryJournal } from './journal/memory-journal.js';
+export { DEAD_LETTER_HEADERS } from './producer/dead-letter-headers.js';
+export type { ProducerOptions } from './producer/options.js';
+export {
+  type CloseOptions,
+  createProducer,
+  Producer,
+  type ProducerDependencies,
+} from './producer/producer.js';
+export type { JsonValue, PublishRequest } from './producer/publish-request.js';
+export type { PublishReceipt, Settlement } from './producer/receipt.js';
+export type { ProducerStatus, SupervisorSummary } from './producer/status.js';

@@ -1,0 +1,43 @@
+/**
+ * An accepted message as the runtime holds it between acceptance and its outcome.
+ */
+import type { OutboundMessage } from './publish-request.js';
+import type { Receipt } from './receipt.js';
+
+/** Which path a message is on while it waits for its confirm. */
+export type Route = 'healthy' | 'probe' | 'retry' | 'dead-letter';
+
+/** Callbacks of a dead-letter publish waiting for its confirm. */
+export interface DeadLetterSettle {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * One accepted message: the message itself, the caller's receipt and how often it was attempted.
+ *
+ * @internal
+ */
+export class Accepted {
+  /** Attempts counted so far (failures that used one up). */
+  attempts = 0;
+  /** It was on a channel that died unconfirmed: the broker may already have it (a possible duplicate). */
+  redelivered = false;
+  /** The path of its current publish; read when its confirm arrives. */
+  route: Route = 'healthy';
+  /** Set while a dead-letter publish of this message waits for its confirm. */
+  deadLetter: DeadLetterSettle | undefined;
+
+  constructor(
+    readonly message: OutboundMessage,
+    readonly receipt: Receipt,
+  ) {}
+
+  get messageId(): string {
+    return this.message.messageId;
+  }
+
+  get bytes(): number {
+    return this.message.content.byteLength;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * `createProducer` options: validated once, with every problem reported together, and resolved into
+ * the settings each part of the runtime needs. The library never reads `process.env`; the service and
+ * the CLI map environment variables onto these options.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_RECONNECT_BACKOFF as DEFAULT_RECONNECT,
+  DEFAULT_RETRY_BACKOFF as DEFAULT_RETRY,
+  JITTER_STRATEGIES,
+  type JitterStrategy,
+} from '../../machines/backoff.js';
+import type { SupervisorInput } from '../../machines/supervisor.machine.js';
+import type { AmqpConnectOptions, TlsOptions } from '../amqp/ports.js';
+import { DEAD_LETTER_EXCHANGE, DEFAULT_TOPOLOGY, type Topology } from '../amqp/topology.js';
+import { FerryError } from '../errors.js';
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+const backoffSchema = z
+  .object({
+    initialDelayMs: positiveInt,
+    maxDelayMs: positiveInt,
+    multiplier: z.number().min(1),
+    jitter: z.enum(JITTER_STRATEGIES as [JitterStrategy, ...JitterStrategy[]]),
+    jitterFactor: z.number().min(0).max(1),
+  })
+  .partial()
+  .strict();
+
+const tlsSchema = z
+  .object({
+    ca: z.union([z.string(), z.instanceof(Buffer)]),
+    cert: z.union([z.string(), z.instanceof(Buffer)]),
+    key: z.union([z.string(), z.instanceof(Buffer)]),
+    passphrase: z.string(),
+    rejectUnauthorized: z.boolean(),
+    servername: z.string(),
+  })
+  .partial()
+  .strict();
+
+const amqpUrl = z
+  .string()
+  .refine((value) => /^amqps?:\/\/[^\s]+$/.test(value), { message: 'must be an amqp:// or amqps:// URL' });
+
+const optionsSchema = z
+  .object({
+    url: amqpUrl,
+    urls: z.array(amqpUrl).min(1),
+    heartbeatSeconds: nonNegativeInt,
+    connectionTimeoutMs: positiveInt,
+    tls: tlsSchema,
+    clientName: z.string().min(1),
+    topology: z.union([
+      z.literal(false),
+      z.custom<Topology>((value) => typeof value === 'object' && value !== null),
+    ]),
+    healthCheckExchange: z.string().min(1),
+    deadLetterExchange: z.string().min(1),
+    reconnect: backoffSchema,
+    maxReconnectAttempts: positiveInt,
+    healthCheckIntervalMs: positiveInt,
+    retry: backoffSchema,
+    maxAttempts: positiveInt,
+    confirmTimeoutMs: positiveInt,
+    parkedRetryDelayMs: positiveInt,
+    breaker: z
+      .object({
+        failureThreshold: positiveInt,
+        cooldownMs: positiveInt,
+        failureRate: z.union([
+          z.null(),
+          z
+            .object({
+              windowMs: positiveInt,
+              buckets: positiveInt,
+              minimumVolume: positiveInt,
+              threshold: z.number().gt(0).max(1),
+            })
+            .strict(),
+        ]),
+      })
+      .partial()
+      .strict(),
+    failFastWhenOpen: z.boolean(),
+    maxInFlight: positiveInt,
+    maxBufferedMessages: positiveInt,
+    maxBufferedBytes: positiveInt,
+    bufferTimeoutMs: nonNegativeInt,
+    maxMessageBytes: positiveInt,
+    maxLiveMessageActors: positiveInt,
+    closeTimeoutMs: nonNegativeInt,
+    seed: z.number().int(),
+    appId: z.string().min(1),
+  })
+  .partial()
+  .strict()
+  .refine((value) => !(value.url !== undefined && value.urls !== undefined), {
+    message: 'give either url or urls, not both',
+  });
+
+/** Options of {@link createProducer}; every field has a default. */
+export type ProducerOptions = z.input<typeof optionsSchema>;
+
+/**
+ * Options after validation and defaults.
+ *
+ * @internal
+ */
+export interface ResolvedOptions {
+  readonly connect: AmqpConnectOptions;
+  readonly topology: Topology | null;
+  readonly healthCheckExchange: string;
+  readonly deadLetterExchange: string;
+  readonly supervisor: SupervisorInput;
+  readonly failFastWhenOpen: boolean;
+  readonly maxInFlight: number;
+  readonly maxBufferedMessages: number;
+  readonly maxBufferedBytes: number;
+  readonly bufferTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly confirmTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly appId: string;
+}
+
+/** The broker ferry talks to when none is configured: the local one, as in the quick start. */
+export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Drops `undefined` fields so defaults spread under them survive `exactOptionalPropertyTypes`. */
+function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}
+
+/**
+ * Validates options and fills in defaults.
+ *
+ * @throws FerryError `INVALID_OPTIONS` naming every bad field.
+ */
+export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) =>
+      issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+    );
+    throw new FerryError('INVALID_OPTIONS', `invalid producer options:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
+  }
+  const o = parsed.data;
+  const topology = o.topology === false ? null : (o.topology ?? DEFAULT_TOPOLOGY);
+  const confirmTimeoutMs = o.confirmTimeoutMs ?? 5_000;
+  const tls: TlsOptions | undefined =
+    o.tls === undefined ? undefined : { rejectUnauthorized: true, ...defined(o.tls) };
+  return {
+    connect: {
+      urls: o.urls ?? [o.url ?? DEFAULT_URL],
+      heartbeatSeconds: o.heartbeatSeconds ?? 30,
+      connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
+      clientName: o.clientName ?? 'ferry',
+      ...(tls === undefined ? {} : { tls }),
+    },
+    topology,
+    healthCheckExchange: o.healthCheckExchange ?? topology?.exchanges[0]?.name ?? 'amq.topic',
+    deadLetterExchange: o.deadLetterExchange ?? DEAD_LETTER_EXCHANGE,
+    supervisor: {
+      seed: o.seed ?? Math.floor(Math.random() * 0x100000000),
+      connection: defined({
+        maxReconnectAttempts: o.maxReconnectAttempts,
+        connectTimeoutMs: o.connectionTimeoutMs,
+        healthCheckIntervalMs: o.healthCheckIntervalMs,
+        reconnect: o.reconnect === undefined ? undefined : { ...DEFAULT_RECONNECT, ...defined(o.reconnect) },
+      }),
+      breaker: defined({
+        failureThreshold: o.breaker?.failureThreshold,
+        cooldownMs: o.breaker?.cooldownMs,
+        failureRate: o.breaker?.failureRate,
+      }),
+      message: defined({
+        maxAttempts: o.maxAttempts,
+        confirmTimeoutMs,
+        parkedRetryDelayMs: o.parkedRetryDelayMs,
+        retry: o.retry === undefined ? undefined : { ...DEFAULT_RETRY, ...defined(o.retry) },
+      }),
+      maxLiveMessages: o.maxLiveMessageActors ?? 256,
+    },
+    failFastWhenOpen: o.failFastWhenOpen ?? false,
+    maxInFlight: o.maxInFlight ?? 1_000,
+    maxBufferedMessages: o.maxBufferedMessages ?? 100_000,
+    maxBufferedBytes: o.maxBufferedBytes ?? 128 * 1024 * 1024,
+    bufferTimeoutMs: o.bufferTimeoutMs ?? 30_000,
+    maxMessageBytes: o.maxMessageBytes ?? 16 * 1024 * 1024,
+    confirmTimeoutMs,
+    closeTimeoutMs: o.closeTimeoutMs ?? 10_000,
+    appId: o.appId ?? 'ferry',
+  };
+}

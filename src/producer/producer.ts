@@ -1,0 +1,542 @@
+/**
+ * The producer: the public face of ferry's runtime. It accepts messages into the journal, drives the
+ * hot path, and runs the supervisor actor with every effect the machines name.
+ */
+import { Observable } from 'rxjs';
+import { type Actor, createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
+import type { BreakerContext } from '../../machines/breaker.machine.js';
+import type { ConnectionContext } from '../../machines/connection.machine.js';
+import { toFailure } from '../../machines/failure.js';
+import type { MessageContext, MessageEffectInput, MessageOutput } from '../../machines/message.machine.js';
+import type { RetryTicket } from '../../machines/supervisor.machine.js';
+import { createAmqplibBroker } from '../amqp/amqplib-session.js';
+import type { BrokerPort } from '../amqp/ports.js';
+import { FerryError } from '../errors.js';
+import type { Journal } from '../journal/journal.js';
+import { MemoryJournal } from '../journal/memory-journal.js';
+import { Accepted } from './accepted.js';
+import { deadLetterHeaders } from './dead-letter-headers.js';
+import { Deque } from './deque.js';
+import { type MachineEffects, provideSupervisor } from './machine-effects.js';
+import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { type PublishRequest, toOutboundMessage } from './publish-request.js';
+import { Publisher, type PublisherHooks } from './publisher.js';
+import { type PublishReceipt, Receipt } from './receipt.js';
+import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
+
+/** Replaceable parts, for tests and for embedding in an existing XState system. */
+export interface ProducerDependencies {
+  /** The AMQP client; the amqplib adapter by default. */
+  readonly broker?: BrokerPort;
+  /** Where accepted messages are journaled; an in-memory journal by default. */
+  readonly journal?: Journal;
+  /** Wall clock in ms; `Date.now` by default. */
+  readonly now?: () => number;
+  /** Observes the whole actor system (for example the Stately inspector's `inspect`). */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** Options of {@link Producer.close}. */
+export interface CloseOptions {
+  /** How long to wait for buffered and in-flight messages to be confirmed; the rest stays journaled. */
+  readonly timeoutMs?: number;
+}
+
+type SupervisorActor = Actor<ReturnType<typeof provideSupervisor>>;
+
+/**
+ * Publishes messages to RabbitMQ so that none that was accepted is lost. Create it with
+ * {@link createProducer}.
+ */
+export class Producer {
+  private readonly settings: ResolvedOptions;
+  private readonly journal: Journal;
+  private readonly broker: BrokerPort;
+  private readonly now: () => number;
+  private readonly outbox: Outbox<Accepted>;
+  private readonly publisher: Publisher;
+  private readonly actor: SupervisorActor;
+  /** Messages off the healthy path, by id: their actors publish them through this map. */
+  private readonly retrying = new Map<string, Accepted>();
+  private readonly backlog = new Deque<RetryTicket>();
+  private connectionSink: ((event: never) => void) | null = null;
+  private lifecycle: ProducerStatus['state'] = 'idle';
+  private pendingSuccesses = 0;
+  private successFlushScheduled = false;
+  private breakerCountsSuccesses = false;
+  private drainWaiter: (() => void) | null = null;
+  private opened: Promise<void> | null = null;
+  private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0 };
+
+  /** @internal Use {@link createProducer}. */
+  constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
+    this.settings = resolveOptions(options);
+    this.journal = dependencies.journal ?? new MemoryJournal();
+    this.broker = dependencies.broker ?? createAmqplibBroker();
+    this.now = dependencies.now ?? Date.now;
+    this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
+    this.publisher = new Publisher(this.outbox, this.publisherHooks(), {
+      maxInFlight: this.settings.maxInFlight,
+      confirmTimeoutMs: this.settings.confirmTimeoutMs,
+      deadLetterExchange: this.settings.deadLetterExchange,
+      now: this.now,
+    });
+    this.actor = createActor(provideSupervisor(this.machineEffects()), {
+      input: this.settings.supervisor,
+      systemId: 'supervisor',
+      ...(dependencies.inspect === undefined ? {} : { inspect: dependencies.inspect }),
+    });
+    this.actor.subscribe({ next: () => this.onSupervisorChange(), error: () => undefined });
+    this.actor.start();
+  }
+
+  /**
+   * Replays the journal, then connects. Resolves once connected with the topology declared; rejects
+   * with the connection's error when it reaches `failed` (a permanent error such as bad credentials,
+   * or the attempt budget spent). Either way the producer keeps accepting and keeps trying to connect.
+   */
+  start(): Promise<void> {
+    this.opened ??= this.open();
+    return this.opened;
+  }
+
+  /**
+   * Accepts a message: validates it, journals it, and resolves with its receipt. From then on ferry owns
+   * it. The promise does not wait for the broker's confirm (`receipt.settled` does).
+   *
+   * @throws FerryError `INVALID_MESSAGE` (nothing accepted), `BUFFER_FULL` after waiting
+   *   `bufferTimeoutMs` for room, `CLOSED`, or `BREAKER_OPEN` with `failFastWhenOpen`.
+   */
+  async publish(request: PublishRequest): Promise<PublishReceipt> {
+    const [accepted] = await this.accept([request]);
+    return (accepted as Accepted).receipt;
+  }
+
+  /**
+   * Accepts a batch: all or nothing, one journal commit, receipts in the order given. An invalid
+   * message rejects the whole batch before anything is accepted.
+   */
+  async publishMany(requests: readonly PublishRequest[]): Promise<PublishReceipt[]> {
+    if (!Array.isArray(requests))
+      throw new FerryError('INVALID_MESSAGE', 'publishMany takes an array of messages');
+    return (await this.accept(requests)).map((accepted) => accepted.receipt);
+  }
+
+  /** The status, synchronously. */
+  status(): ProducerStatus {
+    const snapshot = this.actor.getSnapshot();
+    const { context } = snapshot;
+    const connection = this.connectionContext();
+    const breaker = this.breakerContext();
+    let parked = 0;
+    for (const [id, child] of Object.entries(snapshot.children)) {
+      if (
+        id.startsWith('msg:') &&
+        (child as { getSnapshot(): { hasTag(tag: string): boolean } }).getSnapshot().hasTag('parked')
+      ) {
+        parked += 1;
+      }
+    }
+    const connected = context.connectionPhase === 'connected' || context.connectionPhase === 'blocked';
+    return {
+      state: this.lifecycle,
+      healthy: this.lifecycle === 'running' && connected && context.breakerPhase !== 'open',
+      connection: {
+        phase: context.connectionPhase,
+        connected,
+        endpoint: connection?.endpoint ?? null,
+        attempts: connection?.attempts ?? 0,
+        reconnects: Math.max(0, (connection?.connects ?? 0) - 1),
+        blockedReason: connection?.blockedReason ?? null,
+        healthCheckFailures: connection?.healthCheckFailures ?? 0,
+        lastError:
+          connection?.lastFailure == null
+            ? null
+            : { code: connection.lastFailure.code, message: connection.lastFailure.message },
+      },
+      circuitBreaker: {
+        state: context.breakerPhase,
+        isOpen: context.breakerPhase === 'open',
+        consecutiveFailures: breaker?.consecutiveFailures ?? 0,
+        trips: breaker?.trips ?? 0,
+      },
+      messages: {
+        accepted: this.counts.accepted,
+        confirmed: this.counts.confirmed,
+        deadLettered: this.counts.deadLettered,
+        buffered: this.outbox.length,
+        bufferedBytes: this.outbox.byteLength,
+        inFlight: this.publisher.inFlight,
+        retrying: context.liveMessages + context.backlog,
+        parked,
+        redelivered: this.counts.redelivered,
+        journalPending: this.journal.pendingCount(),
+      },
+    };
+  }
+
+  /** The original `isHealthy()`: connected and the breaker not open. */
+  isHealthy(): boolean {
+    return this.status().healthy;
+  }
+
+  /** The supervisor's state, emitted whenever it changes (not per message). */
+  readonly state$: Observable<SupervisorSummary> = new Observable<SupervisorSummary>((subscriber) => {
+    let last: SupervisorSummary | null = null;
+    const emit = (): void => {
+      const summary = this.summary();
+      if (last === null || !sameSummary(last, summary)) {
+        last = summary;
+        subscriber.next(summary);
+      }
+    };
+    emit();
+    const subscription = this.actor.subscribe({
+      next: emit,
+      complete: () => {
+        emit();
+        subscriber.complete();
+      },
+      error: (error) => subscriber.error(error),
+    });
+    return () => subscription.unsubscribe();
+  });
+
+  /** The supervisor actor, for inspection and for tests. */
+  get supervisor(): SupervisorActor {
+    return this.actor;
+  }
+
+  /**
+   * Stops accepting, waits up to `timeoutMs` for buffered and in-flight messages to be confirmed, then
+   * closes the connection. Whatever is unconfirmed stays in the journal; its receipts reject `CLOSED`.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return;
+    this.lifecycle = 'closing';
+    const closed = new FerryError('CLOSED', 'the producer is closing');
+    this.outbox.rejectWaiters(closed);
+    await this.drained(options.timeoutMs ?? this.settings.closeTimeoutMs);
+    this.actor.send({ type: 'supervisor.close' });
+    await waitFor(this.actor, (snapshot) => snapshot.status === 'done', {
+      timeout: this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000 + 1_000,
+    }).catch(() => undefined);
+    this.actor.stop();
+    this.publisher.detach(closed);
+    this.publisher.stop();
+    const abandoned = new FerryError(
+      'CLOSED',
+      'the producer closed before the message settled; it stays journaled',
+    );
+    for (const accepted of this.outbox.items()) accepted.receipt.abandon(abandoned);
+    for (const accepted of this.retrying.values()) accepted.receipt.abandon(abandoned);
+    await this.journal.close();
+    this.lifecycle = 'closed';
+    this.onSupervisorChange();
+  }
+
+  private async open(): Promise<void> {
+    const pending = await this.journal.open();
+    for (const entry of pending) {
+      const accepted = new Accepted(entry.message, new Receipt(entry.message.messageId));
+      accepted.attempts = entry.attempts;
+      // Its outcome is unknown: the broker may have it already, so it counts as a possible duplicate.
+      accepted.redelivered = true;
+      if (entry.attempts === 0) {
+        this.outbox.push(accepted);
+      } else {
+        this.retrying.set(accepted.messageId, accepted);
+        this.actor.send({
+          type: 'message.retry',
+          ticket: {
+            messageId: accepted.messageId,
+            attempts: entry.attempts,
+            failure: entry.lastFailure ?? toFailure(null),
+          },
+        });
+      }
+    }
+    this.lifecycle = 'running';
+    this.actor.send({ type: 'supervisor.start' });
+    const snapshot = await waitFor(
+      this.actor,
+      (s) =>
+        s.context.connectionPhase === 'connected' ||
+        s.context.connectionPhase === 'failed' ||
+        s.status === 'done',
+      { timeout: Number.POSITIVE_INFINITY },
+    );
+    if (snapshot.context.connectionPhase !== 'connected') {
+      const failure = this.connectionContext()?.lastFailure;
+      throw failure == null
+        ? new FerryError('CLOSED', 'the producer closed before it connected')
+        : new FerryError(failure.code as FerryError['code'], failure.message);
+    }
+  }
+
+  private async accept(requests: readonly PublishRequest[]): Promise<Accepted[]> {
+    if (this.lifecycle === 'closing' || this.lifecycle === 'closed') {
+      throw new FerryError('CLOSED', 'the producer is closed');
+    }
+    if (this.settings.failFastWhenOpen && this.actor.getSnapshot().context.breakerPhase === 'open') {
+      throw new FerryError('BREAKER_OPEN', 'the circuit breaker is open');
+    }
+    const now = this.now();
+    const limits = { maxMessageBytes: this.settings.maxMessageBytes, appId: this.settings.appId };
+    const batch = requests.map((request, index) => {
+      try {
+        const message = toOutboundMessage(request, now, limits);
+        return new Accepted(message, new Receipt(message.messageId));
+      } catch (error) {
+        if (requests.length === 1 || !(error instanceof FerryError)) throw error;
+        throw new FerryError('INVALID_MESSAGE', `message ${index}: ${error.message}`, {
+          details: { index, ...error.details },
+        });
+      }
+    });
+    const bytes = batch.reduce((sum, accepted) => sum + accepted.bytes, 0);
+    if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes)) {
+      await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs);
+    }
+    for (const accepted of batch) this.journal.append({ type: 'accepted', message: accepted.message });
+    await this.journal.commit();
+    this.counts.accepted += batch.length;
+    for (const accepted of batch) {
+      if (this.publisher.canSendNow()) this.publisher.sendNow(accepted);
+      else this.outbox.push(accepted);
+    }
+    this.publisher.pump();
+    return batch;
+  }
+
+  private publisherHooks(): PublisherHooks {
+    return {
+      confirmed: (accepted) => this.finish(accepted, 'confirmed'),
+      failed: (accepted, failure) => {
+        accepted.attempts += 1;
+        this.journal.append({
+          type: 'failed',
+          messageId: accepted.messageId,
+          attempts: accepted.attempts,
+          failure: toFailure(failure),
+          at: this.now(),
+        });
+        this.retrying.set(accepted.messageId, accepted);
+        this.actor.send({
+          type: 'message.retry',
+          ticket: { messageId: accepted.messageId, attempts: accepted.attempts, failure: toFailure(failure) },
+        });
+      },
+      retrySettled: (accepted, failure) =>
+        this.actor.send(
+          failure === null
+            ? { type: 'message.ack', messageId: accepted.messageId }
+            : { type: 'message.failed', messageId: accepted.messageId, failure: toFailure(failure) },
+        ),
+      breakerOutcome: (failure) => this.feedBreaker(failure),
+      probeSent: () => this.actor.send({ type: 'breaker.probe' }),
+      connectionEvent: (event) => {
+        if (event.type === 'connection.lost') this.counts.redelivered = this.countRedelivered();
+        const sink = this.connectionSink as ((event: unknown) => void) | null;
+        sink?.(event.type === 'connection.lost' ? { ...event, failure: toFailure(event.failure) } : event);
+      },
+    };
+  }
+
+  private machineEffects(): MachineEffects {
+    return {
+      connect: (signal) => this.connect(signal),
+      watch: (sink) => {
+        this.connectionSink = sink as (event: never) => void;
+        return () => {
+          if (this.connectionSink === sink) this.connectionSink = null;
+        };
+      },
+      healthCheck: () => {
+        const session = this.publisher.current;
+        if (session === null) return Promise.reject(new FerryError('CONNECTION_LOST', 'no session to check'));
+        return session.checkExchange(this.settings.healthCheckExchange);
+      },
+      disconnect: async () => {
+        const session = this.publisher.current;
+        this.publisher.detachGracefully();
+        await session?.close();
+      },
+      dropConnection: () =>
+        this.publisher.detach(
+          new FerryError('CONNECTION_LOST', 'the connection was given up and will be reopened'),
+        ),
+      publishRetry: (input) => this.publisher.publishRetry(this.retryRecord(input)),
+      deadLetter: (input) => {
+        const accepted = this.retryRecord(input);
+        return this.publisher.publishDeadLetter(
+          accepted,
+          deadLetterHeaders(accepted.message, input, this.now()),
+        );
+      },
+      journalFailure: (context) => this.journalMessageFailure(context),
+      journalParked: (context) =>
+        this.journal.append({ type: 'parked', messageId: context.messageId, at: this.now() }),
+      holdInBacklog: (ticket) => this.backlog.push(ticket),
+      releaseFromBacklog: () => {
+        const ticket = this.backlog.shift();
+        if (ticket !== undefined) this.actor.send({ type: 'message.retry', ticket, fromBacklog: true });
+      },
+      reportOutcome: (output) => this.reportOutcome(output),
+    };
+  }
+
+  private async connect(signal: AbortSignal): Promise<{ endpoint: string }> {
+    this.publisher.detach(new FerryError('CONNECTION_LOST', 'replaced by a new connection'));
+    const session = await this.broker.connect(this.settings.connect, signal);
+    const abandon = (): void => session.destroy();
+    signal.addEventListener('abort', abandon, { once: true });
+    try {
+      session.setListener(this.publisher);
+      if (this.settings.topology !== null) await session.declare(this.settings.topology);
+      if (signal.aborted) throw new FerryError('CONNECT_TIMEOUT', 'connecting took longer than the timeout');
+    } catch (error) {
+      session.destroy();
+      throw FerryError.from(error);
+    } finally {
+      signal.removeEventListener('abort', abandon);
+    }
+    this.publisher.attach(session);
+    return { endpoint: session.endpoint };
+  }
+
+  private retryRecord(input: MessageEffectInput): Accepted {
+    const accepted = this.retrying.get(input.messageId);
+    if (accepted === undefined) {
+      throw new FerryError('UNKNOWN', `no record of retrying message ${input.messageId}`);
+    }
+    return accepted;
+  }
+
+  private journalMessageFailure(context: MessageContext): void {
+    const accepted = this.retrying.get(context.messageId);
+    if (accepted !== undefined) accepted.attempts = context.attempts;
+    this.journal.append({
+      type: 'failed',
+      messageId: context.messageId,
+      attempts: context.attempts,
+      failure: context.lastFailure,
+      at: this.now(),
+    });
+  }
+
+  private reportOutcome(output: MessageOutput): void {
+    const accepted = this.retrying.get(output.messageId);
+    this.retrying.delete(output.messageId);
+    if (accepted !== undefined) this.finish(accepted, output.outcome);
+  }
+
+  private finish(accepted: Accepted, outcome: 'confirmed' | 'dead-lettered'): void {
+    this.journal.append(
+      outcome === 'confirmed'
+        ? { type: 'confirmed', messageId: accepted.messageId, at: this.now() }
+        : { type: 'dead-lettered', messageId: accepted.messageId, at: this.now() },
+    );
+    if (outcome === 'confirmed') this.counts.confirmed += 1;
+    else this.counts.deadLettered += 1;
+    accepted.receipt.settle(outcome);
+    if (this.drainWaiter !== null && this.outbox.length === 0 && this.publisher.inFlight === 0)
+      this.drainWaiter();
+  }
+
+  /**
+   * Feeds the breaker. Failures go at once; successes only when the breaker needs them (after a
+   * failure, while probing, or in failure-rate mode), coalesced into one event per macrotask.
+   */
+  private feedBreaker(failure: FerryError | null): void {
+    if (failure === null) {
+      if (!this.breakerCountsSuccesses) return;
+      this.pendingSuccesses += 1;
+      if (!this.successFlushScheduled) {
+        this.successFlushScheduled = true;
+        setImmediate(() => this.flushSuccesses());
+      }
+      return;
+    }
+    this.flushSuccesses();
+    this.actor.send({ type: 'breaker.failure', at: this.now(), failure: toFailure(failure) });
+  }
+
+  private flushSuccesses(): void {
+    this.successFlushScheduled = false;
+    if (this.pendingSuccesses === 0) return;
+    const count = this.pendingSuccesses;
+    this.pendingSuccesses = 0;
+    if (this.actor.getSnapshot().status === 'active') {
+      this.actor.send({ type: 'breaker.success', at: this.now(), count });
+    }
+  }
+
+  private onSupervisorChange(): void {
+    const snapshot = this.actor.getSnapshot();
+    const breaker = this.breakerContext();
+    const { context } = snapshot;
+    this.breakerCountsSuccesses =
+      breaker !== null &&
+      (breaker.consecutiveFailures > 0 ||
+        breaker.settings.failureRate !== null ||
+        context.breakerPhase === 'halfOpen');
+    const probeAllowed =
+      context.breakerPhase === 'halfOpen' &&
+      context.connectionPhase === 'connected' &&
+      breaker?.probeTaken === false;
+    this.publisher.setGate(context.gateOpen && this.lifecycle !== 'closed', probeAllowed);
+  }
+
+  private summary(): SupervisorSummary {
+    const { context } = this.actor.getSnapshot();
+    return {
+      state: this.lifecycle,
+      connection: context.connectionPhase,
+      circuitBreaker: context.breakerPhase,
+      sending: context.gateOpen,
+      retryingActors: context.liveMessages,
+      backlog: context.backlog,
+    };
+  }
+
+  private connectionContext(): ConnectionContext | null {
+    const child = this.actor.getSnapshot().children.connection;
+    return child === undefined ? null : (child.getSnapshot().context as ConnectionContext);
+  }
+
+  private breakerContext(): BreakerContext | null {
+    const child = this.actor.getSnapshot().children.breaker;
+    return child === undefined ? null : (child.getSnapshot().context as BreakerContext);
+  }
+
+  private countRedelivered(): number {
+    let count = this.counts.redelivered;
+    for (const accepted of this.outbox.items()) if (accepted.redelivered) count += 1;
+    return count;
+  }
+
+  private drained(timeoutMs: number): Promise<void> {
+    if (this.outbox.length === 0 && this.publisher.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, timeoutMs);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.drainWaiter = () => {
+        this.drainWaiter = null;
+        finish();
+      };
+    });
+  }
+}
+
+/** Creates a producer. Call `start()` to connect; `publish()` accepts messages before that too. */
+export function createProducer(
+  options: ProducerOptions = {},
+  dependencies: ProducerDependencies = {},
+): Producer {
+  return new Producer(options, dependencies);
+}

@@ -1,0 +1,176 @@
+/**
+ * What a caller hands to `publish()`, and its validation into the message ferry owns from then on.
+ *
+ * Validation is hand-written rather than a schema library: it runs once per message on the hot path,
+ * and a handful of typeof checks cost far less than building a schema result.
+ */
+import { randomUUID } from 'node:crypto';
+import { FerryError } from '../errors.js';
+
+/** A JSON value, the third kind of body `publish()` takes. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** A message to publish. */
+export interface PublishRequest {
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** Bytes are sent as they are; a string as UTF-8 text; anything else as JSON. */
+  readonly body: Buffer | Uint8Array | string | JsonValue;
+  /** The idempotency key consumers dedupe on; generated (UUID v4) when absent. */
+  readonly messageId?: string;
+  readonly correlationId?: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Overrides the content type derived from the body. */
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+  /** AMQP `type` property. */
+  readonly type?: string;
+  /** 0–255; only meaningful on priority queues. */
+  readonly priority?: number;
+  /** Per-message TTL, ms. */
+  readonly expirationMs?: number;
+}
+
+/** AMQP basic properties ferry sets on every message. */
+export interface MessageProperties {
+  readonly messageId: string;
+  readonly correlationId?: string;
+  readonly contentType: string;
+  readonly contentEncoding?: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Seconds since the epoch, as AMQP defines it. */
+  readonly timestamp: number;
+  readonly persistent: true;
+  readonly type?: string;
+  readonly priority?: number;
+  /** Per-message TTL, ms. */
+  readonly expiration?: number;
+  readonly appId: string;
+}
+
+/** An accepted message: everything needed to publish it again, after a retry or a restart. */
+export interface OutboundMessage {
+  readonly messageId: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly properties: MessageProperties;
+  /** When ferry accepted it, ms since the epoch. */
+  readonly acceptedAt: number;
+}
+
+/** Limits applied while validating. */
+export interface RequestLimits {
+  readonly maxMessageBytes: number;
+  readonly appId: string;
+}
+
+const MAX_SHORT_STRING = 255;
+
+function encodeBody(
+  body: PublishRequest['body'],
+  problems: string[],
+): { content: Buffer; contentType: string } {
+  if (Buffer.isBuffer(body)) return { content: body, contentType: 'application/octet-stream' };
+  if (body instanceof Uint8Array) {
+    return {
+      content: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      contentType: 'application/octet-stream',
+    };
+  }
+  if (typeof body === 'string')
+    return { content: Buffer.from(body, 'utf8'), contentType: 'text/plain; charset=utf-8' };
+  if (body === undefined) {
+    problems.push('body is required');
+    return { content: Buffer.alloc(0), contentType: 'application/json' };
+  }
+  try {
+    const text = JSON.stringify(body);
+    if (text === undefined) throw new TypeError('not representable as JSON');
+    return { content: Buffer.from(text, 'utf8'), contentType: 'application/json' };
+  } catch (error) {
+    problems.push(`body is not serialisable as JSON (${(error as Error).message})`);
+    return { content: Buffer.alloc(0), contentType: 'application/json' };
+  }
+}
+
+function checkShortString(name: string, value: unknown, required: boolean, problems: string[]): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'string') {
+    problems.push(`${name} must be a string`);
+  } else if (Buffer.byteLength(value) > MAX_SHORT_STRING) {
+    problems.push(`${name} must be at most ${MAX_SHORT_STRING} bytes`);
+  } else if (required && name !== 'routingKey' && value.length === 0) {
+    problems.push(`${name} must not be empty`);
+  }
+}
+
+/**
+ * Validates a request and turns it into an {@link OutboundMessage}.
+ *
+ * @throws FerryError `INVALID_MESSAGE` listing every problem; nothing has been accepted.
+ */
+export function toOutboundMessage(
+  request: PublishRequest,
+  now: number,
+  limits: RequestLimits,
+): OutboundMessage {
+  const problems: string[] = [];
+  if (typeof request !== 'object' || request === null) {
+    throw new FerryError('INVALID_MESSAGE', 'a publish request must be an object');
+  }
+  checkShortString('exchange', request.exchange, true, problems);
+  checkShortString('routingKey', request.routingKey, true, problems);
+  checkShortString('messageId', request.messageId, false, problems);
+  if (request.messageId === '') problems.push('messageId must not be empty');
+  checkShortString('correlationId', request.correlationId, false, problems);
+  checkShortString('contentType', request.contentType, false, problems);
+  checkShortString('contentEncoding', request.contentEncoding, false, problems);
+  checkShortString('type', request.type, false, problems);
+  const { headers, priority, expirationMs } = request;
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
+    problems.push('headers must be an object');
+  }
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 255)) {
+    problems.push('priority must be an integer from 0 to 255');
+  }
+  if (expirationMs !== undefined && !(Number.isInteger(expirationMs) && expirationMs >= 0)) {
+    problems.push('expirationMs must be a non-negative integer');
+  }
+  const { content, contentType } = encodeBody(request.body, problems);
+  if (content.byteLength > limits.maxMessageBytes) {
+    problems.push(`body is ${content.byteLength} bytes, over the limit of ${limits.maxMessageBytes}`);
+  }
+  if (problems.length > 0) {
+    throw new FerryError('INVALID_MESSAGE', `invalid message: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+  const messageId = request.messageId ?? randomUUID();
+  return {
+    messageId,
+    exchange: request.exchange,
+    routingKey: request.routingKey,
+    content,
+    acceptedAt: now,
+    properties: {
+      messageId,
+      contentType: request.contentType ?? contentType,
+      timestamp: Math.floor(now / 1000),
+      persistent: true,
+      appId: limits.appId,
+      ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
+      ...(request.contentEncoding === undefined ? {} : { contentEncoding: request.contentEncoding }),
+      ...(headers === undefined ? {} : { headers }),
+      ...(request.type === undefined ? {} : { type: request.type }),
+      ...(priority === undefined ? {} : { priority }),
+      ...(expirationMs === undefined ? {} : { expiration: expirationMs }),
+    },
+  };
+}

@@ -1,0 +1,362 @@
+/**
+ * The hot path: accepted messages go from the outbox onto the confirm channel, and confirms come back
+ * through the tracker, with nothing per message but a ring-buffer slot. Only what leaves this path
+ * (nack, return, confirm timeout, a dead channel) is handed to the supervisor's machines.
+ */
+import { FAILURE_CODES } from '../../machines/failure.js';
+import { ConfirmTracker, type SettleOutcome } from '../amqp/confirm-tracker.js';
+import type { BrokerSession, SessionListener } from '../amqp/ports.js';
+import { FerryError } from '../errors.js';
+import type { Accepted } from './accepted.js';
+import type { Outbox } from './outbox.js';
+
+/** What the publisher reports upwards; the producer turns these into journal entries and events. */
+export interface PublisherHooks {
+  /** A healthy-path (or probe) message was confirmed. */
+  confirmed(accepted: Accepted): void;
+  /** A healthy-path (or probe) message failed and needs a message actor. */
+  failed(accepted: Accepted, failure: FerryError): void;
+  /** Outcome of a publish made for a message actor. */
+  retrySettled(accepted: Accepted, failure: FerryError | null): void;
+  /** A broker outcome that the breaker counts: `null` for a success. */
+  breakerOutcome(failure: FerryError | null): void;
+  /** The half-open breaker's one probe message was written. */
+  probeSent(): void;
+  /** The connection turned blocked, unblocked or died; forwarded to the connection machine. */
+  connectionEvent(event: ConnectionSignal): void;
+}
+
+/** Connection-level signals from the session. */
+export type ConnectionSignal =
+  | { readonly type: 'connection.blocked'; readonly reason: string }
+  | { readonly type: 'connection.unblocked' }
+  | { readonly type: 'connection.lost'; readonly failure: FerryError };
+
+const OUTCOME_CODES = {
+  nacked: FAILURE_CODES.nacked,
+  returned: FAILURE_CODES.returned,
+  'confirm-timeout': FAILURE_CODES.confirmTimeout,
+  'channel-lost': FAILURE_CODES.channelLost,
+} as const;
+
+const OUTCOME_MESSAGES = {
+  nacked: 'the broker refused the message (basic.nack)',
+  returned: 'the message was unroutable (basic.return)',
+  'confirm-timeout': 'no confirm within the timeout: outcome unknown',
+  'channel-lost': 'the channel closed before the message was confirmed: outcome unknown',
+} as const;
+
+/**
+ * Owns the current session's confirm channel, its tracker and the one confirm-timeout timer.
+ *
+ * @internal
+ */
+export class Publisher implements SessionListener {
+  private session: BrokerSession | null = null;
+  private tracker: ConfirmTracker<Accepted> | null = null;
+  private writable = true;
+  private reopening = false;
+  /** Set from the supervisor's snapshots: connected, not blocked, breaker closed. */
+  private gateOpen = false;
+  /** Half-open breaker: one message may go through as the probe. */
+  private probeAllowed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDeadline = Number.POSITIVE_INFINITY;
+  private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome): void =>
+    this.settle(accepted, outcome);
+
+  constructor(
+    private readonly outbox: Outbox<Accepted>,
+    private readonly hooks: PublisherHooks,
+    private readonly settings: {
+      readonly maxInFlight: number;
+      readonly confirmTimeoutMs: number;
+      readonly deadLetterExchange: string;
+      readonly now: () => number;
+    },
+  ) {}
+
+  /** Messages written and not yet confirmed. */
+  get inFlight(): number {
+    return this.tracker?.size ?? 0;
+  }
+
+  /** Whether a channel is attached and ready for writes. */
+  get hasChannel(): boolean {
+    return this.session !== null && this.tracker !== null && !this.reopening;
+  }
+
+  /** Takes a freshly connected session (topology declared). */
+  attach(session: BrokerSession): void {
+    this.session = session;
+    this.tracker = this.newTracker();
+    this.writable = true;
+    this.reopening = false;
+    this.pump();
+  }
+
+  /** Gives up the current session: destroys it and takes its unconfirmed messages back. */
+  detach(failure: FerryError): void {
+    const session = this.session;
+    if (session === null) return;
+    this.session = null;
+    session.destroy();
+    this.takeBack(failure);
+  }
+
+  /** Lets go of the session for a graceful close; its owner closes it. Unconfirmed messages come back. */
+  detachGracefully(): void {
+    if (this.session === null) return;
+    this.session = null;
+    this.takeBack(new FerryError('CONNECTION_LOST', 'the connection is closing'));
+  }
+
+  /** The session, for the connection machine's health check and graceful close. */
+  get current(): BrokerSession | null {
+    return this.session;
+  }
+
+  /** Updates the gate from the supervisor and sends what it now may. */
+  setGate(open: boolean, probeAllowed: boolean): void {
+    this.gateOpen = open;
+    this.probeAllowed = probeAllowed;
+    this.pump();
+  }
+
+  /** Whether a message accepted now can go straight onto the channel. */
+  canSendNow(): boolean {
+    return this.gateOpen && this.writable && this.outbox.length === 0 && this.hasChannel && this.windowOpen();
+  }
+
+  /** Writes a healthy-path message now; the caller checked {@link canSendNow}. */
+  sendNow(accepted: Accepted): void {
+    this.write(accepted, 'healthy', accepted.message.exchange);
+  }
+
+  /** Sends buffered messages while the gate, the window and the socket allow. */
+  pump(): void {
+    if (!this.writable || !this.hasChannel) return;
+    if (!this.gateOpen) {
+      if (this.probeAllowed && this.outbox.length > 0) {
+        this.probeAllowed = false;
+        this.write(this.outbox.shift() as Accepted, 'probe', undefined);
+        this.hooks.probeSent();
+      }
+      return;
+    }
+    while (this.writable && this.outbox.length > 0 && this.windowOpen()) {
+      this.write(this.outbox.shift() as Accepted, 'healthy', undefined);
+    }
+  }
+
+  /**
+   * Publishes for a message actor. Throws `CONNECTION_LOST` when there is no usable channel, which sends
+   * the actor back to waiting for the gate without using up an attempt, or the write's own error.
+   */
+  publishRetry(accepted: Accepted): void {
+    if (!this.hasChannel)
+      throw new FerryError('CONNECTION_LOST', 'no usable channel; waiting for the connection');
+    this.write(accepted, 'retry', undefined);
+  }
+
+  /** Publishes to the dead-letter exchange and resolves on its confirm. */
+  publishDeadLetter(accepted: Accepted, headers: Readonly<Record<string, unknown>>): Promise<void> {
+    if (!this.hasChannel) {
+      return Promise.reject(
+        new FerryError('CONNECTION_LOST', 'no usable channel for the dead-letter hand-off'),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      accepted.deadLetter = { resolve, reject };
+      this.write(accepted, 'dead-letter', this.settings.deadLetterExchange, headers);
+    });
+  }
+
+  // SessionListener: events from the live session.
+
+  ack(tag: number, multiple: boolean): void {
+    this.tracker?.ack(tag, multiple, this.settleVisitor);
+    this.pump();
+  }
+
+  nack(tag: number, multiple: boolean): void {
+    this.tracker?.nack(tag, multiple, this.settleVisitor);
+    this.pump();
+  }
+
+  returned(messageId: string | undefined): void {
+    this.tracker?.markReturned(messageId);
+  }
+
+  drain(): void {
+    this.writable = true;
+    this.pump();
+  }
+
+  blocked(reason: string): void {
+    this.hooks.connectionEvent({ type: 'connection.blocked', reason });
+  }
+
+  unblocked(): void {
+    this.hooks.connectionEvent({ type: 'connection.unblocked' });
+  }
+
+  channelClosed(error: FerryError): void {
+    const session = this.session;
+    if (session === null) return;
+    this.reopening = true;
+    const lost = this.tracker;
+    this.tracker = null;
+    lost?.drain(this.settleVisitor);
+    this.hooks.breakerOutcome(error);
+    session.reopenChannel().then(
+      () => {
+        if (this.session !== session) return;
+        this.tracker = this.newTracker();
+        this.reopening = false;
+        this.writable = true;
+        this.pump();
+      },
+      (reopenError: unknown) => {
+        if (this.session !== session) return;
+        const failure = FerryError.from(reopenError, 'CHANNEL_LOST');
+        this.detach(failure);
+        this.hooks.connectionEvent({ type: 'connection.lost', failure });
+      },
+    );
+  }
+
+  connectionClosed(error: FerryError): void {
+    if (this.session === null) return;
+    this.session = null;
+    this.takeBack(error);
+    this.hooks.connectionEvent({ type: 'connection.lost', failure: error });
+  }
+
+  /** Stops the confirm timer; called on close. */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private newTracker(): ConfirmTracker<Accepted> {
+    return new ConfirmTracker<Accepted>({
+      messageId: (accepted) => accepted.messageId,
+      initialCapacity: this.settings.maxInFlight,
+    });
+  }
+
+  private windowOpen(): boolean {
+    return (this.tracker?.size ?? 0) < this.settings.maxInFlight;
+  }
+
+  private write(
+    accepted: Accepted,
+    route: Accepted['route'],
+    exchange: string | undefined,
+    extraHeaders?: Readonly<Record<string, unknown>>,
+  ): void {
+    const session = this.session as BrokerSession;
+    const tracker = this.tracker as ConfirmTracker<Accepted>;
+    const { message } = accepted;
+    const properties =
+      extraHeaders === undefined
+        ? message.properties
+        : { ...message.properties, headers: { ...message.properties.headers, ...extraHeaders } };
+    accepted.route = route;
+    try {
+      this.writable = session.publish(
+        exchange ?? message.exchange,
+        message.routingKey,
+        message.content,
+        properties,
+      );
+    } catch (error) {
+      // Nothing was sent and no delivery tag used: the channel is going away, and its close event
+      // follows. The message takes the same way as the unconfirmed ones.
+      this.writable = false;
+      const failure = FerryError.from(error, 'CHANNEL_LOST');
+      if (route === 'retry') throw failure;
+      this.takeBackOne(accepted, failure);
+      return;
+    }
+    // Track after a successful write: the tracker's tags must follow the channel's exactly.
+    const deadline = this.settings.now() + this.settings.confirmTimeoutMs;
+    tracker.track(accepted, deadline);
+    if (deadline < this.timerDeadline) this.armTimer(deadline);
+  }
+
+  private armTimer(deadline: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - this.settings.now()));
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDeadline = Number.POSITIVE_INFINITY;
+    const tracker = this.tracker;
+    if (tracker === null) return;
+    tracker.expire(this.settings.now(), this.settleVisitor);
+    const next = tracker.nextDeadline();
+    if (next !== undefined) this.armTimer(next);
+    this.pump();
+  }
+
+  /** Unconfirmed messages of a dead connection: healthy ones go back to the front of the outbox. */
+  private takeBack(failure: FerryError): void {
+    const tracker = this.tracker;
+    this.tracker = null;
+    this.reopening = false;
+    if (tracker === null) return;
+    const requeue: Accepted[] = [];
+    tracker.drain((accepted) => {
+      if (accepted.route === 'healthy' || accepted.route === 'probe') {
+        accepted.redelivered = true;
+        requeue.push(accepted);
+      } else {
+        this.settleOther(accepted, failure);
+      }
+    });
+    for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
+  }
+
+  /** A message whose write threw: back to the outbox front, or to its actor or dead-letter caller. */
+  private takeBackOne(accepted: Accepted, failure: FerryError): void {
+    if (accepted.route === 'healthy' || accepted.route === 'probe') this.outbox.unshift(accepted);
+    else this.settleOther(accepted, failure);
+  }
+
+  private settle(accepted: Accepted, outcome: SettleOutcome): void {
+    if (outcome === 'confirmed') {
+      if (accepted.route === 'dead-letter') {
+        const settle = accepted.deadLetter;
+        accepted.deadLetter = undefined;
+        settle?.resolve();
+        return;
+      }
+      this.hooks.breakerOutcome(null);
+      if (accepted.route === 'retry') this.hooks.retrySettled(accepted, null);
+      else this.hooks.confirmed(accepted);
+      return;
+    }
+    const failure = new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], {
+      details: { messageId: accepted.messageId },
+    });
+    // A return is a routing problem, not a sick broker: it does not count against the breaker.
+    if (outcome !== 'returned' && outcome !== 'channel-lost') this.hooks.breakerOutcome(failure);
+    if (accepted.route === 'healthy' || accepted.route === 'probe') this.hooks.failed(accepted, failure);
+    else this.settleOther(accepted, failure);
+  }
+
+  private settleOther(accepted: Accepted, failure: FerryError): void {
+    if (accepted.route === 'dead-letter') {
+      const settle = accepted.deadLetter;
+      accepted.deadLetter = undefined;
+      settle?.reject(failure);
+    } else {
+      this.hooks.retrySettled(accepted, failure);
+    }
+  }
+}

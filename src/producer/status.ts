@@ -1,0 +1,81 @@
+/**
+ * The producer's status: what `getStatus()` returned in the original service, and more.
+ */
+
+import type { ConnectionPhase } from '../../machines/connection.machine.js';
+import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+
+/** A failure as status pages show it. */
+export interface FailureSummary {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The producer's state at one moment, computed synchronously. */
+export interface ProducerStatus {
+  /** `idle` before `start()`, `running`, `closing`, `closed`. */
+  readonly state: 'idle' | 'running' | 'closing' | 'closed';
+  /** Connected (blocked included) and the breaker not open: the original `isHealthy()`. */
+  readonly healthy: boolean;
+  readonly connection: {
+    readonly phase: ConnectionPhase;
+    readonly connected: boolean;
+    readonly endpoint: string | null;
+    /** Failed attempts since the last successful connect. */
+    readonly attempts: number;
+    /** Successful connects after the first. */
+    readonly reconnects: number;
+    readonly blockedReason: string | null;
+    readonly healthCheckFailures: number;
+    readonly lastError: FailureSummary | null;
+  };
+  readonly circuitBreaker: {
+    readonly state: BreakerPhase;
+    readonly isOpen: boolean;
+    readonly consecutiveFailures: number;
+    readonly trips: number;
+  };
+  readonly messages: {
+    /** Accepted since start. */
+    readonly accepted: number;
+    /** Confirmed since start, on the first try or after retries. */
+    readonly confirmed: number;
+    readonly deadLettered: number;
+    /** Accepted and waiting for a channel (disconnected, blocked, breaker open, window full). */
+    readonly buffered: number;
+    readonly bufferedBytes: number;
+    /** Written and waiting for their confirm. */
+    readonly inFlight: number;
+    /** Off the healthy path: live message actors plus the backlog waiting for one. */
+    readonly retrying: number;
+    /** Retrying messages whose dead-letter hand-off failed; retried slowly, never dropped. */
+    readonly parked: number;
+    /** Republished after their channel died unconfirmed: possible duplicates, dedupe on the message id. */
+    readonly redelivered: number;
+    /** What the journal still owns. */
+    readonly journalPending: number;
+  };
+}
+
+/** The supervisor's state in a few fields, as `state$` emits it: changes only when one of these does. */
+export interface SupervisorSummary {
+  readonly state: ProducerStatus['state'];
+  readonly connection: ConnectionPhase;
+  readonly circuitBreaker: BreakerPhase;
+  /** Whether messages are being sent now. */
+  readonly sending: boolean;
+  readonly retryingActors: number;
+  readonly backlog: number;
+}
+
+/** Whether two summaries are the same. */
+export function sameSummary(a: SupervisorSummary, b: SupervisorSummary): boolean {
+  return (
+    a.state === b.state &&
+    a.connection === b.connection &&
+    a.circuitBreaker === b.circuitBreaker &&
+    a.sending === b.sending &&
+    a.retryingActors === b.retryingActors &&
+    a.backlog === b.backlog
+  );
+}
