@@ -166,6 +166,7 @@ export const breakerMachine = setup({
       tags: ['canSend'],
       on: {
         'breaker.success': { actions: 'countSuccess' },
+        'breaker.reset': { actions: 'resetCounts' },
         'breaker.failure': [
           { guard: 'tripsOnFailure', target: 'open', actions: ['countFailure', 'recordTrip'] },
           { actions: 'countFailure' },

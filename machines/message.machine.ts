@@ -115,9 +115,13 @@ export const messageMachine = setup({
   actions: {
     recordFailure: assign(({ context, event }, params: { failure?: Failure } | undefined) => {
       const failure = params?.failure ?? failureOf(event);
+      const counts = failureCountsAsAttempt(failure);
       return {
         lastFailure: failure,
-        attempts: context.attempts + (failureCountsAsAttempt(failure) ? 1 : 0),
+        attempts: context.attempts + (counts ? 1 : 0),
+        // A lost connection closes the gate whatever this actor last heard: republishing before the
+        // supervisor's next `gate.changed` would only hit the dead channel again.
+        gateOpen: counts ? context.gateOpen : false,
       };
     }),
     planRetry: assign(({ context }) => {

@@ -145,18 +145,26 @@ export const supervisorMachine = setup({
         },
       });
     }),
-    routeToMessage: enqueueActions(({ event, enqueue, self }) => {
+    routeToMessage: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'message.ack' && event.type !== 'message.failed') return;
       // Late or unknown outcomes (the actor already finished, or the message never left the healthy
       // path) are dropped here rather than sent to a missing child, which would fail the supervisor.
       const child = self.getSnapshot().children[messageActorId(event.messageId)];
       if (child === undefined) return;
-      enqueue.sendTo(
-        child,
-        event.type === 'message.ack'
-          ? { type: 'confirm.ack' }
-          : { type: 'confirm.failed', failure: event.failure },
-      );
+      if (event.type === 'message.ack') {
+        enqueue.sendTo(child, { type: 'confirm.ack' });
+        return;
+      }
+      enqueue.sendTo(child, { type: 'confirm.failed', failure: event.failure });
+      // A failure may close the actor's gate (a lost connection does); if the supervisor's gate is
+      // already open again, say so at once rather than at the next connection or breaker change.
+      if (context.gateOpen) enqueue.sendTo(child, { type: 'gate.changed', open: true });
+    }),
+    /** Stops every message actor; their messages stay journaled and are recovered on the next start. */
+    stopMessageActors: enqueueActions(({ enqueue, self }) => {
+      for (const id of Object.keys(self.getSnapshot().children)) {
+        if (isMessageActorId(id)) enqueue.stopChild(id);
+      }
     }),
     releaseMessage: enqueueActions(({ context, event, enqueue }) => {
       const done = event as unknown as { actorId: string; output: MessageOutput };
@@ -217,6 +225,8 @@ export const supervisorMachine = setup({
       on: {
         'supervisor.start': 'running',
         'supervisor.close': 'closed',
+        // Recovered messages may be handed over before start; their actors wait for the gate.
+        'message.retry': { actions: 'admitRetry' },
       },
     },
     running: {
@@ -240,6 +250,7 @@ export const supervisorMachine = setup({
         },
       ],
       initial: 'opening',
+      exit: 'stopMessageActors',
       on: {
         'message.retry': { actions: 'admitRetry' },
         'message.ack': { actions: 'routeToMessage' },
