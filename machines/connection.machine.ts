@@ -91,10 +91,18 @@ export interface TimeoutParams {
 }
 
 /** Failure transitions share one shape: permanent or over budget → `failed`, otherwise → `reconnecting`. */
-function failWith(record: RecordAction, ...more: readonly 'countHealthCheckFailure'[]) {
+function failWith(record: 'recordFailure', ...more: readonly 'countHealthCheckFailure'[]) {
   const actions = [record, 'planReconnect', ...more] as const;
   return [
     { guard: 'failureIsPermanent', target: '#connection.failed', actions },
+    ...timeOut(record, ...more),
+  ] as const;
+}
+
+/** A timer's failure is never permanent: over budget → `failed`, otherwise → `reconnecting`. */
+function timeOut(record: RecordAction, ...more: readonly 'countHealthCheckFailure'[]) {
+  const actions = [record, 'planReconnect', ...more] as const;
+  return [
     { guard: 'attemptsExhausted', target: '#connection.failed', actions },
     { target: '#connection.reconnecting', actions },
   ] as const;
@@ -117,12 +125,12 @@ export const connectionMachine = setup({
     recordFailure: assign(({ context, event }) => ({
       attempts: context.attempts + 1,
       lastFailure: failureOf(event) ?? toFailure(event),
-      blockedReason: null,
+      endpoint: null,
     })),
     recordTimeout: assign(({ context }, params: TimeoutParams) => ({
       attempts: context.attempts + 1,
       lastFailure: { code: params.code, message: params.message, permanent: false },
-      blockedReason: null,
+      endpoint: null,
     })),
     planReconnect: assign(({ context }) => {
       const { settings } = context;
@@ -195,7 +203,7 @@ export const connectionMachine = setup({
         onError: failWith('recordFailure'),
       },
       after: {
-        connectTimeout: failWith({
+        connectTimeout: timeOut({
           type: 'recordTimeout',
           params: { code: 'CONNECT_TIMEOUT', message: 'connecting took longer than the timeout' },
         }),
@@ -204,6 +212,7 @@ export const connectionMachine = setup({
     },
     connected: {
       tags: ['healthy', 'connected'],
+      exit: 'clearBlocked',
       invoke: { id: 'watch', src: 'watch' },
       initial: 'flowing',
       states: {
@@ -226,7 +235,7 @@ export const connectionMachine = setup({
             onError: failWith('recordFailure', 'countHealthCheckFailure'),
           },
           after: {
-            healthCheckTimeout: failWith(
+            healthCheckTimeout: timeOut(
               {
                 type: 'recordTimeout',
                 params: {
@@ -246,7 +255,12 @@ export const connectionMachine = setup({
         },
         blocked: {
           tags: ['blocked'],
-          on: { 'connection.unblocked': { target: 'flowing', actions: 'clearBlocked' } },
+          on: {
+            'connection.unblocked': { target: 'flowing', actions: 'clearBlocked' },
+            'connection.blocked': {
+              actions: { type: 'recordBlocked', params: ({ event }) => ({ reason: event.reason }) },
+            },
+          },
         },
       },
       on: {
@@ -285,10 +299,20 @@ export type ConnectionPhase =
   | 'closing'
   | 'closed';
 
-/** Reduces a connection snapshot's value to its phase; `blocked` is the one sub-state worth naming. */
-export function connectionPhaseOf(value: StateValue): ConnectionPhase {
-  if (typeof value === 'string') return value as ConnectionPhase;
-  return 'connected' in value && value.connected === 'blocked' ? 'blocked' : 'connected';
+/**
+ * Reduces a connection snapshot to its phase. `blocked` is the one sub-state worth naming, and an
+ * attempt made after the budget is spent still reads `failed`: health must not flap back to
+ * `connecting` every time a failed connection retries.
+ */
+export function connectionPhaseOf(snapshot: {
+  readonly value: StateValue;
+  readonly context: Pick<ConnectionContext, 'attempts' | 'settings'>;
+}): ConnectionPhase {
+  const { value, context } = snapshot;
+  if (typeof value !== 'string')
+    return 'connected' in value && value.connected === 'blocked' ? 'blocked' : 'connected';
+  if (value === 'connecting' && context.attempts >= context.settings.maxReconnectAttempts) return 'failed';
+  return value as ConnectionPhase;
 }
 
 /** Whether messages may be written in this snapshot: connected, not blocked. */

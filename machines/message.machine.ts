@@ -10,6 +10,10 @@
  * ```
  *
  * The outcome is the final state's `output`, so the machine works as a spawned child and as a root actor.
+ *
+ * A message recovered from the journal starts with `resume`: the state its journaled events fold to.
+ * Restored actors do not re-arm timers by themselves, so `resume` carries the time left on the retry or
+ * parked timer it was waiting on, and triage goes straight back to that state.
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { type BackoffPolicy, backoffDelay, DEFAULT_RETRY_BACKOFF } from './backoff.js';
@@ -47,6 +51,29 @@ export interface MessageInput {
   readonly gateOpen: boolean;
   readonly seed: number;
   readonly settings?: Partial<MessageSettings>;
+  /** Set for a message recovered from the journal. */
+  readonly resume?: MessageResume;
+}
+
+/** The timed states a recovered message can resume in. */
+export type ResumableState = 'retryWait' | 'parked';
+
+/** A timer journaled before a restart: the state it belongs to and the time left until its deadline. */
+export interface ResumeTimer {
+  readonly state: ResumableState;
+  /** 0 when the deadline passed while ferry was down. */
+  readonly remainingMs: number;
+}
+
+/** Where a message recovered from the journal picks up. */
+export interface MessageResume {
+  /** The jitter generator state journaled last, so later delays are the ones the lost actor would draw. */
+  readonly random: RandomState;
+  /** The last planned retry delay (`decorrelated` jitter grows from it); the initial delay when absent. */
+  readonly nextDelayMs?: number;
+  readonly deadLetterFailures: number;
+  /** The timer it was waiting on; `null` sends it through triage as a fresh failure would go. */
+  readonly timer: ResumeTimer | null;
 }
 
 /** Context of a retryable message: plain data, journaled as the message's state. */
@@ -62,6 +89,8 @@ export interface MessageContext {
   readonly deadLetterFailures: number;
   /** Set when a final state is reached. */
   readonly outcome: MessageOutput['outcome'] | null;
+  /** A journaled timer to finish instead of starting a fresh one; cleared when its state is left. */
+  readonly resumeTimer: ResumeTimer | null;
 }
 
 /** How a retryable message ended. */
@@ -90,6 +119,15 @@ const effectInput = ({ context }: { context: MessageContext }): MessageEffectInp
   attempts: context.attempts,
   lastFailure: context.lastFailure,
 });
+
+/**
+ * How long the timer of `state` waits: what is left of a resumed timer, else the planned retry delay or
+ * the parked delay. The runtime journals deadlines with it.
+ */
+export function timerDelayMs(context: MessageContext, state: ResumableState): number {
+  if (context.resumeTimer?.state === state) return context.resumeTimer.remainingMs;
+  return state === 'retryWait' ? context.nextDelayMs : context.settings.parkedRetryDelayMs;
+}
 
 /** Reads the failure from an actor error or a `confirm.failed` event. */
 function failureOf(event: { readonly type: string }): Failure {
@@ -125,6 +163,8 @@ export const messageMachine = setup({
       };
     }),
     planRetry: assign(({ context }) => {
+      // A resumed retry keeps the delay and generator state journaled before the restart.
+      if (context.resumeTimer?.state === 'retryWait') return {};
       const draw = drawRandom(context.random);
       return {
         random: draw.next,
@@ -133,24 +173,29 @@ export const messageMachine = setup({
     }),
     trackGate: assign(({ event }) => (event.type === 'gate.changed' ? { gateOpen: event.open } : {})),
     settle: assign((_, params: { outcome: MessageOutput['outcome'] }) => ({ outcome: params.outcome })),
+    endResume: assign({ resumeTimer: null }),
     recordDeadLetterFailure: assign(({ context }) => ({
       deadLetterFailures: context.deadLetterFailures + 1,
     })),
     /** Runtime hook: journal a failed attempt (context holds the attempt count and failure). */
     journalFailure: () => undefined,
+    /** Runtime hook: journal the retry timer just started (context holds the delay and generator state). */
+    journalRetryScheduled: () => undefined,
     /** Runtime hook: journal that the message is parked after a failed dead-letter hand-off. */
     journalParked: () => undefined,
   },
   guards: {
+    resumesRetry: ({ context }) => context.resumeTimer?.state === 'retryWait',
+    resumesParked: ({ context }) => context.resumeTimer?.state === 'parked',
     gateOpen: ({ context }) => context.gateOpen,
     waitsForConnection: ({ context }) => !failureCountsAsAttempt(context.lastFailure),
     failedPermanently: ({ context }) => context.lastFailure.permanent,
     attemptsExhausted: ({ context }) => context.attempts >= context.settings.maxAttempts,
   },
   delays: {
-    retryDelay: ({ context }) => context.nextDelayMs,
+    retryDelay: ({ context }) => timerDelayMs(context, 'retryWait'),
     confirmTimeout: ({ context }) => context.settings.confirmTimeoutMs,
-    parkedRetryDelay: ({ context }) => context.settings.parkedRetryDelayMs,
+    parkedRetryDelay: ({ context }) => timerDelayMs(context, 'parked'),
   },
 }).createMachine({
   id: 'message',
@@ -162,10 +207,11 @@ export const messageMachine = setup({
       attempts: input.attempts,
       lastFailure: input.failure,
       gateOpen: input.gateOpen,
-      random: seedRandom(input.seed),
-      nextDelayMs: settings.retry.initialDelayMs,
-      deadLetterFailures: 0,
+      random: input.resume?.random ?? seedRandom(input.seed),
+      nextDelayMs: input.resume?.nextDelayMs ?? settings.retry.initialDelayMs,
+      deadLetterFailures: input.resume?.deadLetterFailures ?? 0,
       outcome: null,
+      resumeTimer: input.resume?.timer ?? null,
     };
   },
   on: { 'gate.changed': { actions: 'trackGate' } },
@@ -175,6 +221,8 @@ export const messageMachine = setup({
     triage: {
       entry: 'journalFailure',
       always: [
+        { guard: 'resumesParked', target: 'parked' },
+        { guard: 'resumesRetry', target: 'retryWait' },
         { guard: 'waitsForConnection', target: 'waiting' },
         { guard: 'failedPermanently', target: 'deadLettering' },
         { guard: 'attemptsExhausted', target: 'deadLettering' },
@@ -183,7 +231,8 @@ export const messageMachine = setup({
     },
     retryWait: {
       tags: ['retrying'],
-      entry: 'planRetry',
+      entry: ['planRetry', 'journalRetryScheduled'],
+      exit: 'endResume',
       after: { retryDelay: 'waiting' },
     },
     waiting: {
@@ -242,6 +291,7 @@ export const messageMachine = setup({
     parked: {
       tags: ['parked'],
       entry: 'journalParked',
+      exit: 'endResume',
       after: { parkedRetryDelay: 'deadLettering' },
     },
     confirmed: { type: 'final', entry: { type: 'settle', params: { outcome: 'confirmed' } } },

@@ -10,7 +10,7 @@
  * table, so the cost per message grows with the number of live children. Tickets over the cap wait in a
  * backlog that the runtime holds (an O(1) queue) and feeds back one at a time as actors finish.
  */
-import { assign, enqueueActions, type StateValue, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { type BreakerInput, breakerMachine } from './breaker.machine.js';
 import {
   type ConnectionInput,
@@ -19,7 +19,12 @@ import {
   connectionPhaseOf,
 } from './connection.machine.js';
 import type { Failure } from './failure.js';
-import { type MessageOutput, type MessageSettings, messageMachine } from './message.machine.js';
+import {
+  type MessageOutput,
+  type MessageResume,
+  type MessageSettings,
+  messageMachine,
+} from './message.machine.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
 
 /** A message that left the healthy path and needs a message actor. */
@@ -28,6 +33,8 @@ export interface RetryTicket {
   readonly failure: Failure;
   /** Attempts counted so far, the failed one included. */
   readonly attempts: number;
+  /** For a message recovered from the journal: where its actor picks up. */
+  readonly resume?: MessageResume;
 }
 
 /** The breaker's state in one word. */
@@ -83,9 +90,9 @@ export const messageActorId = (messageId: string): string => `msg:${messageId}`;
 
 const isMessageActorId = (id: string): boolean => id.startsWith('msg:');
 
-/** The state value carried by an `xstate.snapshot.<child>` event. */
-const childSnapshotValue = (event: unknown): unknown =>
-  (event as { snapshot: { value: unknown } }).snapshot.value;
+/** The snapshot carried by an `xstate.snapshot.<child>` event. */
+const childSnapshot = (event: unknown): { readonly value: unknown } =>
+  (event as { snapshot: { value: unknown } }).snapshot;
 
 /** The supervisor machine. */
 export const supervisorMachine = setup({
@@ -101,11 +108,11 @@ export const supervisorMachine = setup({
   },
   actions: {
     trackConnection: assign(({ context, event }) => {
-      const phase = connectionPhaseOf(childSnapshotValue(event) as StateValue);
+      const phase = connectionPhaseOf(childSnapshot(event) as Parameters<typeof connectionPhaseOf>[0]);
       return { connectionPhase: phase, gateOpen: phase === 'connected' && context.breakerPhase === 'closed' };
     }),
     trackBreaker: assign(({ context, event }) => {
-      const phase = childSnapshotValue(event) as BreakerPhase;
+      const phase = childSnapshot(event).value as BreakerPhase;
       return { breakerPhase: phase, gateOpen: context.connectionPhase === 'connected' && phase === 'closed' };
     }),
     /** Tells every live message actor whether it may publish now; bounded by `maxLiveMessages`. */
@@ -142,6 +149,7 @@ export const supervisorMachine = setup({
           gateOpen: context.gateOpen,
           seed: Math.floor(draw.value * 0x100000000),
           settings: context.messageSettings,
+          ...(ticket.resume === undefined ? {} : { resume: ticket.resume }),
         },
       });
     }),

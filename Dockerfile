@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# ferry service image: docker build -t ferry . && docker run -p 3001:3001 ferry
+ARG NODE_IMAGE=node:20-slim
+
+# Installs from the lock file. better-sqlite3 normally downloads a prebuilt binary; the compiler
+# lets node-gyp build it where none fits (another architecture or libc).
+FROM ${NODE_IMAGE} AS deps-base
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+
+FROM deps-base AS build
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY machines ./machines
+COPY src ./src
+RUN npm run build
+
+FROM deps-base AS prod-deps
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3001
+CMD ["node", "dist/src/cli/main.js", "serve"]
