@@ -1,0 +1,279 @@
+/**
+ * The amqplib 2.x adapter behind {@link BrokerPort}: one connection, one confirm channel for
+ * publishing and, opened on first use, one plain channel for declarations and health checks, so that
+ * a 404 from `checkExchange` or a 406 from a declaration never kills the confirm channel.
+ *
+ * Confirms arrive through the channel's `ack`/`nack` events; `publish` passes no callback, so the hot
+ * path allocates no closure per message. amqplib does not report delivery tags, so the session counts
+ * publishes since its confirm channel opened.
+ */
+import {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  connect,
+  type Message,
+  type Options,
+} from 'amqplib';
+import { FerryError } from '../errors.js';
+import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
+import { declareTopology } from './declare.js';
+import type {
+  AmqpConnectOptions,
+  BrokerPort,
+  BrokerSession,
+  PublishProperties,
+  SessionListener,
+} from './ports.js';
+import type { Topology } from './topology.js';
+
+/** A broker port backed by amqplib, with multi-host failover across `options.urls`. */
+export function createAmqplibBroker(): BrokerPort {
+  // Index of the URL the next round starts with: the one after the last failure, or the last success.
+  let start = 0;
+  return {
+    async connect(options, signal) {
+      validateConnectOptions(options);
+      const failures: FerryError[] = [];
+      const count = options.urls.length;
+      const first = start;
+      for (let i = 0; i < count && !signal.aborted; i += 1) {
+        const index = (first + i) % count;
+        try {
+          const session = await openSession(options.urls[index]!, options, signal);
+          start = index;
+          return session;
+        } catch (error) {
+          failures.push(error as FerryError);
+          start = (index + 1) % count;
+        }
+      }
+      throw signal.aborted ? new FerryError('CLOSED', 'connect was aborted') : roundFailure(failures);
+    },
+  };
+}
+
+/** One URL: connection and confirm channel within `connectionTimeoutMs`, or nothing left open. */
+async function openSession(
+  raw: string,
+  options: AmqpConnectOptions,
+  outer: AbortSignal,
+): Promise<AmqplibSession> {
+  const attempt = new AbortController();
+  const target = connectTarget(raw, options, attempt.signal);
+  const timer = setTimeout(() => {
+    const limit = options.connectionTimeoutMs;
+    attempt.abort(new FerryError('CONNECT_TIMEOUT', `no session within ${limit} ms`));
+  }, options.connectionTimeoutMs);
+  const onAbort = () => attempt.abort(new FerryError('CLOSED', 'connect was aborted'));
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
+  let session: AmqplibSession | undefined;
+  try {
+    session = new AmqplibSession(await connect(target.url, target.socketOptions), target.endpoint);
+    await session.reopenChannel();
+    return session;
+  } catch (error) {
+    // Aborting destroyed the socket; the error amqplib saw says less than the reason.
+    session?.destroy();
+    throw attemptFailure(target.endpoint, attempt.signal.aborted ? attempt.signal.reason : error);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * amqplib's options for one publish. Every field is always present (undefined ones are skipped by
+ * amqplib's encoder), so the object has one shape: measured here, `{ ...properties, mandatory: true }`
+ * cost 2–8 µs more per publish than this literal.
+ */
+function publishOptions(properties: PublishProperties): Options.Publish {
+  return {
+    mandatory: true,
+    persistent: properties.persistent,
+    messageId: properties.messageId,
+    correlationId: properties.correlationId,
+    contentType: properties.contentType,
+    contentEncoding: properties.contentEncoding,
+    headers: properties.headers,
+    timestamp: properties.timestamp,
+    expiration: properties.expiration,
+    priority: properties.priority,
+    type: properties.type,
+    appId: properties.appId,
+  } as Options.Publish;
+}
+
+/** amqplib 2.3.1 internals: the ChannelModel's Connection and its socket. */
+interface ModelInternals {
+  readonly connection: { readonly stream: { destroy(error?: Error): void } };
+}
+
+/** A return's fields; amqplib's `MessageFields` type describes deliveries only. */
+interface ReturnFields {
+  readonly replyCode: number;
+  readonly replyText: string;
+}
+
+class AmqplibSession implements BrokerSession {
+  readonly endpoint: string;
+  private readonly model: ChannelModel;
+  private channel: ConfirmChannel | undefined;
+  private rpcChannel: Promise<Channel> | undefined;
+  private tag = 1;
+  private listener: SessionListener | undefined;
+  /** `close`/`destroy` was called or the connection died: nothing more is reported. */
+  private ended = false;
+  /** A close that happened while no listener was set, delivered by `setListener`. */
+  private undelivered: ((listener: SessionListener) => void) | undefined;
+  private blockedReason: string | undefined;
+  private readonly closed: Promise<void>;
+
+  constructor(model: ChannelModel, endpoint: string) {
+    this.model = model;
+    this.endpoint = endpoint;
+    // Needed: amqplib throws an 'error' nobody listens to. The 'close' that follows carries it too.
+    model.on('error', () => undefined);
+    this.closed = new Promise((resolve) => {
+      model.on('close', (error?: Error) => {
+        resolve();
+        this.onConnectionClose(error);
+      });
+    });
+    model.on('blocked', (reason: string) => {
+      this.blockedReason = reason;
+      this.listener?.blocked(reason);
+    });
+    model.on('unblocked', () => {
+      this.blockedReason = undefined;
+      this.listener?.unblocked();
+    });
+  }
+
+  get nextDeliveryTag(): number {
+    return this.tag;
+  }
+
+  publish(exchange: string, routingKey: string, content: Buffer, properties: PublishProperties): boolean {
+    const channel = this.channel;
+    if (channel === undefined) throw new FerryError('CHANNEL_LOST', 'the confirm channel is being reopened');
+    let written: boolean;
+    try {
+      written = channel.publish(exchange, routingKey, content, publishOptions(properties));
+    } catch (error) {
+      // amqplib encodes everything before writing: a throw means nothing was sent.
+      throw FerryError.from(error, 'INVALID_MESSAGE');
+    }
+    this.tag += 1;
+    return written;
+  }
+
+  async checkExchange(name: string): Promise<void> {
+    try {
+      await (await this.rpc()).checkExchange(name);
+    } catch (error) {
+      throw FerryError.from(error, 'CHANNEL_LOST');
+    }
+  }
+
+  declare(topology: Topology): Promise<void> {
+    return declareTopology(() => this.rpc(), topology);
+  }
+
+  async reopenChannel(): Promise<void> {
+    const previous = this.channel;
+    this.channel = undefined;
+    // Its late events are ignored (see attach); closing an already closed channel rejects, harmlessly.
+    previous?.close().catch(() => undefined);
+    let channel: ConfirmChannel;
+    try {
+      channel = await this.model.createConfirmChannel();
+    } catch (error) {
+      throw FerryError.from(error, 'CONNECTION_LOST');
+    }
+    this.attach(channel);
+    this.channel = channel;
+    this.tag = 1;
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    // Resolves on close-ok, or when the socket dies (a `destroy` during a hung close).
+    await Promise.race([this.model.close().catch(() => undefined), this.closed]);
+  }
+
+  destroy(): void {
+    this.ended = true;
+    // With an error, amqplib notices at once: it stops its heartbeat timers and closes its channels.
+    (this.model as unknown as ModelInternals).connection.stream.destroy(
+      new FerryError('CLOSED', 'session destroyed'),
+    );
+  }
+
+  setListener(listener: SessionListener): void {
+    this.listener = listener;
+    const undelivered = this.undelivered;
+    this.undelivered = undefined;
+    if (this.blockedReason !== undefined) listener.blocked(this.blockedReason);
+    undelivered?.(listener);
+  }
+
+  private rpc(): Promise<Channel> {
+    if (this.rpcChannel === undefined) {
+      const opening = this.model.createChannel().then((channel) => {
+        // Needed: without it amqplib turns this channel's error into a connection error.
+        channel.on('error', () => undefined);
+        channel.on('close', () => {
+          if (this.rpcChannel === opening) this.rpcChannel = undefined;
+        });
+        return channel;
+      });
+      opening.catch(() => {
+        if (this.rpcChannel === opening) this.rpcChannel = undefined;
+      });
+      this.rpcChannel = opening;
+    }
+    return this.rpcChannel;
+  }
+
+  /** Wires a confirm channel's events to the listener for as long as it is the current one. */
+  private attach(channel: ConfirmChannel): void {
+    let failure: Error | undefined;
+    channel.on('error', (error: Error) => {
+      failure = error;
+    });
+    channel.on('close', () => {
+      // Without an 'error' first, the connection is closing the channel: its own close reports that.
+      if (this.channel !== channel || failure === undefined || this.ended) return;
+      this.report((listener) => listener.channelClosed(FerryError.from(failure, 'CHANNEL_LOST')));
+    });
+    channel.on('ack', (fields: { deliveryTag: number; multiple: boolean }) => {
+      if (this.channel === channel) this.listener?.ack(fields.deliveryTag, fields.multiple);
+    });
+    channel.on('nack', (fields: { deliveryTag: number; multiple: boolean }) => {
+      if (this.channel === channel) this.listener?.nack(fields.deliveryTag, fields.multiple);
+    });
+    channel.on('return', (message: Message) => {
+      const fields = message.fields as unknown as ReturnFields;
+      if (this.channel === channel) {
+        this.listener?.returned(message.properties.messageId, fields.replyCode, fields.replyText);
+      }
+    });
+    channel.on('drain', () => {
+      if (this.channel === channel) this.listener?.drain();
+    });
+  }
+
+  private onConnectionClose(error: Error | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    const failure = FerryError.from(error ?? new Error('Connection closed by the broker'), 'CONNECTION_LOST');
+    this.report((listener) => listener.connectionClosed(failure));
+  }
+
+  private report(event: (listener: SessionListener) => void): void {
+    if (this.listener === undefined) this.undelivered = event;
+    else event(this.listener);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The narrow interfaces between ferry's runtime and an AMQP client. The amqplib adapter implements
+ * them (amqplib-session.ts); tests fake them.
+ */
+import type { FerryError } from '../errors.js';
+import type { Topology } from './topology.js';
+
+/** TLS settings for `amqps://` URLs (`RABBITMQ_SSL_*`, `RABBITMQ_VERIFY_PEER`). */
+export interface TlsOptions {
+  readonly ca?: Buffer | string;
+  readonly cert?: Buffer | string;
+  readonly key?: Buffer | string;
+  readonly passphrase?: string;
+  readonly rejectUnauthorized: boolean;
+  /** SNI and certificate host name; defaults to the URL's host when that is not an IP address. */
+  readonly servername?: string;
+}
+
+/** How to reach the broker. */
+export interface AmqpConnectOptions {
+  /** Tried in order, starting after the one that failed last (multi-host failover). */
+  readonly urls: readonly string[];
+  /** Heartbeat interval asked of the broker (`RABBITMQ_HEARTBEAT`); 0 disables heartbeats. */
+  readonly heartbeatSeconds: number;
+  /** Bound on one URL's attempt: TCP, TLS, AMQP handshake and opening the confirm channel. */
+  readonly connectionTimeoutMs: number;
+  /** Required for `amqps://` URLs that need anything but the system CAs; refused on `amqp://` URLs. */
+  readonly tls?: TlsOptions;
+  /** Shown by the broker as the connection's name (`connection_name` client property). */
+  readonly clientName: string;
+  readonly frameMax?: number;
+}
+
+/** Message properties ferry sets on a publish; the names are AMQP's `basic.properties`. */
+export interface PublishProperties {
+  readonly messageId?: string;
+  readonly correlationId?: string;
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** Whole seconds since the epoch (AMQP's unit; a fraction is refused as `INVALID_MESSAGE`). */
+  readonly timestamp?: number;
+  /** `true`: delivery mode 2, written to disk by durable queues. */
+  readonly persistent?: boolean;
+  /** Per-message TTL in milliseconds. */
+  readonly expiration?: number;
+  readonly priority?: number;
+  readonly type?: string;
+  readonly appId?: string;
+}
+
+/** Opens sessions. One call makes one session, trying each URL at most once. */
+export interface BrokerPort {
+  /**
+   * Connects and opens a confirm channel. Rejects with a {@link FerryError}; when every URL failed,
+   * with the last transient failure, or the last permanent one when all were permanent. An aborted
+   * `signal` rejects at once and closes whatever was opened.
+   */
+  connect(options: AmqpConnectOptions, signal: AbortSignal): Promise<BrokerSession>;
+}
+
+/** One live connection with one confirm channel. */
+export interface BrokerSession {
+  /** The URL actually connected to, without its password. */
+  readonly endpoint: string;
+  /**
+   * Publishes with `mandatory` set, so an unroutable message comes back as `returned`. Returns `false`
+   * when the channel's write buffer is full: the message is sent, but wait for `drain` before the next.
+   * Throws a {@link FerryError} (`CHANNEL_LOST`, `CONNECTION_LOST`, `INVALID_MESSAGE`) when nothing was
+   * sent; then no delivery tag is used up.
+   */
+  publish(exchange: string, routingKey: string, content: Buffer, properties: PublishProperties): boolean;
+  /** The delivery tag the next successful publish gets: publishes since the channel opened, plus 1. */
+  readonly nextDeliveryTag: number;
+  /** Health check: rejects with `NOT_FOUND` when the exchange is missing. Never touches the confirm channel. */
+  checkExchange(name: string): Promise<void>;
+  /** Declares exchanges, queues and bindings; a 406 rejects with `TOPOLOGY_MISMATCH` naming the object. */
+  declare(topology: Topology): Promise<void>;
+  /**
+   * After `channelClosed`: opens a new confirm channel on the same connection; tags restart at 1.
+   * On a live channel it abandons that one: its late confirms are ignored.
+   */
+  reopenChannel(): Promise<void>;
+  /** Graceful close; the listener hears nothing more. Pending confirms are not awaited. */
+  close(): Promise<void>;
+  /** Drops the socket now; idempotent; the listener hears nothing more. */
+  destroy(): void;
+  /**
+   * Where events go. A close or `blocked` that happened before a listener was set is delivered when
+   * it is set. Listener methods must not throw: amqplib would tear the connection down.
+   */
+  setListener(listener: SessionListener): void;
+}
+
+/** Events of a session, straight from the broker. */
+export interface SessionListener {
+  ack(tag: number, multiple: boolean): void;
+  nack(tag: number, multiple: boolean): void;
+  /** `basic.return`: arrives before the ack of the same message. */
+  returned(messageId: string | undefined, replyCode: number, replyText: string): void;
+  /** The channel's write buffer has room again after `publish` returned `false`. */
+  drain(): void;
+  /** `connection.blocked`: the broker stopped reading (resource alarm). */
+  blocked(reason: string): void;
+  unblocked(): void;
+  /** The confirm channel died, the connection is alive: its pending confirms are lost; reopen it. */
+  channelClosed(error: FerryError): void;
+  /** The connection died (or its channel with it): everything pending is lost; reconnect. */
+  connectionClosed(error: FerryError): void;
+}

@@ -1,0 +1,95 @@
+/**
+ * The broker objects ferry publishes into, as plain data: the ML task exchange and the quorum queues
+ * the Celery workers consume, plus ferry's own dead-letter exchange and queue.
+ *
+ * The workers declare the same queues; a declaration with other arguments fails with 406 on whichever
+ * side comes second, so the defaults carry exactly the workers' arguments.
+ */
+
+/** A table of AMQP arguments (`x-queue-type`, `x-delivery-limit`, …). */
+export type AmqpArguments = Readonly<Record<string, string | number | boolean>>;
+
+/** An exchange to declare. */
+export interface ExchangeSpec {
+  readonly name: string;
+  readonly type: 'direct' | 'topic' | 'fanout' | 'headers';
+  readonly durable: boolean;
+  readonly autoDelete?: boolean;
+  readonly arguments?: AmqpArguments;
+}
+
+/** A queue to declare. */
+export interface QueueSpec {
+  readonly name: string;
+  readonly durable: boolean;
+  readonly autoDelete?: boolean;
+  readonly arguments?: AmqpArguments;
+}
+
+/** A queue binding to declare. */
+export interface BindingSpec {
+  readonly queue: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly arguments?: AmqpArguments;
+}
+
+/** Everything to declare on connect, in this order: exchanges, queues, bindings. */
+export interface Topology {
+  readonly exchanges: readonly ExchangeSpec[];
+  readonly queues: readonly QueueSpec[];
+  readonly bindings: readonly BindingSpec[];
+}
+
+/** The ML task exchange. */
+export const ML_EXCHANGE = 'bookmarkai.ml';
+/** ferry's dead-letter exchange: a separate object from anything the workers declare. */
+export const DEAD_LETTER_EXCHANGE = 'bookmarkai.ml.dlx';
+/** ferry's dead-letter queue, bound to {@link DEAD_LETTER_EXCHANGE} with `#`. */
+export const DEAD_LETTER_QUEUE = 'bookmarkai.ml.dead-letter';
+/** The worker queues; each is bound with its own name as the routing key. */
+export const ML_QUEUES = [
+  'ml.summarize',
+  'ml.summarize_local',
+  'ml.transcribe',
+  'ml.transcribe_local',
+  'ml.embed',
+] as const;
+/** Exactly the arguments the workers declare their queues with. */
+export const ML_QUEUE_ARGUMENTS: AmqpArguments = { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 };
+
+/** What {@link buildTopology} lets you change; everything left out keeps its default. */
+export interface TopologyOptions {
+  readonly exchange?: string;
+  readonly queues?: readonly string[];
+  /** Replaces (does not merge with) {@link ML_QUEUE_ARGUMENTS}: they must equal the workers' own. */
+  readonly queueArguments?: AmqpArguments;
+  readonly deadLetterExchange?: string;
+  readonly deadLetterQueue?: string;
+}
+
+/** The topology to declare, from the defaults and `options`. */
+export function buildTopology(options: TopologyOptions = {}): Topology {
+  const exchange = options.exchange ?? ML_EXCHANGE;
+  const queues = options.queues ?? ML_QUEUES;
+  const queueArguments = options.queueArguments ?? ML_QUEUE_ARGUMENTS;
+  const deadLetterExchange = options.deadLetterExchange ?? DEAD_LETTER_EXCHANGE;
+  const deadLetterQueue = options.deadLetterQueue ?? DEAD_LETTER_QUEUE;
+  return {
+    exchanges: [
+      { name: exchange, type: 'topic', durable: true },
+      { name: deadLetterExchange, type: 'topic', durable: true },
+    ],
+    queues: [
+      ...queues.map((name) => ({ name, durable: true, arguments: queueArguments })),
+      { name: deadLetterQueue, durable: true },
+    ],
+    bindings: [
+      ...queues.map((name) => ({ queue: name, exchange, routingKey: name })),
+      { queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: '#' },
+    ],
+  };
+}
+
+/** The product's topology, unchanged. */
+export const DEFAULT_TOPOLOGY: Topology = buildTopology();

@@ -1,0 +1,285 @@
+/**
+ * ferry's one error class and the mapping from everything amqplib, Node's sockets and TLS throw to it.
+ *
+ * Every code has one severity, which says what happens next:
+ *
+ * | code | severity | permanent | comes from | what happens next |
+ * | --- | --- | --- | --- | --- |
+ * | `INVALID_MESSAGE` | caller | yes | a payload that cannot be encoded (not a Buffer, bad header value) | rejected to the caller; nothing accepted |
+ * | `INVALID_OPTIONS` | caller | yes | bad configuration (no URL, unknown protocol, TLS options on `amqp://`) | rejected to the caller |
+ * | `BUFFER_FULL` | caller | no | the bounded accept buffer is full | rejected to the caller, who may try later |
+ * | `CLOSED` | caller | yes | the producer is closed or the operation was aborted | rejected to the caller |
+ * | `BREAKER_OPEN` | caller | no | the circuit breaker is open | rejected to the caller, who may try later |
+ * | `NACKED` | retry | no | `basic.nack` (full `reject-publish` queue, queue process error) | the message is retried with backoff |
+ * | `CONFIRM_TIMEOUT` | retry | no | no ack/nack within the confirm timeout | unknown outcome: republished with the same message id |
+ * | `CHANNEL_LOST` | retry | no | the confirm channel closed with confirms pending | unknown outcome: republished |
+ * | `CONNECTION_LOST` | retry | no | socket reset/closed (`ECONNRESET`, `EPIPE`, "Unexpected close") | unknown outcome: republished after reconnecting |
+ * | `RETURNED` | retry | no | `basic.return` 312 NO_ROUTE (mandatory publish, no queue bound) | retried, then dead-lettered |
+ * | `UNKNOWN` | retry | no | anything unrecognised | retried: unknown errors are never dropped |
+ * | `NOT_FOUND` | reopen-channel | no | 404: the exchange does not exist (closes the channel) | channel reopened, its pending messages republished |
+ * | `PRECONDITION_FAILED` | reopen-channel | no | 406 on publish, other than the size limit | channel reopened, pending messages republished |
+ * | `RESOURCE_LOCKED` | reopen-channel | no | 405: exclusive queue of another connection | channel reopened |
+ * | `CONNECTION_FORCED` | reconnect | no | 320: `rabbitmqctl close_connection`, broker shutdown | reconnect with backoff |
+ * | `CONNECTION_REFUSED` | reconnect | no | `ECONNREFUSED`, `EHOSTUNREACH`, `ENETUNREACH` | reconnect with backoff (next URL first) |
+ * | `DNS_FAILURE` | reconnect | no | `ENOTFOUND`, `EAI_AGAIN` | reconnect with backoff |
+ * | `CONNECT_TIMEOUT` | reconnect | no | `ETIMEDOUT`, an attempt over `connectionTimeoutMs` | reconnect with backoff |
+ * | `HEARTBEAT_TIMEOUT` | reconnect | no | two heartbeat intervals without a frame from the broker | reconnect with backoff |
+ * | `INTERNAL_ERROR` | reconnect | no | 541 | reconnect with backoff |
+ * | `PROTOCOL_ERROR` | reconnect | no | 501–506, 540: a frame the peer did not accept | reconnect with backoff |
+ * | `HEALTH_CHECK_TIMEOUT` | reconnect | no | the broker did not answer the health check | reconnect with backoff |
+ * | `MESSAGE_TOO_LARGE` | dead-letter | yes | 406 "message size N is larger than configured max size" | that message is dead-lettered; the others are republished |
+ * | `WRITE_REFUSED` | dead-letter | yes | 403 on `basic.publish`: no write permission on the exchange | that message is dead-lettered |
+ * | `ACCESS_REFUSED` | fatal | yes | 403 at login (bad credentials) or on a declaration | configuration: no hot loop, retried at the max delay |
+ * | `NOT_ALLOWED` | fatal | yes | 530 / 402: no access to the vhost, or no such vhost | configuration: no hot loop |
+ * | `TOPOLOGY_MISMATCH` | fatal | yes | 406 on a declaration: the object exists with other arguments | configuration: no hot loop |
+ * | `TLS_ERROR` | fatal | yes | certificate, handshake or protocol-version errors | configuration: no hot loop |
+ *
+ * `permanent` is what machines read (see machines/failure.ts): retrying the same thing cannot help.
+ */
+
+/** What happens after an error; see the table in this module's documentation. */
+export type Severity = 'caller' | 'retry' | 'reopen-channel' | 'reconnect' | 'dead-letter' | 'fatal';
+
+/** How a code is handled: its severity and whether retrying can help. */
+export interface ErrorCodeInfo {
+  readonly severity: Severity;
+  readonly permanent: boolean;
+}
+
+const info = (severity: Severity, permanent: boolean): ErrorCodeInfo => ({ severity, permanent });
+
+/** Every error code with its severity; the table in this module's documentation explains each. */
+export const FERRY_ERROR_CODES = {
+  INVALID_MESSAGE: info('caller', true),
+  INVALID_OPTIONS: info('caller', true),
+  BUFFER_FULL: info('caller', false),
+  CLOSED: info('caller', true),
+  BREAKER_OPEN: info('caller', false),
+  NACKED: info('retry', false),
+  CONFIRM_TIMEOUT: info('retry', false),
+  CHANNEL_LOST: info('retry', false),
+  CONNECTION_LOST: info('retry', false),
+  RETURNED: info('retry', false),
+  UNKNOWN: info('retry', false),
+  NOT_FOUND: info('reopen-channel', false),
+  PRECONDITION_FAILED: info('reopen-channel', false),
+  RESOURCE_LOCKED: info('reopen-channel', false),
+  CONNECTION_FORCED: info('reconnect', false),
+  CONNECTION_REFUSED: info('reconnect', false),
+  DNS_FAILURE: info('reconnect', false),
+  CONNECT_TIMEOUT: info('reconnect', false),
+  HEARTBEAT_TIMEOUT: info('reconnect', false),
+  INTERNAL_ERROR: info('reconnect', false),
+  PROTOCOL_ERROR: info('reconnect', false),
+  HEALTH_CHECK_TIMEOUT: info('reconnect', false),
+  MESSAGE_TOO_LARGE: info('dead-letter', true),
+  WRITE_REFUSED: info('dead-letter', true),
+  ACCESS_REFUSED: info('fatal', true),
+  NOT_ALLOWED: info('fatal', true),
+  TOPOLOGY_MISMATCH: info('fatal', true),
+  TLS_ERROR: info('fatal', true),
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A machine-readable error code; see {@link FERRY_ERROR_CODES}. */
+export type FerryErrorCode = keyof typeof FERRY_ERROR_CODES;
+
+/** Plain data attached to an error: safe to journal, never credentials or message bodies. */
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+/** Options of the {@link FerryError} constructor. */
+export interface FerryErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: ErrorDetails;
+}
+
+/**
+ * The error ferry rejects with and reports in events. It satisfies machines/failure.ts's `Failure`
+ * (`code`, `message`, `permanent`), so machines can read it without importing the runtime.
+ */
+export class FerryError extends Error {
+  override readonly name = 'FerryError';
+  readonly code: FerryErrorCode;
+  readonly severity: Severity;
+  readonly permanent: boolean;
+  readonly details?: ErrorDetails;
+
+  constructor(code: FerryErrorCode, message: string, options: FerryErrorOptions = {}) {
+    super(redactUrl(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.severity = FERRY_ERROR_CODES[code].severity;
+    this.permanent = FERRY_ERROR_CODES[code].permanent;
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /**
+   * Maps anything thrown or emitted by amqplib, Node's sockets or TLS to a FerryError; a FerryError is
+   * returned as it is. `fallback` is the code for errors nothing here recognises (default `UNKNOWN`).
+   */
+  static from(error: unknown, fallback: FerryErrorCode = 'UNKNOWN'): FerryError {
+    if (error instanceof FerryError) return error;
+    if (typeof error !== 'object' || error === null) return new FerryError(fallback, String(error));
+    const candidate = error as ErrorLike;
+    const message = typeof candidate.message === 'string' ? candidate.message : String(error);
+    return new FerryError(classify(candidate, message) ?? fallback, message, {
+      cause: error,
+      ...replyDetails(candidate, message),
+    });
+  }
+
+  /** Plain data for logs and journals: `JSON.stringify` of an Error drops its message otherwise. */
+  toJSON(): Readonly<Record<string, unknown>> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      severity: this.severity,
+      permanent: this.permanent,
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+/** The fields of the errors amqplib and Node produce that classification reads. */
+interface ErrorLike {
+  readonly message?: unknown;
+  readonly name?: unknown;
+  /** A number: an AMQP reply code (amqplib); a string: a Node/OpenSSL error code. */
+  readonly code?: unknown;
+  /** AMQP class of the method that failed: 40 exchange, 50 queue, 60 basic. */
+  readonly classId?: unknown;
+  readonly methodId?: unknown;
+  /** Set by OpenSSL errors ("SSL routines"). */
+  readonly library?: unknown;
+}
+
+const AMQP_CLASS_BASIC = 60;
+
+/**
+ * 406 texts of RabbitMQ 3.10.8's size checks (read from rabbit_channel.beam): "message size ~B is larger
+ * than configured max size ~B" (`max_message_size`) and "… larger than max size ~B" (the hard cap).
+ */
+const TOO_LARGE = /message size (\d+) is larger than (?:configured )?max size (\d+)/i;
+/** amqplib's handshake and close messages carry the reply code as text: `403 (ACCESS-REFUSED)`. */
+const REPLY_IN_TEXT = /\b([2-5]\d\d) \([A-Z-]+\)/;
+
+const SOCKET_CODES: Readonly<Record<string, FerryErrorCode>> = {
+  ECONNREFUSED: 'CONNECTION_REFUSED',
+  EHOSTUNREACH: 'CONNECTION_REFUSED',
+  ENETUNREACH: 'CONNECTION_REFUSED',
+  EADDRNOTAVAIL: 'CONNECTION_REFUSED',
+  ENOTFOUND: 'DNS_FAILURE',
+  EAI_AGAIN: 'DNS_FAILURE',
+  EAI_FAIL: 'DNS_FAILURE',
+  ETIMEDOUT: 'CONNECT_TIMEOUT',
+  ECONNRESET: 'CONNECTION_LOST',
+  EPIPE: 'CONNECTION_LOST',
+  ECONNABORTED: 'CONNECTION_LOST',
+  ABORT_ERR: 'CLOSED',
+};
+
+/** OpenSSL and Node TLS codes: `ERR_SSL_WRONG_VERSION_NUMBER`, `CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, … */
+const TLS_CODE = /^(ERR_(SSL|TLS|OSSL)_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|.*CERT)/;
+
+/** Exact texts amqplib 2.3.1 uses for errors without a code (lib/connection.js, channel.js, connect.js). */
+const MESSAGE_PATTERNS: readonly (readonly [RegExp, FerryErrorCode])[] = [
+  // 530 (or 402) at connection.open: amqplib drops the reply code and text.
+  [/^Expected ConnectionOpenOk; got <ConnectionClose/, 'NOT_ALLOWED'],
+  [/^Heartbeat timeout/, 'HEARTBEAT_TIMEOUT'],
+  [/^connect ETIMEDOUT/, 'CONNECT_TIMEOUT'],
+  [/^message nacked/, 'NACKED'],
+  [/^(Channel clos(ed|ing)|channel closed|Channel ended)/, 'CHANNEL_LOST'],
+  [/^(Connection clos(ed|ing)|Unexpected close|Socket closed abruptly)/, 'CONNECTION_LOST'],
+  [/^content is not a buffer|^Expected buffer/, 'INVALID_MESSAGE'],
+];
+
+function classify(error: ErrorLike, message: string): FerryErrorCode | undefined {
+  if (typeof error.code === 'number') return fromReplyCode(error.code, error.classId, message);
+  if (typeof error.code === 'string') {
+    const socket = SOCKET_CODES[error.code];
+    if (socket !== undefined) return socket;
+    if (TLS_CODE.test(error.code)) return 'TLS_ERROR';
+  }
+  if (error.library !== undefined || message.includes('SSL routines')) return 'TLS_ERROR';
+  if (error.name === 'AbortError') return 'CLOSED';
+  if (error.name === 'TimeoutError') return 'CONNECT_TIMEOUT';
+  const reply = REPLY_IN_TEXT.exec(message);
+  if (reply !== null) return fromReplyCode(Number(reply[1]), undefined, message);
+  for (const [pattern, code] of MESSAGE_PATTERNS) if (pattern.test(message)) return code;
+  return undefined;
+}
+
+/**
+ * AMQP reply codes. 403 and 406 depend on what failed: on `basic.publish` (class 60) they concern one
+ * message; on a declaration or at login they are configuration errors.
+ */
+function fromReplyCode(code: number, classId: unknown, message: string): FerryErrorCode | undefined {
+  const onPublish = classId === AMQP_CLASS_BASIC;
+  const onDeclare = classId === 40 || classId === 50;
+  switch (code) {
+    case 200:
+      return 'CONNECTION_LOST';
+    case 311:
+      return 'MESSAGE_TOO_LARGE';
+    case 312:
+    case 313:
+      return 'RETURNED';
+    case 320:
+      return 'CONNECTION_FORCED';
+    case 402:
+    case 530:
+      return 'NOT_ALLOWED';
+    case 403:
+      return onPublish ? 'WRITE_REFUSED' : 'ACCESS_REFUSED';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'RESOURCE_LOCKED';
+    case 406:
+      if (TOO_LARGE.test(message)) return 'MESSAGE_TOO_LARGE';
+      return onDeclare ? 'TOPOLOGY_MISMATCH' : 'PRECONDITION_FAILED';
+    case 541:
+      return 'INTERNAL_ERROR';
+    case 501:
+    case 502:
+    case 503:
+    case 504:
+    case 505:
+    case 506:
+    case 540:
+      return 'PROTOCOL_ERROR';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Keeps the AMQP reply code and the failed method, or the socket code, as plain data. A size refusal
+ * closes the whole channel; its sizes let the runtime tell the oversized message from the others.
+ */
+function replyDetails(error: ErrorLike, message: string): { details?: ErrorDetails } {
+  if (typeof error.code === 'number') {
+    const details: Record<string, unknown> = { replyCode: error.code };
+    if (typeof error.classId === 'number') details.classId = error.classId;
+    if (typeof error.methodId === 'number') details.methodId = error.methodId;
+    const tooLarge = TOO_LARGE.exec(message);
+    if (tooLarge !== null) {
+      details.messageSize = Number(tooLarge[1]);
+      details.maxMessageSize = Number(tooLarge[2]);
+    }
+    return { details };
+  }
+  if (typeof error.code === 'string') return { details: { errorCode: error.code } };
+  const reply = REPLY_IN_TEXT.exec(message);
+  return reply === null ? {} : { details: { replyCode: Number(reply[1]) } };
+}
+
+/** `scheme://user:secret@` → `scheme://user:***@`, greedy up to the last `@` so a raw `@` in a password cannot leak. */
+const CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):\S*@/gi;
+
+/**
+ * A URL without its password (`amqp://user:pass@host` → `amqp://user:***@host`), for logs and status.
+ * Works on any text: every URL in it is redacted.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(CREDENTIALS, '$1:***@');
+}
