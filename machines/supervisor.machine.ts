@@ -123,6 +123,23 @@ export const supervisorMachine = setup({
         }
       }
     }),
+    /**
+     * A half-open breaker lets one message through as its probe. With retrying messages and no new
+     * traffic the probe must come from a message actor, or the breaker would wait forever: once the
+     * breaker is half-open and the connection up, the first live actor is told its gate is open and
+     * the breaker that its probe is taken. (With no live actor the runtime sends a buffered message.)
+     */
+    offerProbe: enqueueActions(({ context, enqueue, self }) => {
+      if (context.breakerPhase !== 'halfOpen' || context.connectionPhase !== 'connected') return;
+      const { children } = self.getSnapshot();
+      const breaker = children.breaker?.getSnapshot() as { context: { probeTaken: boolean } } | undefined;
+      if (breaker === undefined || breaker.context.probeTaken) return;
+      const probe = Object.entries(children).find(([id]) => isMessageActorId(id))?.[1];
+      if (probe === undefined) return;
+      enqueue.sendTo(probe, { type: 'gate.changed', open: true });
+      enqueue.sendTo('breaker', { type: 'breaker.probe' });
+    }),
+    markClosed: assign({ connectionPhase: 'closed' as const, gateOpen: false }),
     admitRetry: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'message.retry') return;
       const { ticket } = event;
@@ -202,6 +219,13 @@ export const supervisorMachine = setup({
     reportOutcome: () => undefined,
   },
   guards: {
+    connectionChangesGate: ({ context, event }) => {
+      const phase = connectionPhaseOf(childSnapshot(event) as Parameters<typeof connectionPhaseOf>[0]);
+      return (phase === 'connected' && context.breakerPhase === 'closed') !== context.gateOpen;
+    },
+    breakerChangesGate: ({ context, event }) =>
+      (context.connectionPhase === 'connected' && childSnapshot(event).value === 'closed') !==
+      context.gateOpen,
     isMessageActor: ({ event }) => isMessageActorId((event as unknown as { actorId?: string }).actorId ?? ''),
   },
 }).createMachine({
@@ -243,18 +267,22 @@ export const supervisorMachine = setup({
           id: 'connection',
           src: 'connection',
           input: ({ context }) => context.connectionInput,
-          onSnapshot: {
-            actions: ['trackConnection', 'broadcastGate'],
-          },
-          onDone: '#supervisor.closed',
+          onSnapshot: [
+            // Message actors hear about the gate only when it changes: connection and breaker
+            // snapshots are frequent, and each broadcast costs one event per live actor.
+            { guard: 'connectionChangesGate', actions: ['trackConnection', 'broadcastGate'] },
+            { actions: ['trackConnection', 'offerProbe'] },
+          ],
+          onDone: { target: '#supervisor.closed', actions: 'markClosed' },
         },
         {
           id: 'breaker',
           src: 'breaker',
           input: ({ context }) => context.breakerInput,
-          onSnapshot: {
-            actions: ['trackBreaker', 'broadcastGate'],
-          },
+          onSnapshot: [
+            { guard: 'breakerChangesGate', actions: ['trackBreaker', 'broadcastGate'] },
+            { actions: ['trackBreaker', 'offerProbe'] },
+          ],
         },
       ],
       initial: 'opening',

@@ -28,12 +28,14 @@ export interface MachineEffects {
   disconnect(): Promise<void>;
   /** `connection.dropConnection`: destroy whatever is left of the session. */
   dropConnection(): void;
-  /** `message.publish`: write the message for its actor; throws when it cannot. */
-  publishRetry(input: MessageEffectInput): void;
+  /** `message.publish`: write the message for its actor (maybe once a reopening channel is back); throws when it cannot. */
+  publishRetry(input: MessageEffectInput): Promise<void> | undefined;
   /** `message.deadLetter`: confirmed publish to the dead-letter exchange. */
   deadLetter(input: MessageEffectInput): Promise<void>;
   /** `message.journalFailure`. */
   journalFailure(context: MessageContext): void;
+  /** `message.journalRetryScheduled`. */
+  journalRetryScheduled(context: MessageContext): void;
   /** `message.journalParked`. */
   journalParked(context: MessageContext): void;
   /** `supervisor.holdInBacklog`. */
@@ -68,6 +70,7 @@ export function provideSupervisor(effects: MachineEffects) {
     },
     actions: {
       journalFailure: ({ context }) => effects.journalFailure(context),
+      journalRetryScheduled: ({ context }) => effects.journalRetryScheduled(context),
       journalParked: ({ context }) => effects.journalParked(context),
     },
   });

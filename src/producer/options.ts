@@ -14,6 +14,7 @@ import type { SupervisorInput } from '../../machines/supervisor.machine.js';
 import type { AmqpConnectOptions, TlsOptions } from '../amqp/ports.js';
 import { DEAD_LETTER_EXCHANGE, DEFAULT_TOPOLOGY, type Topology } from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
+import type { JournalConfig } from '../journal/create-journal.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -44,6 +45,34 @@ const tlsSchema = z
 const amqpUrl = z
   .string()
   .refine((value) => /^amqps?:\/\/[^\s]+$/.test(value), { message: 'must be an amqp:// or amqps:// URL' });
+
+const batchingSchema = {
+  groupCommitMs: nonNegativeInt.optional(),
+  maxBatch: positiveInt.optional(),
+};
+
+/** Which journal backend; see src/journal/create-journal.ts. */
+const journalSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('memory') }).strict(),
+  z
+    .object({
+      kind: z.literal('sqlite'),
+      path: z.string().min(1),
+      durability: z.enum(['process', 'power']).optional(),
+      ...batchingSchema,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('redis'),
+      url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
+      keyPrefix: z.string().min(1).optional(),
+      instanceId: z.string().min(1).optional(),
+      leaseMs: positiveInt.optional(),
+      ...batchingSchema,
+    })
+    .strict(),
+]);
 
 const optionsSchema = z
   .object({
@@ -94,6 +123,8 @@ const optionsSchema = z
     closeTimeoutMs: nonNegativeInt,
     seed: z.number().int(),
     appId: z.string().min(1),
+    /** Where accepted messages are journaled; `{ kind: 'memory' }` (nothing survives a crash) by default. */
+    journal: journalSchema,
   })
   .partial()
   .strict()
@@ -124,6 +155,7 @@ export interface ResolvedOptions {
   readonly confirmTimeoutMs: number;
   readonly closeTimeoutMs: number;
   readonly appId: string;
+  readonly journal: JournalConfig;
 }
 
 /** The broker ferry talks to when none is configured: the local one, as in the quick start. */
@@ -169,7 +201,9 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
       seed: o.seed ?? Math.floor(Math.random() * 0x100000000),
       connection: defined({
         maxReconnectAttempts: o.maxReconnectAttempts,
-        connectTimeoutMs: o.connectionTimeoutMs,
+        // The adapter bounds each URL's attempt, then the topology is declared: the machine's bound
+        // on one whole attempt covers every URL plus the declaration.
+        connectTimeoutMs: (o.connectionTimeoutMs ?? 10_000) * ((o.urls?.length ?? 1) + 1),
         healthCheckIntervalMs: o.healthCheckIntervalMs,
         reconnect: o.reconnect === undefined ? undefined : { ...DEFAULT_RECONNECT, ...defined(o.reconnect) },
       }),
@@ -195,5 +229,6 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
     confirmTimeoutMs,
     closeTimeoutMs: o.closeTimeoutMs ?? 10_000,
     appId: o.appId ?? 'ferry',
+    journal: (o.journal ?? { kind: 'memory' }) as JournalConfig,
   };
 }

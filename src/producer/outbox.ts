@@ -15,6 +15,7 @@ export interface Sized {
 
 interface RoomWaiter {
   readonly bytes: number;
+  readonly count: number;
   readonly resolve: () => void;
   readonly reject: (error: FerryError) => void;
   timer: NodeJS.Timeout | undefined;
@@ -48,27 +49,27 @@ export class Outbox<T extends Sized> {
     return this.waiters.length;
   }
 
-  /** Whether `bytes` more fit now, without jumping ahead of callers already waiting. */
-  hasRoom(bytes: number): boolean {
-    return this.waiters.length === 0 && this.fits(bytes);
+  /** Whether `count` more messages of `bytes` in all fit now, without jumping ahead of waiting callers. */
+  hasRoom(bytes: number, count = 1): boolean {
+    return this.waiters.length === 0 && this.fits(bytes, count);
   }
 
   /**
-   * Resolves when `bytes` more fit. Rejects with `BUFFER_FULL` after `timeoutMs`, or at once if a single
-   * message is larger than the whole buffer (it could never fit).
+   * Resolves when `count` more messages of `bytes` in all fit. Rejects with `BUFFER_FULL` after
+   * `timeoutMs`, or at once if they are larger than the whole buffer (they could never fit).
    */
-  waitForRoom(bytes: number, timeoutMs: number): Promise<void> {
-    if (bytes > this.maxBytes) {
+  waitForRoom(bytes: number, timeoutMs: number, count = 1): Promise<void> {
+    if (bytes > this.maxBytes || count > this.maxMessages) {
       return Promise.reject(
         new FerryError(
           'BUFFER_FULL',
-          `a message of ${bytes} bytes can never fit a buffer of ${this.maxBytes} bytes`,
+          `${count} message(s) of ${bytes} bytes can never fit a buffer of ${this.maxMessages} messages, ${this.maxBytes} bytes`,
         ),
       );
     }
-    if (this.hasRoom(bytes)) return Promise.resolve();
+    if (this.hasRoom(bytes, count)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const waiter: RoomWaiter = { bytes, resolve, reject, timer: undefined };
+      const waiter: RoomWaiter = { bytes, count, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
         waiter.timer = undefined;
         reject(
@@ -120,8 +121,8 @@ export class Outbox<T extends Sized> {
     }
   }
 
-  private fits(bytes: number): boolean {
-    return this.queue.length + 1 <= this.maxMessages && this.bytes + bytes <= this.maxBytes;
+  private fits(bytes: number, count: number): boolean {
+    return this.queue.length + count <= this.maxMessages && this.bytes + bytes <= this.maxBytes;
   }
 
   private wakeWaiters(): void {
@@ -130,7 +131,7 @@ export class Outbox<T extends Sized> {
         this.waiters.shift();
         continue;
       }
-      if (!this.fits(waiter.bytes)) return;
+      if (!this.fits(waiter.bytes, waiter.count)) return;
       this.waiters.shift();
       clearTimeout(waiter.timer);
       waiter.resolve();

@@ -12,8 +12,9 @@ import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
+import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
-import { MemoryJournal } from '../journal/memory-journal.js';
+import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
 import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
@@ -23,13 +24,14 @@ import { Outbox } from './outbox.js';
 import { type PublishRequest, toOutboundMessage } from './publish-request.js';
 import { Publisher, type PublisherHooks } from './publisher.js';
 import { type PublishReceipt, Receipt } from './receipt.js';
+import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
 import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
 
 /** Replaceable parts, for tests and for embedding in an existing XState system. */
 export interface ProducerDependencies {
   /** The AMQP client; the amqplib adapter by default. */
   readonly broker?: BrokerPort;
-  /** Where accepted messages are journaled; an in-memory journal by default. */
+  /** Where accepted messages are journaled; overrides the `journal` option. */
   readonly journal?: Journal;
   /** Wall clock in ms; `Date.now` by default. */
   readonly now?: () => number;
@@ -67,12 +69,14 @@ export class Producer {
   private breakerCountsSuccesses = false;
   private drainWaiter: (() => void) | null = null;
   private opened: Promise<void> | null = null;
+  private stopClaiming: () => void = () => undefined;
+  private closing: Promise<void> | null = null;
   private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0 };
 
   /** @internal Use {@link createProducer}. */
   constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
     this.settings = resolveOptions(options);
-    this.journal = dependencies.journal ?? new MemoryJournal();
+    this.journal = dependencies.journal ?? createJournal(this.settings.journal);
     this.broker = dependencies.broker ?? createAmqplibBroker();
     this.now = dependencies.now ?? Date.now;
     this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
@@ -212,15 +216,20 @@ export class Producer {
    * Stops accepting, waits up to `timeoutMs` for buffered and in-flight messages to be confirmed, then
    * closes the connection. Whatever is unconfirmed stays in the journal; its receipts reject `CLOSED`.
    */
-  async close(options: CloseOptions = {}): Promise<void> {
-    if (this.lifecycle === 'closing' || this.lifecycle === 'closed') return;
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutDown(options);
+    return this.closing;
+  }
+
+  private async shutDown(options: CloseOptions): Promise<void> {
     this.lifecycle = 'closing';
     const closed = new FerryError('CLOSED', 'the producer is closing');
     this.outbox.rejectWaiters(closed);
-    await this.drained(options.timeoutMs ?? this.settings.closeTimeoutMs);
+    // Before start() nothing can be sent: waiting would only use up the timeout.
+    if (this.opened !== null) await this.drained(options.timeoutMs ?? this.settings.closeTimeoutMs);
     this.actor.send({ type: 'supervisor.close' });
     await waitFor(this.actor, (snapshot) => snapshot.status === 'done', {
-      timeout: this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000 + 1_000,
+      timeout: (this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000) + 1_000,
     }).catch(() => undefined);
     this.actor.stop();
     this.publisher.detach(closed);
@@ -231,6 +240,7 @@ export class Producer {
     );
     for (const accepted of this.outbox.items()) accepted.receipt.abandon(abandoned);
     for (const accepted of this.retrying.values()) accepted.receipt.abandon(abandoned);
+    this.stopClaiming();
     await this.journal.close();
     this.lifecycle = 'closed';
     this.onSupervisorChange();
@@ -238,25 +248,24 @@ export class Producer {
 
   private async open(): Promise<void> {
     const pending = await this.journal.open();
-    for (const entry of pending) {
-      const accepted = new Accepted(entry.message, new Receipt(entry.message.messageId));
-      accepted.attempts = entry.attempts;
-      // Its outcome is unknown: the broker may have it already, so it counts as a possible duplicate.
-      accepted.redelivered = true;
-      if (entry.attempts === 0) {
+    if (this.closing !== null) throw new FerryError('CLOSED', 'the producer closed before it connected');
+    // Messages accepted before start() are journaled already and held here: replay only the others.
+    const held = new Set<string>();
+    for (const accepted of this.outbox.items()) held.add(accepted.messageId);
+    const sink: RecoverySink = {
+      isHeld: (messageId) => held.has(messageId) || this.retrying.has(messageId),
+      republish: (accepted) => {
         this.outbox.push(accepted);
-      } else {
+        this.publisher.pump();
+      },
+      resume: (accepted, ticket) => {
         this.retrying.set(accepted.messageId, accepted);
-        this.actor.send({
-          type: 'message.retry',
-          ticket: {
-            messageId: accepted.messageId,
-            attempts: entry.attempts,
-            failure: entry.lastFailure ?? toFailure(null),
-          },
-        });
-      }
-    }
+        this.actor.send({ type: 'message.retry', ticket });
+      },
+    };
+    recoverPending(pending, this.now(), sink);
+    held.clear();
+    this.stopClaiming = startClaiming(this.journal, this.now, sink);
     this.lifecycle = 'running';
     this.actor.send({ type: 'supervisor.start' });
     const snapshot = await waitFor(
@@ -296,8 +305,8 @@ export class Producer {
       }
     });
     const bytes = batch.reduce((sum, accepted) => sum + accepted.bytes, 0);
-    if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes)) {
-      await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs);
+    if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes, batch.length)) {
+      await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs, batch.length);
     }
     for (const accepted of batch) this.journal.append({ type: 'accepted', message: accepted.message });
     await this.journal.commit();
@@ -337,7 +346,14 @@ export class Producer {
       breakerOutcome: (failure) => this.feedBreaker(failure),
       probeSent: () => this.actor.send({ type: 'breaker.probe' }),
       connectionEvent: (event) => {
-        if (event.type === 'connection.lost') this.counts.redelivered = this.countRedelivered();
+        if (event.type === 'connection.lost') {
+          this.counts.redelivered = this.countRedelivered();
+          // A half-open breaker's probe that dies with its connection has no outcome; count it as a
+          // failure so the breaker cools down and probes again instead of waiting for it forever.
+          if (this.breakerContext()?.probeTaken === true && this.summary().circuitBreaker === 'halfOpen') {
+            this.feedBreaker(event.failure);
+          }
+        }
         const sink = this.connectionSink as ((event: unknown) => void) | null;
         sink?.(event.type === 'connection.lost' ? { ...event, failure: toFailure(event.failure) } : event);
       },
@@ -376,8 +392,8 @@ export class Producer {
         );
       },
       journalFailure: (context) => this.journalMessageFailure(context),
-      journalParked: (context) =>
-        this.journal.append({ type: 'parked', messageId: context.messageId, at: this.now() }),
+      journalRetryScheduled: (context) => this.journal.append(retryScheduledEvent(context, this.now())),
+      journalParked: (context) => this.journal.append(parkedEvent(context, this.now())),
       holdInBacklog: (ticket) => this.backlog.push(ticket),
       releaseFromBacklog: () => {
         const ticket = this.backlog.shift();
@@ -417,13 +433,7 @@ export class Producer {
   private journalMessageFailure(context: MessageContext): void {
     const accepted = this.retrying.get(context.messageId);
     if (accepted !== undefined) accepted.attempts = context.attempts;
-    this.journal.append({
-      type: 'failed',
-      messageId: context.messageId,
-      attempts: context.attempts,
-      failure: context.lastFailure,
-      at: this.now(),
-    });
+    this.journal.append(failedEvent(context, this.now()));
   }
 
   private reportOutcome(output: MessageOutput): void {
@@ -482,9 +492,12 @@ export class Producer {
       (breaker.consecutiveFailures > 0 ||
         breaker.settings.failureRate !== null ||
         context.breakerPhase === 'halfOpen');
+    // With retrying messages live the supervisor offers the probe to one of them; the outbox
+    // provides it only when there is none.
     const probeAllowed =
       context.breakerPhase === 'halfOpen' &&
       context.connectionPhase === 'connected' &&
+      context.liveMessages === 0 &&
       breaker?.probeTaken === false;
     this.publisher.setGate(context.gateOpen && this.lifecycle !== 'closed', probeAllowed);
   }

@@ -56,12 +56,25 @@ export class Publisher implements SessionListener {
   private tracker: ConfirmTracker<Accepted> | null = null;
   private writable = true;
   private reopening = false;
+  /** While the channel is being reopened: settles when it is back, or given up with its connection. */
+  private reopened: Promise<void> | null = null;
+  private endReopen: (() => void) | null = null;
   /** Set from the supervisor's snapshots: connected, not blocked, breaker closed. */
   private gateOpen = false;
   /** Half-open breaker: one message may go through as the probe. */
   private probeAllowed = false;
+  /** The probe was written and the supervisor has not yet reported it taken. */
+  private probeWritten = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Number.POSITIVE_INFINITY;
+  /**
+   * Confirm deadlines run on a clock that stops while the broker blocks the connection: a blocked
+   * broker reads nothing, so no confirm is late, and timing out every message on the wire would only
+   * republish them all (duplicates) and trip the breaker. Time spent blocked in earlier blocks:
+   */
+  private blockedMs = 0;
+  /** When the current block began, or `null`. */
+  private blockedSince: number | null = null;
   private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome): void =>
     this.settle(accepted, outcome);
 
@@ -91,7 +104,7 @@ export class Publisher implements SessionListener {
     this.session = session;
     this.tracker = this.newTracker();
     this.writable = true;
-    this.reopening = false;
+    this.finishReopen();
     this.pump();
   }
 
@@ -119,7 +132,10 @@ export class Publisher implements SessionListener {
   /** Updates the gate from the supervisor and sends what it now may. */
   setGate(open: boolean, probeAllowed: boolean): void {
     this.gateOpen = open;
-    this.probeAllowed = probeAllowed;
+    // The supervisor's snapshot right after the probe was written can predate the breaker taking it;
+    // the probe stays the only one until a snapshot without a probe allowance catches up.
+    if (!probeAllowed) this.probeWritten = false;
+    this.probeAllowed = probeAllowed && !this.probeWritten;
     this.pump();
   }
 
@@ -139,6 +155,7 @@ export class Publisher implements SessionListener {
     if (!this.gateOpen) {
       if (this.probeAllowed && this.outbox.length > 0) {
         this.probeAllowed = false;
+        this.probeWritten = true;
         this.write(this.outbox.shift() as Accepted, 'probe', undefined);
         this.hooks.probeSent();
       }
@@ -152,15 +169,22 @@ export class Publisher implements SessionListener {
   /**
    * Publishes for a message actor. Throws `CONNECTION_LOST` when there is no usable channel, which sends
    * the actor back to waiting for the gate without using up an attempt, or the write's own error.
+   *
+   * While the channel is being reopened it waits for it instead: the connection lives, so the gate stays
+   * open, and failing at once would send the actor straight back here in a loop of microtasks that
+   * starves the very I/O that reopens the channel.
    */
-  publishRetry(accepted: Accepted): void {
+  publishRetry(accepted: Accepted): Promise<void> | undefined {
+    if (this.reopened !== null) return this.reopened.then(() => this.publishRetry(accepted));
     if (!this.hasChannel)
       throw new FerryError('CONNECTION_LOST', 'no usable channel; waiting for the connection');
     this.write(accepted, 'retry', undefined);
+    return undefined;
   }
 
-  /** Publishes to the dead-letter exchange and resolves on its confirm. */
+  /** Publishes to the dead-letter exchange and resolves on its confirm; waits for a reopening channel. */
   publishDeadLetter(accepted: Accepted, headers: Readonly<Record<string, unknown>>): Promise<void> {
+    if (this.reopened !== null) return this.reopened.then(() => this.publishDeadLetter(accepted, headers));
     if (!this.hasChannel) {
       return Promise.reject(
         new FerryError('CONNECTION_LOST', 'no usable channel for the dead-letter hand-off'),
@@ -194,10 +218,12 @@ export class Publisher implements SessionListener {
   }
 
   blocked(reason: string): void {
+    this.blockedSince ??= this.settings.now();
     this.hooks.connectionEvent({ type: 'connection.blocked', reason });
   }
 
   unblocked(): void {
+    this.resumeConfirmClock();
     this.hooks.connectionEvent({ type: 'connection.unblocked' });
   }
 
@@ -205,6 +231,9 @@ export class Publisher implements SessionListener {
     const session = this.session;
     if (session === null) return;
     this.reopening = true;
+    this.reopened ??= new Promise((resolve) => {
+      this.endReopen = resolve;
+    });
     const lost = this.tracker;
     this.tracker = null;
     lost?.drain(this.settleVisitor);
@@ -213,8 +242,8 @@ export class Publisher implements SessionListener {
       () => {
         if (this.session !== session) return;
         this.tracker = this.newTracker();
-        this.reopening = false;
         this.writable = true;
+        this.finishReopen();
         this.pump();
       },
       (reopenError: unknown) => {
@@ -246,6 +275,15 @@ export class Publisher implements SessionListener {
     });
   }
 
+  /** The channel is back, or no longer expected: publishes waiting for it go ahead (or fail). */
+  private finishReopen(): void {
+    const end = this.endReopen;
+    this.reopening = false;
+    this.reopened = null;
+    this.endReopen = null;
+    end?.();
+  }
+
   private windowOpen(): boolean {
     return (this.tracker?.size ?? 0) < this.settings.maxInFlight;
   }
@@ -272,24 +310,41 @@ export class Publisher implements SessionListener {
         properties,
       );
     } catch (error) {
-      // Nothing was sent and no delivery tag used: the channel is going away, and its close event
-      // follows. The message takes the same way as the unconfirmed ones.
-      this.writable = false;
+      // Nothing was sent and no delivery tag used. A permanent error (the client cannot encode this
+      // message) concerns this message only: the channel is fine and the rest goes on. Otherwise the
+      // channel is going away, its close event follows, and the message goes the unconfirmed ones' way.
       const failure = FerryError.from(error, 'CHANNEL_LOST');
+      if (!failure.permanent) this.writable = false;
       if (route === 'retry') throw failure;
-      this.takeBackOne(accepted, failure);
+      if (failure.permanent) this.refuse(accepted, failure);
+      else this.takeBackOne(accepted, failure);
       return;
     }
     // Track after a successful write: the tracker's tags must follow the channel's exactly.
-    const deadline = this.settings.now() + this.settings.confirmTimeoutMs;
+    const deadline = this.confirmClock() + this.settings.confirmTimeoutMs;
     tracker.track(accepted, deadline);
     if (deadline < this.timerDeadline) this.armTimer(deadline);
+  }
+
+  /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */
+  private confirmClock(): number {
+    const now = this.settings.now();
+    return now - this.blockedMs - (this.blockedSince === null ? 0 : now - this.blockedSince);
+  }
+
+  /** Ends a block: the confirm clock runs again and the timer is re-armed for the oldest deadline. */
+  private resumeConfirmClock(): void {
+    if (this.blockedSince === null) return;
+    this.blockedMs += this.settings.now() - this.blockedSince;
+    this.blockedSince = null;
+    const next = this.tracker?.nextDeadline();
+    if (next !== undefined) this.armTimer(next);
   }
 
   private armTimer(deadline: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - this.settings.now()));
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - this.confirmClock()));
     this.timer.unref();
   }
 
@@ -298,7 +353,9 @@ export class Publisher implements SessionListener {
     this.timerDeadline = Number.POSITIVE_INFINITY;
     const tracker = this.tracker;
     if (tracker === null) return;
-    tracker.expire(this.settings.now(), this.settleVisitor);
+    // Blocked: nothing expires; `unblocked` re-arms the timer.
+    if (this.blockedSince !== null) return;
+    tracker.expire(this.confirmClock(), this.settleVisitor);
     const next = tracker.nextDeadline();
     if (next !== undefined) this.armTimer(next);
     this.pump();
@@ -308,35 +365,60 @@ export class Publisher implements SessionListener {
   private takeBack(failure: FerryError): void {
     const tracker = this.tracker;
     this.tracker = null;
-    this.reopening = false;
+    // A block belongs to its connection; the next one starts unblocked.
+    this.resumeConfirmClock();
+    this.finishReopen();
     if (tracker === null) return;
     const requeue: Accepted[] = [];
+    let probeLost = false;
     tracker.drain((accepted) => {
       if (accepted.route === 'healthy' || accepted.route === 'probe') {
         accepted.redelivered = true;
+        probeLost ||= accepted.route === 'probe';
         requeue.push(accepted);
       } else {
         this.settleOther(accepted, failure);
       }
     });
     for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
+    if (probeLost) this.probeFailed(failure);
   }
 
   /** A message whose write threw: back to the outbox front, or to its actor or dead-letter caller. */
   private takeBackOne(accepted: Accepted, failure: FerryError): void {
     if (accepted.route === 'healthy' || accepted.route === 'probe') this.outbox.unshift(accepted);
     else this.settleOther(accepted, failure);
+    if (accepted.route === 'probe') this.probeFailed(failure);
+  }
+
+  /** A message the client refused to send, for good: its actor dead-letters or parks it. */
+  private refuse(accepted: Accepted, failure: FerryError): void {
+    if (accepted.route === 'dead-letter') {
+      this.settleOther(accepted, failure);
+      return;
+    }
+    this.hooks.failed(accepted, failure);
+    if (accepted.route === 'probe') this.probeFailed(failure);
+  }
+
+  /**
+   * The half-open breaker's probe went back to the outbox unanswered. Without an outcome the breaker
+   * would wait for it forever (it lets no second probe through); counted as a failure, it opens again
+   * and probes anew after its cooldown.
+   */
+  private probeFailed(failure: FerryError): void {
+    this.hooks.breakerOutcome(failure);
   }
 
   private settle(accepted: Accepted, outcome: SettleOutcome): void {
     if (outcome === 'confirmed') {
+      this.hooks.breakerOutcome(null);
       if (accepted.route === 'dead-letter') {
         const settle = accepted.deadLetter;
         accepted.deadLetter = undefined;
         settle?.resolve();
         return;
       }
-      this.hooks.breakerOutcome(null);
       if (accepted.route === 'retry') this.hooks.retrySettled(accepted, null);
       else this.hooks.confirmed(accepted);
       return;

@@ -63,7 +63,9 @@ describe('supervisor: the gate', () => {
 
     harness.clock.increment(breaker.cooldownMs);
     expect(harness.actor.getSnapshot().context.breakerPhase).toBe('halfOpen');
-    expectGateEverywhere(harness, false, ['a']);
+    // The one live actor is offered the probe: its gate opens while the supervisor's stays closed.
+    expect(harness.actor.getSnapshot().context.gateOpen).toBe(false);
+    expect(messageChild(harness, 'a').getSnapshot().context.gateOpen).toBe(true);
 
     harness.actor.send({ type: 'breaker.probe' });
     harness.actor.send({ type: 'breaker.success', at: breaker.cooldownMs });
