@@ -1,64 +1,42 @@
 /**
- * The in-memory journal: the fold of the events kept in a Map, nothing on disk.
+ * The in-memory journal: the fold of the events, nothing on disk.
  *
- * For tests, and for users who accept that a crash loses whatever was not yet confirmed.
+ * For tests, and for users who accept that a crash of the process loses every message not yet
+ * confirmed. A second producer given the same object picks up what the first one left.
  */
+import { JournalState } from './fold.js';
 import type { Journal, JournalEvent, PendingMessage } from './journal.js';
 
-const committed = Promise.resolve();
+const done = Promise.resolve();
 
 /** A journal that forgets everything when the process exits. */
 export class MemoryJournal implements Journal {
   readonly kind = 'memory';
   readonly durable = false;
-  private readonly pending = new Map<string, PendingMessage>();
+  private readonly state = new JournalState();
 
   open(): Promise<readonly PendingMessage[]> {
-    return Promise.resolve([...this.pending.values()]);
+    return Promise.resolve(this.state.pending());
   }
 
   append(event: JournalEvent): void {
-    switch (event.type) {
-      case 'accepted':
-        this.pending.set(event.message.messageId, {
-          message: event.message,
-          attempts: 0,
-          lastFailure: null,
-          parked: false,
-        });
-        return;
-      case 'failed': {
-        const entry = this.pending.get(event.messageId);
-        if (entry !== undefined) {
-          this.pending.set(event.messageId, {
-            ...entry,
-            attempts: event.attempts,
-            lastFailure: event.failure,
-          });
-        }
-        return;
-      }
-      case 'parked': {
-        const entry = this.pending.get(event.messageId);
-        if (entry !== undefined) this.pending.set(event.messageId, { ...entry, parked: true });
-        return;
-      }
-      case 'confirmed':
-      case 'dead-lettered':
-        this.pending.delete(event.messageId);
-        return;
-    }
+    this.state.apply(event);
   }
 
   commit(): Promise<void> {
-    return committed;
+    return done;
   }
 
   pendingCount(): number {
-    return this.pending.size;
+    return this.state.size;
+  }
+
+  /** The fold as it stands, for tests and the CLI. */
+  snapshot(): readonly PendingMessage[] {
+    return this.state.pending();
   }
 
   close(): Promise<void> {
-    return committed;
+    return done;
   }
 }

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `ferry` command. Each subcommand lives in its own file and is listed in {@link COMMANDS}; adding
+ * one (serve, publish, load, dlq, ...) is a new file and one line here.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { journalCommand } from './journal-command.js';
+
+/** Builders of the subcommands, in the order `ferry --help` lists them. */
+export const COMMANDS: readonly (() => Command)[] = [journalCommand];
+
+/** The `ferry` program with every subcommand. */
+export function buildCli(): Command {
+  const program = new Command('ferry')
+    .description('Publish ML tasks to RabbitMQ so that no accepted task is ever lost.')
+    .showHelpAfterError();
+  for (const command of COMMANDS) program.addCommand(command());
+  return program;
+}
+
+/** Whether this module is the process's entry point (not imported by a test). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`ferry: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,109 @@
+/**
+ * What the durable backends share: the fold kept in memory (so `pendingCount()` and late events need
+ * no I/O), group commit, lazy opening, and compaction of each batch before it is written.
+ *
+ * @internal
+ */
+import { eventMessageId, isFinishing, JournalState } from './fold.js';
+import { GroupCommit } from './group-commit.js';
+import type { Journal, JournalEvent, PendingMessage } from './journal.js';
+
+/** Batching options common to the durable backends. */
+export interface BatchingOptions {
+  /**
+   * Longest a commit waits to gather more events, ms. 0 (the default) writes on the next turn of the
+   * event loop: every publish made in the same turn shares one transaction.
+   */
+  readonly groupCommitMs?: number;
+  /** A batch this large is written at once (default 2,000 events). */
+  readonly maxBatch?: number;
+  /** Told about failed writes no caller waited for (outcome events); `process.emitWarning` by default. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** One write of a compacted batch. */
+export type BatchOp =
+  | { readonly op: 'insert'; readonly event: JournalEvent }
+  | { readonly op: 'delete'; readonly messageId: string; readonly outcome: 'confirmed' | 'dead-lettered' };
+
+/**
+ * Compacts a batch: a finished message's rows are deleted, and its events from earlier in the same
+ * batch are not written at all.
+ */
+export function compactBatch(batch: readonly JournalEvent[]): BatchOp[] {
+  const lastFinish = new Map<string, number>();
+  batch.forEach((event, index) => {
+    if (isFinishing(event)) lastFinish.set(eventMessageId(event), index);
+  });
+  const ops: BatchOp[] = [];
+  batch.forEach((event, index) => {
+    const id = eventMessageId(event);
+    if (event.type === 'confirmed' || event.type === 'dead-lettered') {
+      if (lastFinish.get(id) === index) ops.push({ op: 'delete', messageId: id, outcome: event.type });
+    } else if ((lastFinish.get(id) ?? -1) < index) {
+      ops.push({ op: 'insert', event });
+    }
+  });
+  return ops;
+}
+
+/** @internal */
+export abstract class BufferedJournal implements Journal {
+  abstract readonly kind: string;
+  abstract readonly durable: boolean;
+  protected readonly state = new JournalState();
+  private readonly commits: GroupCommit<JournalEvent>;
+  private opening: Promise<readonly PendingMessage[]> | null = null;
+  private opened = false;
+
+  constructor(options: BatchingOptions) {
+    this.commits = new GroupCommit((batch) => this.write(compactBatch(batch)), {
+      delayMs: options.groupCommitMs ?? 0,
+      maxBatch: options.maxBatch ?? 2_000,
+      onError: options.onError ?? ((error) => process.emitWarning(error as Error, 'FerryJournalWarning')),
+    });
+  }
+
+  open(): Promise<readonly PendingMessage[]> {
+    this.opening ??= this.load().then((records) => {
+      this.state.adopt(records);
+      this.opened = true;
+      this.commits.start();
+      return records;
+    });
+    return this.opening;
+  }
+
+  append(event: JournalEvent): void {
+    // A late event of a message that finished (or never was accepted here) changes nothing.
+    if (event.type !== 'accepted' && !this.state.has(eventMessageId(event))) return;
+    this.state.apply(event);
+    this.commits.add(event);
+  }
+
+  commit(): Promise<void> {
+    const opening = this.open();
+    return this.opened ? this.commits.flushed() : opening.then(() => this.commits.flushed());
+  }
+
+  pendingCount(): number {
+    return this.state.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.opening === null) return;
+    const opened = await this.opening.then(
+      () => true,
+      () => false,
+    );
+    if (opened) await this.commits.drain();
+    await this.closeStore(opened);
+  }
+
+  /** Opens the store and folds what it holds. */
+  protected abstract load(): Promise<readonly PendingMessage[]>;
+  /** Writes one compacted batch; durable when it resolves. */
+  protected abstract write(ops: readonly BatchOp[]): void | Promise<void>;
+  /** Releases the store; `opened` is false when opening failed. */
+  protected abstract closeStore(opened: boolean): Promise<void>;
+}

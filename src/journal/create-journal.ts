@@ -1,0 +1,53 @@
+/**
+ * Choosing a journal backend: from `createProducer({ journal })` or from a spec string such as
+ * `FERRY_JOURNAL=sqlite:./ferry.db`, `redis://127.0.0.1:6379` or `memory`.
+ */
+import type { Journal } from './journal.js';
+import { MemoryJournal } from './memory-journal.js';
+import { RedisJournal, type RedisJournalOptions } from './redis-journal.js';
+import { SqliteJournal, type SqliteJournalOptions } from './sqlite-journal.js';
+
+/** Which journal to use and how. */
+export type JournalConfig =
+  /** Nothing survives the process: for tests, and for users who accept losing unconfirmed messages. */
+  | { readonly kind: 'memory' }
+  /** One sqlite file: the embedded, durable default of the service and the CLI. */
+  | ({ readonly kind: 'sqlite' } & Omit<SqliteJournalOptions, 'onError'>)
+  /** Redis Streams shared by several instances, each owning its messages under a lease. */
+  | ({ readonly kind: 'redis' } & Omit<RedisJournalOptions, 'onError'>);
+
+/** The spec the service and the CLI use when `FERRY_JOURNAL` is not set. */
+export const DEFAULT_JOURNAL_SPEC = 'sqlite:./ferry.db';
+
+/**
+ * Reads a journal spec: `memory`, `sqlite:<path>` or `redis://…` / `rediss://…`.
+ *
+ * @throws Error naming the accepted forms.
+ */
+export function parseJournalSpec(spec: string): JournalConfig {
+  const trimmed = spec.trim();
+  if (trimmed === 'memory') return { kind: 'memory' };
+  if (trimmed.startsWith('sqlite:')) {
+    const path = trimmed.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path !== '') return { kind: 'sqlite', path };
+  }
+  if (/^rediss?:\/\/\S+$/.test(trimmed)) return { kind: 'redis', url: trimmed };
+  throw new Error(`unknown journal ${JSON.stringify(spec)}: use memory, sqlite:<path> or redis://host:port`);
+}
+
+/** Creates (does not open) the journal a config names. */
+export function createJournal(config: JournalConfig, onError?: (error: unknown) => void): Journal {
+  const withHandler = onError === undefined ? {} : { onError };
+  switch (config.kind) {
+    case 'memory':
+      return new MemoryJournal();
+    case 'sqlite': {
+      const { kind: _sqlite, ...options } = config;
+      return new SqliteJournal({ ...options, ...withHandler });
+    }
+    case 'redis': {
+      const { kind: _redis, ...options } = config;
+      return new RedisJournal({ ...options, ...withHandler });
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The fold: the one place that turns journal events into message state. Every backend uses it, at
+ * open, while claiming, and in the `ferry journal` CLI, so a journal means the same thing everywhere.
+ *
+ * Each event carries what the message machine decided (attempts, failure, drawn delay, generator state,
+ * deadlines), so folding is recording, not re-deciding: replay runs none of the machine's effects and
+ * cannot drift from what the live actor did.
+ */
+import type { JournalEvent, MessageRecord, PendingMessage, UnfinishedState } from './journal.js';
+
+/** The message id an event is about. */
+export function eventMessageId(event: JournalEvent): string {
+  return event.type === 'accepted' ? event.message.messageId : event.messageId;
+}
+
+/** Whether an event ends its message's life in the journal. */
+export function isFinishing(event: JournalEvent): boolean {
+  return event.type === 'confirmed' || event.type === 'dead-lettered';
+}
+
+/**
+ * Applies one event to one message's record. Pure. An event for a message without a record (never
+ * accepted here, or already compacted) yields `undefined`: late outcomes are dropped, not invented.
+ */
+export function applyEvent(
+  record: MessageRecord | undefined,
+  event: JournalEvent,
+): MessageRecord | undefined {
+  if (event.type === 'accepted') {
+    return {
+      message: event.message,
+      state: 'pending',
+      attempts: 0,
+      lastFailure: null,
+      random: null,
+      nextDelayMs: null,
+      retryAt: null,
+      deadLetterFailures: 0,
+    };
+  }
+  if (record === undefined) return undefined;
+  switch (event.type) {
+    case 'failed':
+      return {
+        ...record,
+        state: 'retrying',
+        attempts: event.attempts,
+        lastFailure: event.failure,
+        random: event.random ?? record.random,
+        // A failure ends whatever timer ran; the next `retry-scheduled` or `parked` starts one.
+        retryAt: null,
+      };
+    case 'retry-scheduled':
+      return {
+        ...record,
+        state: 'retrying',
+        random: event.random,
+        nextDelayMs: event.delayMs,
+        retryAt: event.retryAt,
+      };
+    case 'parked':
+      return {
+        ...record,
+        state: 'parked',
+        deadLetterFailures: event.deadLetterFailures,
+        retryAt: event.retryAt,
+      };
+    case 'confirmed':
+      return { ...record, state: 'confirmed', retryAt: null };
+    case 'dead-lettered':
+      return { ...record, state: 'dead-lettered', retryAt: null };
+  }
+}
+
+/** Folds one message's events, in journal order. */
+export function foldMessage(events: Iterable<JournalEvent>): MessageRecord | undefined {
+  let record: MessageRecord | undefined;
+  for (const event of events) record = applyEvent(record, event);
+  return record;
+}
+
+/** Counts of finished messages, since the journal was created. */
+export interface FinishedCounts {
+  confirmed: number;
+  deadLettered: number;
+}
+
+/**
+ * The fold of a whole journal: unfinished messages by id, in acceptance order. Finished messages are
+ * dropped as they finish (the in-memory side of compaction) and only counted.
+ */
+export class JournalState {
+  private readonly records = new Map<string, MessageRecord>();
+  readonly finished: FinishedCounts = { confirmed: 0, deadLettered: 0 };
+
+  /** Applies an event; returns the message's record afterwards (`undefined` once finished or unknown). */
+  apply(event: JournalEvent): MessageRecord | undefined {
+    const id = eventMessageId(event);
+    const before = this.records.get(id);
+    const after = applyEvent(before, event);
+    if (after === undefined) return undefined;
+    if (after.state === 'confirmed' || after.state === 'dead-lettered') {
+      this.records.delete(id);
+      if (after.state === 'confirmed') this.finished.confirmed += 1;
+      else this.finished.deadLettered += 1;
+      return undefined;
+    }
+    // Re-accepting an id moves it to the back, as a fresh message would be.
+    if (event.type === 'accepted') this.records.delete(id);
+    this.records.set(id, after);
+    return after;
+  }
+
+  /** Takes over records folded elsewhere (read from a store, claimed from another instance). */
+  adopt(records: Iterable<MessageRecord>): void {
+    for (const record of records) this.records.set(record.message.messageId, record);
+  }
+
+  /** Drops records without counting them finished: they are no longer this journal's to track. */
+  forget(messageIds: Iterable<string>): void {
+    for (const id of messageIds) this.records.delete(id);
+  }
+
+  /** Whether the message is unfinished here. */
+  has(messageId: string): boolean {
+    return this.records.has(messageId);
+  }
+
+  get(messageId: string): PendingMessage | undefined {
+    const record = this.records.get(messageId);
+    return record === undefined ? undefined : asPending(record);
+  }
+
+  /** Unfinished messages. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Unfinished messages, in acceptance order. */
+  pending(): PendingMessage[] {
+    return [...this.records.values()].map(asPending);
+  }
+
+  /** Unfinished messages by state. */
+  countByState(): Record<UnfinishedState, number> {
+    const counts: Record<UnfinishedState, number> = { pending: 0, retrying: 0, parked: 0 };
+    for (const record of this.records.values()) counts[record.state as UnfinishedState] += 1;
+    return counts;
+  }
+}
+
+/** Folds a whole journal. */
+export function foldJournal(events: Iterable<JournalEvent>): JournalState {
+  const state = new JournalState();
+  for (const event of events) state.apply(event);
+  return state;
+}
+
+function asPending(record: MessageRecord): PendingMessage {
+  return { ...record, state: record.state as UnfinishedState, parked: record.state === 'parked' };
+}

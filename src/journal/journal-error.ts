@@ -1,0 +1,30 @@
+/**
+ * Why a journal cannot be used. Thrown by `open()` (and so by `Producer.start()`) and by the CLI's
+ * readers; nothing in the store is changed or deleted on the way to this error.
+ */
+
+/** What is wrong with a journal. */
+export type JournalErrorCode =
+  /** Not a ferry journal, or its contents do not decode. */
+  | 'JOURNAL_CORRUPT'
+  /** Written by a newer ferry: its schema version is above the one this ferry reads. */
+  | 'JOURNAL_TOO_NEW'
+  /** The store cannot be reached or opened (missing file in read-only mode, Redis down, ...). */
+  | 'JOURNAL_UNAVAILABLE'
+  /** A write failed: the events of that commit are not durable. */
+  | 'JOURNAL_WRITE_FAILED'
+  /** Redis only: this instance's lease expired, so its messages may belong to another instance now. */
+  | 'JOURNAL_LEASE_LOST';
+
+/** An error of a journal backend. */
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+
+  constructor(
+    readonly code: JournalErrorCode,
+    message: string,
+    options: { readonly cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
