@@ -62,6 +62,11 @@ export interface SupervisorContext {
   readonly breakerPhase: BreakerPhase;
   /** Connected, not blocked, breaker closed: retrying messages may publish. */
   readonly gateOpen: boolean;
+  /**
+   * Message ids whose actor is live. Decisions read this rather than the actor's children, so a pure
+   * fold of the supervisor's events decides as the live actor did.
+   */
+  readonly live: Readonly<Record<string, true>>;
   readonly liveMessages: number;
   readonly backlog: number;
   readonly confirmedAfterRetry: number;
@@ -88,11 +93,25 @@ export type SupervisorEvent =
 /** Child id of a message actor; message ids are unique, so actor ids are too. */
 export const messageActorId = (messageId: string): string => `msg:${messageId}`;
 
-const isMessageActorId = (id: string): boolean => id.startsWith('msg:');
-
 /** The snapshot carried by an `xstate.snapshot.<child>` event. */
-const childSnapshot = (event: unknown): { readonly value: unknown } =>
-  (event as { snapshot: { value: unknown } }).snapshot;
+const childSnapshot = (event: unknown): { readonly value?: unknown } =>
+  (event as { snapshot: { value?: unknown } }).snapshot;
+
+/**
+ * The phase a connection snapshot reports. A child without a state value (not a state machine, such as a
+ * test's stand-in) reports nothing new.
+ */
+function reportedConnectionPhase(context: SupervisorContext, event: unknown): ConnectionPhase {
+  const snapshot = childSnapshot(event);
+  return snapshot.value === undefined
+    ? context.connectionPhase
+    : connectionPhaseOf(snapshot as Parameters<typeof connectionPhaseOf>[0]);
+}
+
+/** The phase a breaker snapshot reports, as {@link reportedConnectionPhase} does for the connection. */
+function reportedBreakerPhase(context: SupervisorContext, event: unknown): BreakerPhase {
+  return (childSnapshot(event).value as BreakerPhase | undefined) ?? context.breakerPhase;
+}
 
 /** The supervisor machine. */
 export const supervisorMachine = setup({
@@ -108,19 +127,17 @@ export const supervisorMachine = setup({
   },
   actions: {
     trackConnection: assign(({ context, event }) => {
-      const phase = connectionPhaseOf(childSnapshot(event) as Parameters<typeof connectionPhaseOf>[0]);
+      const phase = reportedConnectionPhase(context, event);
       return { connectionPhase: phase, gateOpen: phase === 'connected' && context.breakerPhase === 'closed' };
     }),
     trackBreaker: assign(({ context, event }) => {
-      const phase = childSnapshot(event).value as BreakerPhase;
+      const phase = reportedBreakerPhase(context, event);
       return { breakerPhase: phase, gateOpen: context.connectionPhase === 'connected' && phase === 'closed' };
     }),
     /** Tells every live message actor whether it may publish now; bounded by `maxLiveMessages`. */
-    broadcastGate: enqueueActions(({ context, enqueue, self }) => {
-      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
-        if (child !== undefined && isMessageActorId(id)) {
-          enqueue.sendTo(child, { type: 'gate.changed', open: context.gateOpen });
-        }
+    broadcastGate: enqueueActions(({ context, enqueue }) => {
+      for (const messageId of Object.keys(context.live)) {
+        enqueue.sendTo(messageActorId(messageId), { type: 'gate.changed', open: context.gateOpen });
       }
     }),
     /**
@@ -131,22 +148,25 @@ export const supervisorMachine = setup({
      */
     offerProbe: enqueueActions(({ context, enqueue, self }) => {
       if (context.breakerPhase !== 'halfOpen' || context.connectionPhase !== 'connected') return;
-      const { children } = self.getSnapshot();
-      const breaker = children.breaker?.getSnapshot() as { context: { probeTaken: boolean } } | undefined;
-      if (breaker === undefined || breaker.context.probeTaken) return;
-      const probe = Object.entries(children).find(([id]) => isMessageActorId(id))?.[1];
+      const probe = Object.keys(context.live)[0];
       if (probe === undefined) return;
-      enqueue.sendTo(probe, { type: 'gate.changed', open: true });
+      // The breaker's own flag says whether a probe is already out; it lives in the child's snapshot,
+      // which a pure fold of this machine does not have: then no probe is offered.
+      const breaker = self.getSnapshot().children?.breaker?.getSnapshot() as
+        | { context?: { probeTaken?: boolean } }
+        | undefined;
+      if (breaker?.context?.probeTaken !== false) return;
+      enqueue.sendTo(messageActorId(probe), { type: 'gate.changed', open: true });
       enqueue.sendTo('breaker', { type: 'breaker.probe' });
     }),
     markClosed: assign({ connectionPhase: 'closed' as const, gateOpen: false }),
-    admitRetry: enqueueActions(({ context, event, enqueue, self }) => {
+    admitRetry: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'message.retry') return;
       const { ticket } = event;
       const id = messageActorId(ticket.messageId);
       if (event.fromBacklog === true) enqueue.assign({ backlog: ({ context }) => context.backlog - 1 });
       // A message already retrying is never spawned twice; its actor owns it.
-      if (self.getSnapshot().children[id] !== undefined) return;
+      if (context.live[ticket.messageId] === true) return;
       if (context.liveMessages >= context.maxLiveMessages) {
         enqueue.assign({ backlog: ({ context }) => context.backlog + 1 });
         enqueue('holdInBacklog');
@@ -155,6 +175,7 @@ export const supervisorMachine = setup({
       const draw = drawRandom(context.random);
       enqueue.assign({
         random: draw.next,
+        live: ({ context }) => ({ ...context.live, [ticket.messageId]: true as const }),
         liveMessages: ({ context }) => context.liveMessages + 1,
       });
       enqueue.spawnChild('message', {
@@ -170,12 +191,12 @@ export const supervisorMachine = setup({
         },
       });
     }),
-    routeToMessage: enqueueActions(({ context, event, enqueue, self }) => {
+    routeToMessage: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'message.ack' && event.type !== 'message.failed') return;
       // Late or unknown outcomes (the actor already finished, or the message never left the healthy
       // path) are dropped here rather than sent to a missing child, which would fail the supervisor.
-      const child = self.getSnapshot().children[messageActorId(event.messageId)];
-      if (child === undefined) return;
+      if (context.live[event.messageId] !== true) return;
+      const child = messageActorId(event.messageId);
       if (event.type === 'message.ack') {
         enqueue.sendTo(child, { type: 'confirm.ack' });
         return;
@@ -186,15 +207,17 @@ export const supervisorMachine = setup({
       if (context.gateOpen) enqueue.sendTo(child, { type: 'gate.changed', open: true });
     }),
     /** Stops every message actor; their messages stay journaled and are recovered on the next start. */
-    stopMessageActors: enqueueActions(({ enqueue, self }) => {
-      for (const id of Object.keys(self.getSnapshot().children)) {
-        if (isMessageActorId(id)) enqueue.stopChild(id);
-      }
+    stopMessageActors: enqueueActions(({ context, enqueue }) => {
+      for (const messageId of Object.keys(context.live)) enqueue.stopChild(messageActorId(messageId));
+      enqueue.assign({ live: {}, liveMessages: 0 });
     }),
     releaseMessage: enqueueActions(({ context, event, enqueue }) => {
-      const done = event as unknown as { actorId: string; output: MessageOutput };
-      enqueue.stopChild(done.actorId);
+      const done = event as unknown as { output: MessageOutput };
+      enqueue.stopChild(messageActorId(done.output.messageId));
+      const live = { ...context.live };
+      delete live[done.output.messageId];
       enqueue.assign({
+        live,
         liveMessages: context.liveMessages - 1,
         confirmedAfterRetry: context.confirmedAfterRetry + (done.output.outcome === 'confirmed' ? 1 : 0),
         deadLettered: context.deadLettered + (done.output.outcome === 'dead-lettered' ? 1 : 0),
@@ -219,14 +242,20 @@ export const supervisorMachine = setup({
     reportOutcome: () => undefined,
   },
   guards: {
-    connectionChangesGate: ({ context, event }) => {
-      const phase = connectionPhaseOf(childSnapshot(event) as Parameters<typeof connectionPhaseOf>[0]);
-      return (phase === 'connected' && context.breakerPhase === 'closed') !== context.gateOpen;
-    },
-    breakerChangesGate: ({ context, event }) =>
-      (context.connectionPhase === 'connected' && childSnapshot(event).value === 'closed') !==
+    connectionChangesGate: ({ context, event }) =>
+      (reportedConnectionPhase(context, event) === 'connected' && context.breakerPhase === 'closed') !==
       context.gateOpen,
-    isMessageActor: ({ event }) => isMessageActorId((event as unknown as { actorId?: string }).actorId ?? ''),
+    breakerChangesGate: ({ context, event }) =>
+      (context.connectionPhase === 'connected' && reportedBreakerPhase(context, event) === 'closed') !==
+      context.gateOpen,
+    /** A live message actor finished (a stray completion for an actor already released changes nothing). */
+    isLiveMessageActor: ({ context, event }) => {
+      const done = event as unknown as { type: string; output?: { messageId?: string } };
+      const messageId = done.output?.messageId ?? '';
+      return (
+        done.type === `xstate.done.actor.${messageActorId(messageId)}` && context.live[messageId] === true
+      );
+    },
   },
 }).createMachine({
   id: 'supervisor',
@@ -245,6 +274,7 @@ export const supervisorMachine = setup({
       connectionPhase: 'idle',
       breakerPhase: 'closed',
       gateOpen: false,
+      live: {},
       liveMessages: 0,
       backlog: 0,
       confirmedAfterRetry: 0,
@@ -295,7 +325,7 @@ export const supervisorMachine = setup({
         'breaker.failure': { actions: 'forwardToBreaker' },
         'breaker.probe': { actions: 'forwardToBreaker' },
         'breaker.reset': { actions: 'forwardToBreaker' },
-        'xstate.done.actor.*': { guard: 'isMessageActor', actions: 'releaseMessage' },
+        'xstate.done.actor.*': { guard: 'isLiveMessageActor', actions: 'releaseMessage' },
       },
       states: {
         opening: { always: { target: 'active', actions: 'openConnection' } },
