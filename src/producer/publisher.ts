@@ -14,6 +14,8 @@ import type { Outbox } from './outbox.js';
 export interface PublisherHooks {
   /** A healthy-path (or probe) message was confirmed. */
   confirmed(accepted: Accepted): void;
+  /** The broker answered one of its writes (or did not in time); for observers, before the others. */
+  answered(accepted: Accepted, outcome: SettleOutcome): void;
   /** A healthy-path (or probe) message failed and needs a message actor. */
   failed(accepted: Accepted, failure: FerryError): void;
   /** Outcome of a publish made for a message actor. */
@@ -321,14 +323,15 @@ export class Publisher implements SessionListener {
       return;
     }
     // Track after a successful write: the tracker's tags must follow the channel's exactly.
-    const deadline = this.confirmClock() + this.settings.confirmTimeoutMs;
+    const now = this.settings.now();
+    accepted.writtenAt = now;
+    const deadline = this.confirmClock(now) + this.settings.confirmTimeoutMs;
     tracker.track(accepted, deadline);
     if (deadline < this.timerDeadline) this.armTimer(deadline);
   }
 
   /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */
-  private confirmClock(): number {
-    const now = this.settings.now();
+  private confirmClock(now = this.settings.now()): number {
     return now - this.blockedMs - (this.blockedSince === null ? 0 : now - this.blockedSince);
   }
 
@@ -411,6 +414,7 @@ export class Publisher implements SessionListener {
   }
 
   private settle(accepted: Accepted, outcome: SettleOutcome): void {
+    this.hooks.answered(accepted, outcome);
     if (outcome === 'confirmed') {
       this.hooks.breakerOutcome(null);
       if (accepted.route === 'dead-letter') {
