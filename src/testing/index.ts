@@ -30,6 +30,7 @@
  * @packageDocumentation
  */
 export { SimulatedClock } from 'xstate';
+export * from '../../machines/index.js';
 export {
   type CoverageCount,
   type CoverageReport,
@@ -38,6 +39,13 @@ export {
   machineInventory,
 } from './coverage.js';
 export type { FakeInvocation } from './fake-actors.js';
+export {
+  type FerryModel,
+  ferryModels,
+  healthCheckDue,
+  sampleFailures,
+  supervisorStandIns,
+} from './ferry-models.js';
 export { createHarness, type ExecutedAction, type HarnessOptions, type MachineHarness } from './harness.js';
 export {
   type AfterEvent,

@@ -1,44 +1,15 @@
 /**
- * Model-based test of the breaker: paths generated from the machine itself (both trip rules), each
- * replayed against a live actor on a simulated clock, then a demand that every state and transition was
- * taken.
+ * Model-based test of the breaker (the ready-made model of `ferry/testing`, with both trip rules): paths
+ * generated from the machine itself, each replayed against a live actor on a simulated clock, then a
+ * demand that every state and transition was taken.
  */
 import { describe, it } from 'vitest';
-import type { SnapshotFrom } from 'xstate';
-import { type BreakerInput, breakerMachine, type Failure } from '../../../machines/index.js';
-import {
-  CoverageTracker,
-  type ModelEvent,
-  modelPaths,
-  replayPath,
-  serializeWith,
-  timerEvents,
-} from '../../../src/testing/index.js';
+import { type BreakerInput, breakerMachine } from '../../../machines/index.js';
+import { CoverageTracker, ferryModels, modelPaths, replayPath } from '../../../src/testing/index.js';
 
-type BreakerMachine = typeof breakerMachine;
-
-const nacked: Failure = { code: 'NACKED', message: 'nacked', permanent: false };
-
-const events: ModelEvent<BreakerMachine>[] = [
-  { type: 'breaker.success', at: 0 },
-  { type: 'breaker.failure', at: 0, failure: nacked },
-  { type: 'breaker.probe' },
-  { type: 'breaker.reset' },
-  ...timerEvents(breakerMachine),
-];
-
-/** Consecutive failures up to the threshold, the probe flag and the window's totals are what guards read. */
-const serializeState = serializeWith<SnapshotFrom<BreakerMachine>>(({ context }) => [
-  Math.min(context.consecutiveFailures, context.settings.failureThreshold),
-  context.probeTaken,
-  // Window totals past a few outcomes change no decision at these thresholds.
-  context.window
-    .reduce((sum, bucket) => [sum[0]! + bucket.successes, sum[1]! + bucket.failures], [0, 0])
-    .map((total) => Math.min(total, 3)),
-]);
-
+const model = ferryModels.breaker;
 const configurations: { name: string; input: BreakerInput }[] = [
-  { name: 'consecutive failures', input: { settings: { failureThreshold: 2, cooldownMs: 100 } } },
+  { name: 'consecutive failures', input: model.input },
   {
     name: 'failure rate',
     input: {
@@ -55,7 +26,7 @@ const tracker = new CoverageTracker(breakerMachine);
 
 for (const { name, input } of configurations) {
   describe(`breaker model, ${name}`, () => {
-    const paths = modelPaths(breakerMachine, { input, events, serializeState });
+    const paths = modelPaths(breakerMachine, { ...model, input });
     it.each(paths.map((path) => [path.description, path] as const))('%s', async (_, path) => {
       await replayPath(breakerMachine, path, { input, inspect: tracker.inspect });
     });

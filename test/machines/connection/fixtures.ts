@@ -6,55 +6,37 @@ import {
   type ConnectionSettings,
   connectionMachine,
   drawRandom,
-  type Failure,
   seedRandom,
 } from '../../../machines/index.js';
 import {
-  afterEvent,
   createHarness,
   doneEvent,
   errorEvent,
+  ferryModels,
   type HarnessOptions,
+  healthCheckDue,
   type MachineHarness,
   type ModelEvent,
-  timerEvents,
+  sampleFailures,
 } from '../../../src/testing/index.js';
 
 type ConnectionMachine = typeof connectionMachine;
 type ConnectionHarness = MachineHarness<ConnectionMachine>;
 type Event = ModelEvent<ConnectionMachine>;
 
-/** A small attempt budget keeps the model graph small. */
-export const input = { seed: 1, settings: { maxReconnectAttempts: 3 } };
+/** The ready-made model's input: a small attempt budget keeps the model graph small. */
+export const input = ferryModels.connection.input;
 
-export const refused: Failure = { code: 'ECONNREFUSED', message: 'connection refused', permanent: false };
-export const accessRefused: Failure = { code: 'ACCESS_REFUSED', message: 'access refused', permanent: true };
-export const reset: Failure = { code: 'ECONNRESET', message: 'connection reset by peer', permanent: false };
+export const { refused, accessRefused, reset } = sampleFailures;
 
 export const open = { type: 'connection.open' } as const satisfies Event;
 export const close = { type: 'connection.close' } as const satisfies Event;
 export const connected = doneEvent('connect', { endpoint: 'amqp://127.0.0.1:5672' });
 export const blocked = { type: 'connection.blocked', reason: 'low on memory' } as const satisfies Event;
-export const healthCheckDue = afterEvent('healthCheckInterval', 'connection.connected.flowing');
+export { healthCheckDue };
 
 /** Every event the connection machine reacts to, internal ones included, with representative payloads. */
-export const connectionEvents: Event[] = [
-  open,
-  close,
-  { type: 'connection.lost', failure: reset },
-  { type: 'connection.lost', failure: accessRefused },
-  blocked,
-  { type: 'connection.unblocked' },
-  connected,
-  errorEvent('connect', refused),
-  errorEvent('connect', accessRefused),
-  doneEvent('healthCheck'),
-  errorEvent('healthCheck', { code: 'NOT_FOUND', message: 'no exchange', permanent: false }),
-  errorEvent('healthCheck', accessRefused),
-  doneEvent('disconnect'),
-  errorEvent('disconnect', reset),
-  ...timerEvents(connectionMachine),
-];
+export const connectionEvents: readonly Event[] = ferryModels.connection.events();
 
 /** Event sequences from `idle` to each state the machine rests in. */
 export const routes = {
