@@ -27,6 +27,8 @@ export class Accepted {
   route: Route = 'healthy';
   /** Set while a dead-letter publish of this message waits for its confirm. */
   deadLetter: DeadLetterSettle | undefined;
+  /** When its current publish was written (ms), for the confirm-latency metric. */
+  writtenAt = 0;
 
   constructor(
     readonly message: OutboundMessage,

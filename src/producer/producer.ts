@@ -19,6 +19,7 @@ import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
 import { type MachineEffects, provideSupervisor } from './machine-effects.js';
+import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { type PublishRequest, toOutboundMessage } from './publish-request.js';
@@ -72,6 +73,7 @@ export class Producer {
   private stopClaiming: () => void = () => undefined;
   private closing: Promise<void> | null = null;
   private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0 };
+  private readonly observers: ProducerObserver[] = [];
 
   /** @internal Use {@link createProducer}. */
   constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
@@ -177,6 +179,18 @@ export class Producer {
         redelivered: this.counts.redelivered,
         journalPending: this.journal.pendingCount(),
       },
+    };
+  }
+
+  /**
+   * Registers an observer of per-message events (metrics use it); returns the function that removes it.
+   * Without observers the hot path pays one length check per event.
+   */
+  observe(observer: ProducerObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const index = this.observers.indexOf(observer);
+      if (index >= 0) this.observers.splice(index, 1);
     };
   }
 
@@ -311,7 +325,10 @@ export class Producer {
     for (const accepted of batch) this.journal.append({ type: 'accepted', message: accepted.message });
     await this.journal.commit();
     this.counts.accepted += batch.length;
+    const { observers } = this;
     for (const accepted of batch) {
+      for (let i = 0; i < observers.length; i += 1)
+        observers[i]?.accepted(accepted.message.routingKey, accepted.bytes);
       if (this.publisher.canSendNow()) this.publisher.sendNow(accepted);
       else this.outbox.push(accepted);
     }
@@ -322,6 +339,12 @@ export class Producer {
   private publisherHooks(): PublisherHooks {
     return {
       confirmed: (accepted) => this.finish(accepted, 'confirmed'),
+      answered: (accepted, outcome) => {
+        const { observers } = this;
+        if (observers.length === 0) return;
+        const latencyMs = this.now() - accepted.writtenAt;
+        for (let i = 0; i < observers.length; i += 1) observers[i]?.answered(outcome, latencyMs);
+      },
       failed: (accepted, failure) => {
         accepted.attempts += 1;
         this.journal.append({
@@ -362,7 +385,10 @@ export class Producer {
 
   private machineEffects(): MachineEffects {
     return {
-      connect: (signal) => this.connect(signal),
+      connect: (signal) => {
+        for (const observer of this.observers) observer.connecting();
+        return this.connect(signal);
+      },
       watch: (sink) => {
         this.connectionSink = sink as (event: never) => void;
         return () => {
@@ -383,7 +409,12 @@ export class Producer {
         this.publisher.detach(
           new FerryError('CONNECTION_LOST', 'the connection was given up and will be reopened'),
         ),
-      publishRetry: (input) => this.publisher.publishRetry(this.retryRecord(input)),
+      publishRetry: (input) => {
+        const written = this.publisher.publishRetry(this.retryRecord(input));
+        // Counted once it did not fail at once for want of a channel: that uses up no attempt.
+        for (const observer of this.observers) observer.retried();
+        return written;
+      },
       deadLetter: (input) => {
         const accepted = this.retryRecord(input);
         return this.publisher.publishDeadLetter(
@@ -443,11 +474,16 @@ export class Producer {
   }
 
   private finish(accepted: Accepted, outcome: 'confirmed' | 'dead-lettered'): void {
+    const at = this.now();
     this.journal.append(
       outcome === 'confirmed'
-        ? { type: 'confirmed', messageId: accepted.messageId, at: this.now() }
-        : { type: 'dead-lettered', messageId: accepted.messageId, at: this.now() },
+        ? { type: 'confirmed', messageId: accepted.messageId, at }
+        : { type: 'dead-lettered', messageId: accepted.messageId, at },
     );
+    const { observers } = this;
+    for (let i = 0; i < observers.length; i += 1) {
+      observers[i]?.settled(accepted.message.routingKey, outcome, at - accepted.message.acceptedAt);
+    }
     if (outcome === 'confirmed') this.counts.confirmed += 1;
     else this.counts.deadLettered += 1;
     accepted.receipt.settle(outcome);
