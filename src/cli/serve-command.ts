@@ -1,0 +1,76 @@
+/**
+ * `ferry serve` (also `npm start`): the HTTP service, configured from environment variables (see
+ * src/service/config.ts). It listens at once and connects in the background: with no broker it still
+ * accepts tasks into the journal, reports not ready, and delivers them when the broker comes.
+ * SIGTERM/SIGINT: readiness false, finish requests, drain, close.
+ */
+import { Command } from 'commander';
+import { redactUrl } from '../errors.js';
+import { createProducerMetrics } from '../metrics/producer-metrics.js';
+import { createProducer } from '../producer/producer.js';
+import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
+import { jsonLog, type Log } from '../service/log.js';
+import { metricsRoute } from '../service/metrics-route.js';
+import type { Route } from '../service/router.js';
+import { createService, type Service } from '../service/server.js';
+import { createMlTasks } from '../tasks/ml-tasks.js';
+
+/** Starts the service from `env`; resolves once it listens. Exported for tests and embedding. */
+export async function startService(
+  env: ServiceEnv,
+  log: Log,
+  extraRoutes: readonly Route[] = [],
+): Promise<Service & { readonly port: number }> {
+  const loaded = loadServiceConfig(env);
+  if (!loaded.ok) throw new Error(formatConfigProblems(loaded.problems));
+  const { config } = loaded;
+  const producer = createProducer(config.producer);
+  const tasks = createMlTasks(producer, { preferredBackends: config.preferredBackends });
+  const metrics = createProducerMetrics(producer);
+  const service = createService({ tasks, extraRoutes: [metricsRoute(metrics), ...extraRoutes], log });
+  const address = await service.listen(config.port, config.host);
+  log('info', 'listening', { host: address.address, port: address.port, journal: config.journal.kind });
+  // Not awaited: the service takes tasks into the journal while the broker is away.
+  producer.start().then(
+    () => log('info', 'connected', { broker: redactUrl(config.producer.url ?? '') }),
+    (error: unknown) =>
+      log('error', 'not connected yet; accepting into the journal and retrying', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  );
+  producer.state$.subscribe((summary) => log('info', 'state', { ...summary }));
+  const shutdown = service.shutdown;
+  return Object.assign(service, {
+    port: address.port,
+    shutdown: () => shutdown().finally(() => metrics.stop()),
+  });
+}
+
+/** The `serve` command. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the HTTP service (PORT, HOST, RABBITMQ_URL, FERRY_JOURNAL, ... from the environment).')
+    .action(async () => {
+      const log = jsonLog();
+      let service: Service & { port: number };
+      try {
+        service = await startService(process.env, log);
+      } catch (error) {
+        process.stderr.write(`ferry serve: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const stop = (signal: string): void => {
+        log('info', 'shutting down', { signal });
+        service.shutdown().then(
+          () => log('info', 'stopped'),
+          (error: unknown) => {
+            log('error', 'shutdown failed', { error: String(error) });
+            process.exitCode = 1;
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,175 @@
+/**
+ * The service's configuration from environment variables: the original service's names, validated at
+ * start-up with one report listing every bad value, and mapped onto producer options.
+ *
+ * An empty variable counts as unset (compose files often write `NAME=`). Secrets are never echoed: the
+ * report names the variable and what is wrong, not the value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_JOURNAL_SPEC, type JournalConfig, parseJournalSpec } from '../journal/create-journal.js';
+import { DEFAULT_URL, type ProducerOptions } from '../producer/options.js';
+import type { PreferredBackends } from '../tasks/task-types.js';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+const backend = z.enum(['api', 'local'], { message: 'must be api or local' });
+const flag = z.stringbool({ error: 'must be true or false (also 1/0, yes/no, on/off)' });
+/** A file read at start-up, so that an unreadable path is reported with everything else. */
+const file = z.string().transform((name, ctx) => {
+  try {
+    return readFileSync(name);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot read ${name} (${(error as NodeJS.ErrnoException).code})`,
+    });
+    return z.NEVER;
+  }
+});
+const journalSpec = z.string().transform((spec, ctx): JournalConfig => {
+  try {
+    return parseJournalSpec(spec);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  RABBITMQ_URL: z
+    .string()
+    .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL')
+    .default(DEFAULT_URL),
+  /** Seconds. */
+  RABBITMQ_HEARTBEAT: int(0).optional(),
+  /** Milliseconds. */
+  RABBITMQ_CONNECTION_TIMEOUT: int(1).optional(),
+  ML_MAX_MESSAGE_RETRIES: int(1).optional(),
+  /** Milliseconds. */
+  ML_MESSAGE_RETRY_BASE_DELAY: int(1).optional(),
+  /** Milliseconds. */
+  ML_MESSAGE_RETRY_MAX_DELAY: int(1).optional(),
+  ML_CIRCUIT_BREAKER_THRESHOLD: int(1).optional(),
+  /** Milliseconds. */
+  ML_CIRCUIT_BREAKER_COOLDOWN: int(1).optional(),
+  RABBITMQ_USE_SSL: flag.default(false),
+  RABBITMQ_SSL_CACERT: file.optional(),
+  RABBITMQ_SSL_CERTFILE: file.optional(),
+  RABBITMQ_SSL_KEYFILE: file.optional(),
+  RABBITMQ_VERIFY_PEER: flag.default(true),
+  PREFERRED_LLM_BACKEND: backend.default('api'),
+  PREFERRED_STT: backend.default('api'),
+  PREFERRED_EMBEDDING_BACKEND: backend.default('api'),
+  PORT: int(0, 65_535).default(3001),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  FERRY_JOURNAL: journalSpec.prefault(DEFAULT_JOURNAL_SPEC),
+});
+
+/** The variables the service reads, as `process.env` holds them. */
+export type ServiceEnv = Readonly<Record<string, string | undefined>>;
+
+/** Everything `ferry serve` needs, validated. */
+export interface ServiceConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly journal: JournalConfig;
+  readonly producer: ProducerOptions;
+  readonly preferredBackends: PreferredBackends;
+}
+
+/** The outcome of {@link loadServiceConfig}: the config, or every problem found. */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: ServiceConfig }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const TLS_FILES = [
+  ['RABBITMQ_SSL_CACERT', 'ca'],
+  ['RABBITMQ_SSL_CERTFILE', 'cert'],
+  ['RABBITMQ_SSL_KEYFILE', 'key'],
+] as const;
+
+/** Reads and checks the environment; every bad value is reported, none is fixed up silently. */
+export function loadServiceConfig(env: ServiceEnv): ConfigResult {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((name) => [name, env[name]])
+      .filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    };
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const url = e.RABBITMQ_USE_SSL ? e.RABBITMQ_URL.replace(/^amqp:\/\//, 'amqps://') : e.RABBITMQ_URL;
+  const tlsOn = url.startsWith('amqps://');
+  const tls: Record<string, Buffer | boolean> = {};
+  for (const [name, field] of TLS_FILES) {
+    const content = e[name];
+    if (content === undefined) continue;
+    if (tlsOn) tls[field] = content;
+    else problems.push(`${name}: set while TLS is off (set RABBITMQ_USE_SSL=true or use an amqps:// URL)`);
+  }
+  if (
+    e.ML_MESSAGE_RETRY_BASE_DELAY !== undefined &&
+    e.ML_MESSAGE_RETRY_MAX_DELAY !== undefined &&
+    e.ML_MESSAGE_RETRY_BASE_DELAY > e.ML_MESSAGE_RETRY_MAX_DELAY
+  ) {
+    problems.push('ML_MESSAGE_RETRY_BASE_DELAY: must not be larger than ML_MESSAGE_RETRY_MAX_DELAY');
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const retry = defined({
+    initialDelayMs: e.ML_MESSAGE_RETRY_BASE_DELAY,
+    maxDelayMs: e.ML_MESSAGE_RETRY_MAX_DELAY,
+  });
+  const breaker = defined({
+    failureThreshold: e.ML_CIRCUIT_BREAKER_THRESHOLD,
+    cooldownMs: e.ML_CIRCUIT_BREAKER_COOLDOWN,
+  });
+  const journal = e.FERRY_JOURNAL;
+  const producer: ProducerOptions = {
+    url,
+    journal,
+    ...defined({
+      heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
+      connectionTimeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
+      maxAttempts: e.ML_MAX_MESSAGE_RETRIES,
+    }),
+    ...(Object.keys(retry).length === 0 ? {} : { retry }),
+    ...(Object.keys(breaker).length === 0 ? {} : { breaker }),
+    ...(tlsOn ? { tls: { ...tls, rejectUnauthorized: e.RABBITMQ_VERIFY_PEER } } : {}),
+  };
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      journal,
+      producer,
+      preferredBackends: {
+        llm: e.PREFERRED_LLM_BACKEND,
+        stt: e.PREFERRED_STT,
+        embedding: e.PREFERRED_EMBEDDING_BACKEND,
+      },
+    },
+  };
+}
+
+/** The report printed when the configuration is bad: one line per problem. */
+export function formatConfigProblems(problems: readonly string[]): string {
+  return `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`;
+}
+
+function defined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}

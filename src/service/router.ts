@@ -1,0 +1,174 @@
+/**
+ * A small router over `node:http`: routes are plain data (method, path with `:params`, handler), every
+ * reply is JSON (or text, for Prometheus), and every error — unknown route (404), wrong method (405),
+ * wrong content type (415), oversized (413) or malformed body (400), a handler's failure (500) — is a
+ * JSON object `{ error: { code, message } }`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** What a handler answers: JSON, or text with its content type. */
+export type Reply =
+  | { readonly status: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly status: number; readonly text: string; readonly contentType: string };
+
+/** What a handler gets. */
+export interface RequestContext {
+  readonly request: IncomingMessage;
+  readonly url: URL;
+  /** The path's `:name` segments, URI-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The body parsed as JSON; rejects with an {@link HttpError} (415, 413, 400). */
+  json(): Promise<unknown>;
+}
+
+/** One route: `path` is literal segments and `:name` parameters, e.g. `/api/shares/:shareId/ml/embed`. */
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  readonly path: string;
+  readonly handler: (context: RequestContext) => Reply | Promise<Reply>;
+}
+
+/** An error with the HTTP status and code it is answered with. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A JSON error reply. */
+export function errorReply(status: number, code: string, message: string): Reply {
+  return { status, json: { error: { code, message } } };
+}
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((segment) => segment !== '');
+}
+
+function match(segments: readonly string[], path: readonly string[]): Record<string, string> | null {
+  if (segments.length !== path.length) return null;
+  const params: Record<string, string> = {};
+  for (const [index, segment] of segments.entries()) {
+    const actual = path[index] as string;
+    if (segment.startsWith(':')) {
+      try {
+        params[segment.slice(1)] = decodeURIComponent(actual);
+      } catch {
+        return null;
+      }
+    } else if (segment !== actual) {
+      return null;
+    }
+  }
+  return params;
+}
+
+/** Reads the body up to `limit` bytes and parses it as JSON. */
+async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'the body must be JSON (Content-Type: application/json)',
+    );
+  }
+  const declared = Number(request.headers['content-length'] ?? Number.NaN);
+  const tooLarge = new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+  if (declared > limit) throw tooLarge;
+  // Events, not `for await`: leaving an async iterator early destroys the socket the 413 must go out on.
+  const content = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) reject(tooLarge);
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+  const text = content.toString('utf8');
+  if (text.trim() === '') throw new HttpError(400, 'INVALID_BODY', 'the body is empty: send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'INVALID_BODY', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function send(response: ServerResponse, reply: Reply, close: boolean): void {
+  const body = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
+  response.writeHead(reply.status, {
+    'content-type': 'json' in reply ? 'application/json; charset=utf-8' : reply.contentType,
+    'content-length': Buffer.byteLength(body),
+    ...('headers' in reply ? reply.headers : {}),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  response.end(body);
+}
+
+/** Options of {@link createRouter}. */
+export interface RouterOptions {
+  /** The largest body accepted, in bytes; larger ones get 413. */
+  readonly maxBodyBytes: number;
+  /** Called with a handler's unexpected error (answered 500). */
+  readonly onError?: (error: unknown, request: IncomingMessage) => void;
+}
+
+/** A request listener for `http.createServer` that dispatches to `routes`. */
+export function createRouter(
+  routes: readonly Route[],
+  options: RouterOptions,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: split(route.path) }));
+  const dispatch = async (request: IncomingMessage): Promise<Reply> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = split(url.pathname);
+    const allowed: string[] = [];
+    for (const { route, segments } of compiled) {
+      const params = match(segments, path);
+      if (params === null) continue;
+      if (route.method !== request.method) {
+        allowed.push(route.method);
+        continue;
+      }
+      return route.handler({ request, url, params, json: () => readJson(request, options.maxBodyBytes) });
+    }
+    if (allowed.length > 0) {
+      return {
+        status: 405,
+        json: {
+          error: {
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+          },
+        },
+        headers: { allow: allowed.join(', ') },
+      };
+    }
+    return errorReply(404, 'NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
+  };
+  return (request, response) => {
+    dispatch(request).then(
+      (reply) => send(response, reply, false),
+      (error: unknown) => {
+        if (error instanceof HttpError) {
+          // Unread body bytes would be parsed as the next request: close the connection after a 413.
+          send(response, errorReply(error.status, error.code, error.message), error.status === 413);
+          return;
+        }
+        options.onError?.(error, request);
+        send(response, errorReply(500, 'INTERNAL_ERROR', 'the request failed; see the service log'), false);
+      },
+    );
+  };
+}
