@@ -7,11 +7,17 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { journalCommand } from './journal-command.js';
+import { machinesCommand } from './machines-command.js';
 import { publishCommand } from './publish-command.js';
 import { serveCommand } from './serve-command.js';
 
 /** Builders of the subcommands, in the order `ferry --help` lists them. */
-export const COMMANDS: readonly (() => Command)[] = [serveCommand, publishCommand, journalCommand];
+export const COMMANDS: readonly (() => Command)[] = [
+  serveCommand,
+  publishCommand,
+  journalCommand,
+  machinesCommand,
+];
 
 /** The `ferry` program with every subcommand. */
 export function buildCli(): Command {

@@ -6,10 +6,12 @@
  */
 import { Command } from 'commander';
 import { redactUrl } from '../errors.js';
+import { inspectModeFromEnv, type StatelyInspector, startStatelyInspector } from '../inspector/stately.js';
 import { createProducerMetrics } from '../metrics/producer-metrics.js';
 import { createProducer } from '../producer/producer.js';
 import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
-import { jsonLog, type Log } from '../service/log.js';
+import { livePage } from '../service/live-page/live-page.js';
+import { componentLog, jsonLog, type Log } from '../service/log.js';
 import { metricsRoute } from '../service/metrics-route.js';
 import type { Route } from '../service/router.js';
 import { createService, type Service } from '../service/server.js';
@@ -24,25 +26,43 @@ export async function startService(
   const loaded = loadServiceConfig(env);
   if (!loaded.ok) throw new Error(formatConfigProblems(loaded.problems));
   const { config } = loaded;
-  const producer = createProducer(config.producer);
+  // Development only, off unless FERRY_INSPECT is set (docs/operations/live-view.md).
+  const inspectMode = inspectModeFromEnv(env.FERRY_INSPECT);
+  const inspector: StatelyInspector | null =
+    inspectMode === null ? null : await startStatelyInspector({ mode: inspectMode });
+  if (inspector !== null) log('warn', 'Stately inspector on (FERRY_INSPECT)', { open: inspector.url });
+  const producer = createProducer(config.producer, inspector === null ? {} : { inspect: inspector.inspect });
   const tasks = createMlTasks(producer, { preferredBackends: config.preferredBackends });
   const metrics = createProducerMetrics(producer);
-  const service = createService({ tasks, extraRoutes: [metricsRoute(metrics), ...extraRoutes], log });
+  const live = livePage(producer);
+  const service = createService({
+    tasks,
+    extraRoutes: [metricsRoute(metrics), ...live.routes, ...extraRoutes],
+    log,
+  });
   const address = await service.listen(config.port, config.host);
   log('info', 'listening', { host: address.address, port: address.port, journal: config.journal.kind });
   // Not awaited: the service takes tasks into the journal while the broker is away.
+  const producerLog = componentLog(log, 'producer');
   producer.start().then(
-    () => log('info', 'connected', { broker: redactUrl(config.producer.url ?? '') }),
+    () => producerLog('info', 'connected', { broker: redactUrl(config.producer.url ?? '') }),
     (error: unknown) =>
-      log('error', 'not connected yet; accepting into the journal and retrying', {
+      producerLog('error', 'not connected yet; accepting into the journal and retrying', {
         error: error instanceof Error ? error.message : String(error),
       }),
   );
-  producer.state$.subscribe((summary) => log('info', 'state', { ...summary }));
+  producer.state$.subscribe((summary) => producerLog('info', 'state', { ...summary }));
   const shutdown = service.shutdown;
   return Object.assign(service, {
     port: address.port,
-    shutdown: () => shutdown().finally(() => metrics.stop()),
+    shutdown: () => {
+      // Open live pages would otherwise hold the server's close up until its force-close timeout.
+      live.close();
+      return shutdown().finally(() => {
+        metrics.stop();
+        inspector?.stop();
+      });
+    },
   });
 }
 
@@ -51,7 +71,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('Run the HTTP service (PORT, HOST, RABBITMQ_URL, FERRY_JOURNAL, ... from the environment).')
     .action(async () => {
-      const log = jsonLog();
+      const log = componentLog(jsonLog(), 'service');
       let service: Service & { port: number };
       try {
         service = await startService(process.env, log);

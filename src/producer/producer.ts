@@ -22,6 +22,7 @@ import { type MachineEffects, provideSupervisor } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { type ProducerEvent, producerEvents } from './producer-events.js';
 import { type PublishRequest, toOutboundMessage } from './publish-request.js';
 import { Publisher, type PublisherHooks } from './publisher.js';
 import { type PublishReceipt, Receipt } from './receipt.js';
@@ -220,6 +221,12 @@ export class Producer {
     });
     return () => subscription.unsubscribe();
   });
+
+  /**
+   * Notable events (connection and breaker changes; messages retried, parked, dead-lettered or
+   * confirmed after a failure, with their ids). Costs nothing while nobody subscribes.
+   */
+  readonly events$: Observable<ProducerEvent> = producerEvents(this);
 
   /** The supervisor actor, for inspection and for tests. */
   get supervisor(): SupervisorActor {

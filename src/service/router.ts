@@ -1,15 +1,19 @@
 /**
  * A small router over `node:http`: routes are plain data (method, path with `:params`, handler), every
- * reply is JSON (or text, for Prometheus), and every error — unknown route (404), wrong method (405),
- * wrong content type (415), oversized (413) or malformed body (400), a handler's failure (500) — is a
- * JSON object `{ error: { code, message } }`.
+ * reply is JSON (or text, for Prometheus and HTML; or a stream, for server-sent events), and every
+ * error — unknown route (404), wrong method (405), wrong content type (415), oversized (413) or
+ * malformed body (400), a handler's failure (500) — is a JSON object `{ error: { code, message } }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** What a handler answers: JSON, or text with its content type. */
+/**
+ * What a handler answers: JSON, text with its content type, or a stream the handler writes itself
+ * (server-sent events): `stream` gets the response once the route matched and owns it from then on.
+ */
 export type Reply =
   | { readonly status: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly status: number; readonly text: string; readonly contentType: string };
+  | { readonly status: number; readonly text: string; readonly contentType: string }
+  | { readonly status: number; readonly stream: (response: ServerResponse) => void };
 
 /** What a handler gets. */
 export interface RequestContext {
@@ -106,6 +110,11 @@ async function readJson(request: IncomingMessage, limit: number): Promise<unknow
 }
 
 function send(response: ServerResponse, reply: Reply, close: boolean): void {
+  if ('stream' in reply) {
+    response.statusCode = reply.status;
+    reply.stream(response);
+    return;
+  }
   const body = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
   response.writeHead(reply.status, {
     'content-type': 'json' in reply ? 'application/json; charset=utf-8' : reply.contentType,

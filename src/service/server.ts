@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { FerryError } from '../errors.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
 import { healthRoutes } from './health-handlers.js';
-import { type Log, silentLog } from './log.js';
+import { componentLog, type Log, silentLog } from './log.js';
 import { createRouter, type Route } from './router.js';
 import { taskRoutes } from './task-handlers.js';
 
@@ -41,7 +41,7 @@ export interface Service {
 
 /** Builds the service; call `listen()` to serve. */
 export function createService(options: ServiceOptions): Service {
-  const log = options.log ?? silentLog;
+  const log = componentLog(options.log ?? silentLog, 'http');
   const state = { draining: false };
   let shuttingDown: Promise<void> | null = null;
   const routes = [
