@@ -11,7 +11,7 @@
  * backlog that the runtime holds (an O(1) queue) and feeds back one at a time as actors finish.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { type BreakerInput, breakerMachine } from './breaker.machine.js';
+import { type BreakerEvent, type BreakerInput, breakerMachine } from './breaker.machine.js';
 import {
   type ConnectionInput,
   type ConnectionPhase,
@@ -80,15 +80,7 @@ export type SupervisorEvent =
   | { readonly type: 'message.retry'; readonly ticket: RetryTicket; readonly fromBacklog?: boolean }
   | { readonly type: 'message.ack'; readonly messageId: string }
   | { readonly type: 'message.failed'; readonly messageId: string; readonly failure: Failure }
-  | { readonly type: 'breaker.success'; readonly at: number; readonly count?: number }
-  | {
-      readonly type: 'breaker.failure';
-      readonly at: number;
-      readonly failure: Failure;
-      readonly count?: number;
-    }
-  | { readonly type: 'breaker.probe' }
-  | { readonly type: 'breaker.reset' };
+  | BreakerEvent;
 
 /** Child id of a message actor; message ids are unique, so actor ids are too. */
 export const messageActorId = (messageId: string): string => `msg:${messageId}`;
