@@ -5,8 +5,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { dlqCommand } from './dlq-command.js';
 import { journalCommand } from './journal-command.js';
+import { loadCommand } from './load-command.js';
 import { machinesCommand } from './machines-command.js';
 import { publishCommand } from './publish-command.js';
 import { serveCommand } from './serve-command.js';
@@ -15,6 +17,8 @@ import { serveCommand } from './serve-command.js';
 export const COMMANDS: readonly (() => Command)[] = [
   serveCommand,
   publishCommand,
+  loadCommand,
+  dlqCommand,
   journalCommand,
   machinesCommand,
 ];
@@ -39,11 +43,23 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  buildCli()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
+/**
+ * Runs the CLI on `argv` (as `process.argv`). Usage errors (unknown command, bad choice, missing
+ * argument) exit 2 like every other invalid input, not commander's default 1; help exits 0.
+ */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  const program = buildCli();
+  for (const command of [program, ...program.commands]) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    // Commander has printed its message already.
+    if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
+    else {
       process.stderr.write(`ferry: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 1;
-    });
+    }
+  }
 }
+
+if (isEntryPoint()) void runCli(process.argv);

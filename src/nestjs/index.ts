@@ -1,0 +1,13 @@
+/**
+ * `ferry/nestjs`: ferry as a Nest module. `@nestjs/common` is an optional peer dependency: only this
+ * entry point imports it.
+ *
+ * ```ts
+ * @Module({ imports: [FerryModule.forRoot({ producer: { url: process.env.RABBITMQ_URL } })] })
+ * export class AppModule {}
+ * // then inject MlProducerService: publishSummarizationTask, …, isHealthy, getStatus
+ * ```
+ */
+export { FerryModule } from './ferry-module.js';
+export { MlProducerService } from './ml-producer-service.js';
+export { FERRY_MODULE_OPTIONS, type FerryModuleOptions } from './module-definition.js';
