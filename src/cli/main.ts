@@ -49,7 +49,11 @@ function isEntryPoint(): boolean {
  */
 export async function runCli(argv: readonly string[]): Promise<void> {
   const program = buildCli();
-  for (const command of [program, ...program.commands]) command.exitOverride();
+  const overrideExit = (command: Command): void => {
+    command.exitOverride();
+    for (const subcommand of command.commands) overrideExit(subcommand);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {
