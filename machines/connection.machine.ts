@@ -301,17 +301,21 @@ export type ConnectionPhase =
 
 /**
  * Reduces a connection snapshot to its phase. `blocked` is the one sub-state worth naming, and an
- * attempt made after the budget is spent still reads `failed`: health must not flap back to
- * `connecting` every time a failed connection retries.
+ * attempt made after the budget is spent or after a permanent failure still reads `failed`: health
+ * must not flap back to `connecting` every time a failed connection retries.
  */
 export function connectionPhaseOf(snapshot: {
   readonly value: StateValue;
-  readonly context: Pick<ConnectionContext, 'attempts' | 'settings'>;
+  readonly context: Pick<ConnectionContext, 'attempts' | 'settings'> & {
+    readonly lastFailure?: Failure | null;
+  };
 }): ConnectionPhase {
   const { value, context } = snapshot;
   if (typeof value !== 'string')
     return 'connected' in value && value.connected === 'blocked' ? 'blocked' : 'connected';
-  if (value === 'connecting' && context.attempts >= context.settings.maxReconnectAttempts) return 'failed';
+  const gaveUp =
+    context.attempts >= context.settings.maxReconnectAttempts || context.lastFailure?.permanent === true;
+  if (value === 'connecting' && gaveUp) return 'failed';
   return value as ConnectionPhase;
 }
 
