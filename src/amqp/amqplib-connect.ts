@@ -70,6 +70,7 @@ export function connectTarget(raw: string, options: AmqpConnectOptions, signal: 
     if (tls.passphrase !== undefined) socketOptions.passphrase = tls.passphrase;
     if (tls.servername !== undefined) socketOptions.servername = tls.servername;
   }
+  if (options.lookup !== undefined) socketOptions.lookup = options.lookup;
   return { endpoint: redactUrl(raw), url: url.toString(), socketOptions };
 }
 

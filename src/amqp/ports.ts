@@ -2,6 +2,7 @@
  * The narrow interfaces between ferry's runtime and an AMQP client. The amqplib adapter implements
  * them (amqplib-session.ts); tests fake them.
  */
+import type { LookupFunction } from 'node:net';
 import type { FerryError } from '../errors.js';
 import type { Topology } from './topology.js';
 
@@ -29,6 +30,8 @@ export interface AmqpConnectOptions {
   /** Shown by the broker as the connection's name (`connection_name` client property). */
   readonly clientName: string;
   readonly frameMax?: number;
+  /** How host names are resolved; Node's `dns.lookup` by default (service discovery, tests). */
+  readonly lookup?: LookupFunction;
 }
 
 /** Message properties ferry sets on a publish; the names are AMQP's `basic.properties`. */

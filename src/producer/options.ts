@@ -3,6 +3,7 @@
  * the settings each part of the runtime needs. The library never reads `process.env`; the service and
  * the CLI map environment variables onto these options.
  */
+import type { LookupFunction } from 'node:net';
 import { z } from 'zod';
 import {
   DEFAULT_RECONNECT_BACKOFF as DEFAULT_RECONNECT,
@@ -82,9 +83,23 @@ const optionsSchema = z
     connectionTimeoutMs: positiveInt,
     tls: tlsSchema,
     clientName: z.string().min(1),
+    lookup: z.custom<LookupFunction>((value) => typeof value === 'function', {
+      message: 'must be a dns.lookup-compatible function',
+    }),
     topology: z.union([
       z.literal(false),
-      z.custom<Topology>((value) => typeof value === 'object' && value !== null),
+      z.custom<Topology>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          ['exchanges', 'queues', 'bindings'].every((key) =>
+            Array.isArray((value as Record<string, unknown>)[key]),
+          ),
+        {
+          message:
+            'must be false or a topology with exchanges, queues and bindings arrays (see buildTopology)',
+        },
+      ),
     ]),
     healthCheckExchange: z.string().min(1),
     deadLetterExchange: z.string().min(1),
@@ -192,6 +207,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
       heartbeatSeconds: o.heartbeatSeconds ?? 30,
       connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
       clientName: o.clientName ?? 'ferry',
+      ...(o.lookup === undefined ? {} : { lookup: o.lookup }),
       ...(tls === undefined ? {} : { tls }),
     },
     topology,

@@ -125,6 +125,21 @@ function send(response: ServerResponse, reply: Reply, close: boolean): void {
   response.end(body);
 }
 
+/**
+ * The request target as a URL, or `null` when it is not one. The target is appended to a fixed origin
+ * rather than resolved against it: resolved, `//x/y` would be a URL of host `x` (and `//` would throw).
+ */
+function requestUrl(target: string): URL | null {
+  try {
+    // Absolute-form targets (`http://host/path`, sent through proxies) are URLs already.
+    return target.startsWith('/')
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
 /** Options of {@link createRouter}. */
 export interface RouterOptions {
   /** The largest body accepted, in bytes; larger ones get 413. */
@@ -140,7 +155,8 @@ export function createRouter(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: split(route.path) }));
   const dispatch = async (request: IncomingMessage): Promise<Reply> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request.url ?? '/');
+    if (url === null) return errorReply(400, 'INVALID_URL', 'the request target is not a valid path');
     const path = split(url.pathname);
     const allowed: string[] = [];
     for (const { route, segments } of compiled) {

@@ -10,25 +10,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAmqplibBroker } from '../../src/amqp/amqplib-session.js';
 import type { BrokerSession } from '../../src/amqp/ports.js';
 import { FerryError } from '../../src/errors.js';
-import {
-  BROKER_URL,
-  closedPort,
-  connectOptions,
-  eventually,
-  rabbitmqctl,
-  TestServer,
-  uniqueName,
-} from './helpers.js';
+import { closedPort, FaultProxy, type ProxyMode } from '../faults/support/fault-proxy.js';
+import { offlineLookup } from '../support/offline-dns.js';
+import { BROKER_URL, connectOptions, eventually, rabbitmqctl, uniqueName } from './helpers.js';
 
 const open: BrokerSession[] = [];
-const servers: TestServer[] = [];
+const servers: FaultProxy[] = [];
 afterEach(async () => {
   for (const session of open.splice(0)) session.destroy();
   for (const server of servers.splice(0)) await server.stop();
 });
 
-async function startServer(mode: 'proxy' | 'silent' | 'hang-up'): Promise<TestServer> {
-  const server = await TestServer.start(mode);
+async function startServer(mode: ProxyMode): Promise<FaultProxy> {
+  const server = await FaultProxy.start({ mode, targetPort: 5672 });
   servers.push(server);
   return server;
 }
@@ -77,7 +71,14 @@ describe('connect failures', () => {
   });
 
   it('a host that does not resolve: DNS_FAILURE', async () => {
-    const error = await connectFails(['amqp://guest:guest@ferry.invalid']);
+    const asked: string[] = [];
+    const error = await connectFails(['amqp://guest:guest@ferry.invalid'], {
+      lookup: (hostname, options, callback) => {
+        asked.push(hostname);
+        offlineLookup(hostname, options, callback);
+      },
+    });
+    expect(asked).toEqual(['ferry.invalid']);
     expect(error).toMatchObject({ code: 'DNS_FAILURE', permanent: false });
   });
 
@@ -140,11 +141,14 @@ describe('multi-host failover', () => {
 
   it('when every URL fails, reports the last transient failure and every attempt', async () => {
     const port = await closedPort();
-    const error = await connectFails([
-      'amqp://guest:wrong@127.0.0.1:5672',
-      `amqp://guest:guest@127.0.0.1:${port}`,
-      'amqp://guest:guest@ferry.invalid',
-    ]);
+    const error = await connectFails(
+      [
+        'amqp://guest:wrong@127.0.0.1:5672',
+        `amqp://guest:guest@127.0.0.1:${port}`,
+        'amqp://guest:guest@ferry.invalid',
+      ],
+      { lookup: offlineLookup },
+    );
     expect(error.code).toBe('DNS_FAILURE');
     expect(error.permanent).toBe(false);
     const attempts = (error.details?.attempts ?? []) as { code: string }[];

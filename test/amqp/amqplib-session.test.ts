@@ -8,6 +8,7 @@ import { ConfirmTracker, type SettleOutcome } from '../../src/amqp/confirm-track
 import type { AmqpConnectOptions, BrokerSession } from '../../src/amqp/ports.js';
 import { buildTopology } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
+import { FaultProxy } from '../faults/support/fault-proxy.js';
 import {
   closeConnectionNamed,
   connectOptions,
@@ -15,7 +16,6 @@ import {
   eventually,
   messageCount,
   Recorder,
-  TestServer,
   uniqueName,
 } from './helpers.js';
 
@@ -64,7 +64,7 @@ class Tracked extends Recorder {
 }
 
 const sessions: BrokerSession[] = [];
-const servers: TestServer[] = [];
+const servers: FaultProxy[] = [];
 
 async function open(overrides: Partial<AmqpConnectOptions> = {}): Promise<Tracked> {
   const session = await createAmqplibBroker().connect(
@@ -218,7 +218,7 @@ describe('connection loss', () => {
   });
 
   it('a broker that stops sending: HEARTBEAT_TIMEOUT', async () => {
-    const proxy = await TestServer.start('proxy');
+    const proxy = await FaultProxy.start({ targetPort: 5672 });
     servers.push(proxy);
     const tracked = await open({ urls: [proxy.url], heartbeatSeconds: 1 });
     proxy.stall();
@@ -227,7 +227,7 @@ describe('connection loss', () => {
   });
 
   it('a close that happens before a listener is set is delivered when it is set', async () => {
-    const proxy = await TestServer.start('proxy');
+    const proxy = await FaultProxy.start({ targetPort: 5672 });
     servers.push(proxy);
     const session = await createAmqplibBroker().connect(
       connectOptions({ urls: [proxy.url] }),

@@ -1,10 +1,10 @@
 /**
  * Helpers for the integration tests against the shared broker on 127.0.0.1:5672: throwaway names,
- * rabbitmqctl, a recording session listener, and a TCP proxy that can stall or hang up.
+ * rabbitmqctl and a recording session listener. The TCP proxy that stalls or hangs up is
+ * test/faults/support/fault-proxy.ts.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import type { AmqpConnectOptions, SessionListener } from '../../src/amqp/ports.js';
@@ -143,74 +143,6 @@ export class Recorder implements SessionListener {
   }
 }
 
-/**
- * A TCP proxy to the broker, or a stand-in for a broker that misbehaves: `stall` stops forwarding
- * broker → client (the client then misses heartbeats), `mode: 'silent'` accepts and never answers,
- * `mode: 'hang-up'` accepts and closes at once. Counts the client connections it accepted and has open.
- */
-export class TestServer {
-  accepted = 0;
-  private readonly sockets = new Set<net.Socket>();
-  private stalled = false;
-  private constructor(private readonly server: net.Server) {}
-
-  static async start(mode: 'proxy' | 'silent' | 'hang-up'): Promise<TestServer> {
-    const server = net.createServer();
-    const test = new TestServer(server);
-    server.on('connection', (client) => test.accept(client, mode));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return test;
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  get url(): string {
-    return `amqp://guest:guest@127.0.0.1:${this.port}`;
-  }
-
-  get open(): number {
-    return this.sockets.size;
-  }
-
-  stall(): void {
-    this.stalled = true;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: net.Socket, mode: 'proxy' | 'silent' | 'hang-up'): void {
-    this.accepted += 1;
-    this.track(client);
-    if (mode === 'hang-up') {
-      client.destroy();
-      return;
-    }
-    if (mode === 'silent') {
-      client.resume();
-      return;
-    }
-    const upstream = net.connect(5672, '127.0.0.1');
-    this.track(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      if (!this.stalled) client.write(chunk);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  }
-
-  private track(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
-  }
-}
-
 /** Polls `check` until it holds or the deadline passes: for state no event announces (sockets, other processes). */
 export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -218,13 +150,4 @@ export async function eventually(check: () => boolean, timeoutMs = 5_000): Promi
     if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** A port nothing listens on (bound and released), for `ECONNREFUSED`. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

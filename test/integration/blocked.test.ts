@@ -9,8 +9,8 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { PublishReceipt } from '../../src/producer/receipt.js';
+import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { type TestTopology, uniqueTopology } from './support/broker-objects.js';
-import { drainQueue, report, score } from './support/drain.js';
 import { message, stateWhere, statusWhere, testProducer } from './support/producer.js';
 import { useThrowawayBroker } from './support/throwaway.js';
 

@@ -5,8 +5,8 @@
  * confirm timed out.
  */
 import { expect, it } from 'vitest';
+import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
-import { drainQueue, report, score } from './support/drain.js';
 import { message, messageActor, statusWhere, testProducer } from './support/producer.js';
 import { useThrowawayBroker } from './support/throwaway.js';
 

@@ -4,6 +4,7 @@
  * dead-letter exchange exists it lands in the dead-letter queue. Nothing is dropped.
  */
 import { afterAll, expect, it } from 'vitest';
+import { drainQueue } from '../faults/support/scorer.js';
 import {
   declareDeadLetter,
   deleteTopology,
@@ -12,7 +13,6 @@ import {
   withChannel,
 } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
-import { drainQueue } from './support/drain.js';
 import { message, messageActor, statusWhere, testProducer } from './support/producer.js';
 
 const MAX_ATTEMPTS = 2;

@@ -6,13 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Producer } from '../../src/producer/producer.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import type { PublishReceipt } from '../../src/producer/receipt.js';
+import { type Delivery, drainQueue, report, score } from '../faults/support/scorer.js';
 import {
   deleteTopology,
   SHARED_BROKER_URL,
   type TestTopology,
   uniqueTopology,
 } from './support/broker-objects.js';
-import { type Delivery, drainQueue, report, score } from './support/drain.js';
 import { message, testProducer } from './support/producer.js';
 
 const COUNT = 10_000;

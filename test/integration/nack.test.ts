@@ -3,9 +3,9 @@
  * retried `maxAttempts` times and then dead-lettered with reason NACKED.
  */
 import { afterAll, expect, it } from 'vitest';
+import { drainQueue } from '../faults/support/scorer.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
-import { drainQueue } from './support/drain.js';
 import { message, testProducer } from './support/producer.js';
 
 const MAX_ATTEMPTS = 3;

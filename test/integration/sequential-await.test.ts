@@ -6,8 +6,8 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import type { PublishReceipt } from '../../src/producer/receipt.js';
+import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
-import { drainQueue, report, score } from './support/drain.js';
 import { message, testProducer } from './support/producer.js';
 
 const COUNT = 2_000;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FerryError } from '../../src/errors.js';
+import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { generateTestCertificates, type TestCertificates } from '../support/throwaway-broker.js';
 import { uniqueTopology } from './support/broker-objects.js';
-import { drainQueue, report, score } from './support/drain.js';
 import { message, testProducer } from './support/producer.js';
 import { useThrowawayBroker } from './support/throwaway.js';
 

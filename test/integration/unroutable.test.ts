@@ -4,9 +4,9 @@
  * with the reason in its headers. Routable messages beside it are unaffected.
  */
 import { afterAll, expect, it } from 'vitest';
+import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
-import { drainQueue, report, score } from './support/drain.js';
 import { message, testProducer } from './support/producer.js';
 
 const MAX_ATTEMPTS = 3;

@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import { DEAD_LETTER_HEADERS } from '../../../src/producer/dead-letter-headers.js';
 import type { PublishRequest } from '../../../src/producer/publish-request.js';
-import type { Delivery } from './drain.js';
+import type { Delivery } from '../../faults/support/scorer.js';
 
 /** What a dead-lettered message must say about itself. */
 export interface DeadLetterExpectation {

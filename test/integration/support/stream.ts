@@ -7,9 +7,9 @@ import { expect } from 'vitest';
 import type { ProducerOptions } from '../../../src/producer/options.js';
 import type { Producer } from '../../../src/producer/producer.js';
 import type { PublishReceipt } from '../../../src/producer/receipt.js';
+import { drainQueue, report, type Score, score } from '../../faults/support/scorer.js';
 import type { ThrowawayBroker } from '../../support/throwaway-broker.js';
 import { uniqueTopology } from './broker-objects.js';
-import { drainQueue, report, type Score, score } from './drain.js';
 import { message, recordPhases, testProducer } from './producer.js';
 
 /** Options of {@link streamThroughFault}. */
