@@ -4,9 +4,19 @@
  * Every message either instance accepted must arrive (lost = 0); only messages the dead instance
  * still owned at the kill may arrive twice.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deletePrefix, rawRedis, uniquePrefix } from '../journal/redis-support.js';
-import { BROKER_URL, Child, deleteTopology, drainQueue, runTopology, score } from './support.js';
+import {
+  BROKER_URL,
+  Child,
+  deleteTopology,
+  drainQueue,
+  killChildren,
+  runTopology,
+  score,
+} from './support.js';
+
+afterEach(killChildren);
 
 const LEASE_MS = 1_500;
 

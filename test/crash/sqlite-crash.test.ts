@@ -8,9 +8,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { foldReader, openJournalReader } from '../../src/journal/reader.js';
-import { BROKER_URL, Child, deleteTopology, drainQueue, runToExit, runTopology, score } from './support.js';
+import {
+  BROKER_URL,
+  Child,
+  deleteTopology,
+  drainQueue,
+  killChildren,
+  runToExit,
+  runTopology,
+  score,
+} from './support.js';
+
+afterEach(killChildren);
 
 const COUNT = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'ferry-crash-'));

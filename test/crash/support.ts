@@ -49,6 +49,21 @@ export async function deleteTopology(run: RunTopology): Promise<void> {
   }
 }
 
+/** Children not yet exited: a failed test must not leave a publisher running behind it. */
+const running = new Set<ChildProcess>();
+
+/** Kills every child still running; call it after each test. */
+export async function killChildren(): Promise<void> {
+  const exits = [...running].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  );
+  await Promise.all(exits);
+}
+
 /** A running child and what it reported. */
 export class Child {
   readonly accepted = new Set<string>();
@@ -72,7 +87,13 @@ export class Child {
       if (report.type === 'accepted') for (const id of report.ids) this.accepted.add(id);
       for (const listener of this.listeners.splice(0)) listener();
     });
-    this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
+    running.add(this.process);
+    this.exited = new Promise((resolve) =>
+      this.process.on('exit', (code) => {
+        running.delete(this.process);
+        resolve(code);
+      }),
+    );
     this.exited.then(() => {
       for (const listener of this.listeners.splice(0)) listener();
     });
