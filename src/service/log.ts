@@ -29,13 +29,14 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.content',
 ];
 
-function fromPino(logger: pino.Logger): Log {
+/** A component's child is made from the root, so a line names one component, not a chain of them. */
+function fromPino(logger: pino.Logger, root: pino.Logger = logger): Log {
   const log = (
     level: 'info' | 'warn' | 'error',
     msg: string,
     fields: Readonly<Record<string, unknown>> = {},
   ) => logger[level](fields, msg);
-  return Object.assign(log, { child: (component: string) => fromPino(logger.child({ component })) });
+  return Object.assign(log, { child: (component: string) => fromPino(root.child({ component }), root) });
 }
 
 /** A {@link Log} writing JSON lines to `write` (stdout by default). */

@@ -80,4 +80,17 @@ describe('the service log', () => {
     expect(out.text()).toContain('127.0.0.1');
     expect(out.text()).not.toContain(PASSWORD);
   });
+
+  it("a component's line names that component only, however deep the logger it came from", () => {
+    const lines: string[] = [];
+    const service = componentLog(
+      jsonLog((line) => lines.push(line)),
+      'service',
+    );
+    componentLog(service, 'producer')('info', 'connected');
+    const [line] = lines;
+    expect(line).toBeDefined();
+    expect(line!.match(/"component"/g)).toHaveLength(1);
+    expect(JSON.parse(line!)).toMatchObject({ component: 'producer', msg: 'connected' });
+  });
 });
