@@ -31,6 +31,7 @@ import type { ProducerOptions } from '../producer/options.js';
 import { createProducer } from '../producer/producer.js';
 import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
 import type { Output } from './journal-command.js';
+import { settledWithin } from './settled-within.js';
 
 interface CommonOptions {
   queue: string;
@@ -189,14 +190,7 @@ export function dlqCommand(
                 const request = requeueRequest(entry.message);
                 if (request === null) return { entry, outcome: 'not-from-ferry' as const };
                 const receipt = await producer.publish(request);
-                let timer: NodeJS.Timeout | undefined;
-                const outcome = await Promise.race([
-                  receipt.settled,
-                  new Promise<'timeout'>((resolve) => {
-                    timer = setTimeout(() => resolve('timeout'), o.timeout);
-                  }),
-                ]);
-                clearTimeout(timer);
+                const outcome = await settledWithin(receipt, o.timeout);
                 // Dead-lettered again means a new dead letter replaces this one.
                 if (outcome !== 'timeout') browse.ack(entry);
                 return { entry, outcome };

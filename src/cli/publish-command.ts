@@ -18,6 +18,7 @@ import type { PublishReceipt } from '../producer/receipt.js';
 import { formatConfigProblems, loadServiceConfig } from '../service/config.js';
 import { createMlTasks, type MlTasks } from '../tasks/ml-tasks.js';
 import type { Output } from './journal-command.js';
+import { settledWithin } from './settled-within.js';
 
 interface PublishOptions {
   text?: string;
@@ -106,14 +107,7 @@ export function publishCommand(
         // Not awaited: a broker that is down is retried until the timeout, like any publish.
         producer.start().catch(() => undefined);
         const receipt = await send(tasks, kind, shareId, o);
-        let timer: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
-          receipt.settled,
-          new Promise<'timeout'>((resolve) => {
-            timer = setTimeout(() => resolve('timeout'), o.timeout);
-          }),
-        ]);
-        clearTimeout(timer);
+        const outcome = await settledWithin(receipt, o.timeout);
         io.out(`${JSON.stringify({ messageId: receipt.messageId, outcome })}\n`);
         if (outcome === 'timeout') {
           io.err(
