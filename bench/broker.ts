@@ -1,0 +1,97 @@
+/**
+ * The runner's side of the broker: unique bench objects, purge and count between runs, drain for the
+ * recovery score, and removal at the end. Counting uses `checkQueue`'s message count (no management
+ * plugin needed).
+ */
+import { type Channel, type ChannelModel, connect } from 'amqplib';
+
+/** The objects of one bench invocation on one broker. */
+export interface BenchObjects {
+  /** A durable direct exchange every client publishes to (celery-node uses the default exchange). */
+  readonly exchange: string;
+  /** A durable classic queue bound with its own name: the routed variants' queue. */
+  readonly queue: string;
+  /**
+   * A non-durable queue with `x-max-length: 0`, bound with its own name, for the client-bound variant:
+   * messages are routed (so a mandatory publish is not returned, which ferry would treat as a failure)
+   * and dropped at once, and a non-durable queue writes nothing to disk.
+   */
+  readonly voidQueue: string;
+}
+
+/** The bench objects for invocation `id` (letters and digits). */
+export function benchObjects(id: string): BenchObjects {
+  return {
+    exchange: `ferry-bench-${id}`,
+    queue: `ferry-bench-${id}-routed`,
+    voidQueue: `ferry-bench-${id}-void`,
+  };
+}
+
+/** A short-lived admin connection: opened per use so that it never outlives a step. */
+async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>): Promise<T> {
+  const model: ChannelModel = await connect(url);
+  model.on('error', () => undefined);
+  try {
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    return await use(channel);
+  } finally {
+    await model.close().catch(() => undefined);
+  }
+}
+
+/** Declares the exchange and both queues with their bindings. */
+export function declareObjects(url: string, objects: BenchObjects): Promise<void> {
+  return withChannel(url, async (channel) => {
+    await channel.assertExchange(objects.exchange, 'direct', { durable: true });
+    await channel.assertQueue(objects.queue, { durable: true });
+    await channel.bindQueue(objects.queue, objects.exchange, objects.queue);
+    await channel.assertQueue(objects.voidQueue, { durable: false, arguments: { 'x-max-length': 0 } });
+    await channel.bindQueue(objects.voidQueue, objects.exchange, objects.voidQueue);
+  });
+}
+
+/** Messages in `queue` now. */
+export function countMessages(url: string, queue: string): Promise<number> {
+  return withChannel(url, async (channel) => (await channel.checkQueue(queue)).messageCount);
+}
+
+/** Empties `queue`. */
+export function purge(url: string, queue: string): Promise<void> {
+  return withChannel(url, async (channel) => {
+    await channel.purgeQueue(queue);
+  });
+}
+
+/** Consumes everything in `queue` and returns the message ids, in queue order. */
+export function drainIds(url: string, queue: string): Promise<string[]> {
+  return withChannel(url, async (channel) => {
+    const { messageCount } = await channel.checkQueue(queue);
+    const ids: string[] = [];
+    if (messageCount === 0) return ids;
+    await new Promise<void>((resolve, reject) => {
+      channel
+        .consume(
+          queue,
+          (message) => {
+            if (message === null) return;
+            ids.push(String(message.properties.messageId));
+            if (ids.length === messageCount) resolve();
+          },
+          { noAck: true },
+        )
+        .catch(reject);
+    });
+    return ids;
+  });
+}
+
+/** Deletes the exchange and both queues; missing objects are fine. */
+export function deleteObjects(url: string, objects: BenchObjects): Promise<void> {
+  return withChannel(url, async (channel) => {
+    await channel.deleteQueue(objects.queue);
+    await channel.deleteQueue(objects.voidQueue);
+    await channel.deleteExchange(objects.exchange);
+  });
+}

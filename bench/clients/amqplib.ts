@@ -1,0 +1,99 @@
+/**
+ * amqplib 2.3 on a confirm channel: the baseline. The fast path publishes with a confirm callback per
+ * message and waits for `drain` when `publish` returns false (amqplib's documented flow control).
+ * Recovery uses amqplib's opt-in `recovery` option and opens a new confirm channel on every `connect`.
+ */
+import { type ChannelModel, type ConfirmChannel, connect, type Options } from 'amqplib';
+import type { BenchMessage } from '../workload.js';
+import { type BenchClient, type ClientFactory, CONTENT_TYPE, type MakeMessage } from './client.js';
+
+function options(message: BenchMessage): Options.Publish {
+  return { persistent: true, contentType: CONTENT_TYPE, messageId: message.id };
+}
+
+/** Opt-in recovery's connection: a ChannelModel that also emits `connect`/`disconnect`. */
+type RecoveringModel = ChannelModel;
+
+export const createClient: ClientFactory = async (target, settings) => {
+  const model: RecoveringModel = await connect(
+    target.url,
+    settings.recovery
+      ? ({ recovery: { initialDelay: settings.reconnectDelayMs, maxDelay: 5_000 } } as object)
+      : {},
+  );
+  model.on('error', () => undefined);
+  let channel: ConfirmChannel | null = null;
+  const open = async (): Promise<void> => {
+    const opened = await model.createConfirmChannel();
+    opened.on('error', () => undefined);
+    opened.on('close', () => {
+      if (channel === opened) channel = null;
+    });
+    channel = opened;
+  };
+  await open();
+  model.on('connect', () => {
+    open().catch(() => undefined);
+  });
+  const current = (): ConfirmChannel => {
+    if (channel === null) throw new Error('no confirm channel (disconnected)');
+    return channel;
+  };
+  const publishWithCallback = (message: BenchMessage, done: (error: unknown) => void): boolean =>
+    current().publish(
+      target.exchange,
+      target.routingKey,
+      Buffer.from(JSON.stringify(message.body)),
+      options(message),
+      done,
+    );
+  const confirmed = (message: BenchMessage): Promise<void> =>
+    new Promise((resolve, reject) => {
+      publishWithCallback(message, (error) => (error == null ? resolve() : reject(error)));
+    });
+
+  /** Publishes every message with a callback; with `flowControl`, waits for `drain` when asked to. */
+  const stream = (count: number, make: MakeMessage, flowControl: boolean): Promise<number> =>
+    new Promise((resolve, reject) => {
+      let settled = 0;
+      let failed = 0;
+      const done = (error: unknown): void => {
+        if (error != null) failed += 1;
+        settled += 1;
+        if (settled === count) resolve(failed);
+      };
+      let n = 0;
+      const pump = (): void => {
+        try {
+          while (n < count) {
+            const room = publishWithCallback(make(n), done);
+            n += 1;
+            if (!room && flowControl) {
+              current().once('drain', pump);
+              return;
+            }
+          }
+        } catch (error) {
+          reject(error);
+        }
+      };
+      pump();
+    });
+
+  const client: BenchClient = {
+    pipelined: (count, make) => stream(count, make, true),
+    sequential: async (count, make) => {
+      let failed = 0;
+      for (let n = 0; n < count; n += 1) await confirmed(make(n)).catch(() => (failed += 1));
+      return failed;
+    },
+    outstanding: (count, make) => stream(count, make, false),
+    send: async (message) => {
+      await confirmed(message);
+    },
+    close: async () => {
+      await model.close();
+    },
+  };
+  return client;
+};

@@ -1,0 +1,88 @@
+/**
+ * ferry through its public API: `createProducer`, `publishMany()` (its batch call, one journal commit
+ * per batch) on the fast path, `publish()` (resolves on acceptance) in the sequential loop, and
+ * `receipt.settled` (resolves on the confirm) to know when every message is confirmed. The runner declares the queue, so the producer declares
+ * no topology of its own. Two configurations: the memory journal and the sqlite journal.
+ */
+import { join } from 'node:path';
+import { createProducer, type JsonValue, type PublishRequest, type Settlement } from '../../src/index.js';
+import type { BenchMessage, Target } from '../workload.js';
+import type { BenchClient, ClientFactory, ClientSettings, MakeMessage } from './client.js';
+
+/** ferry's default in-flight window: one batch fills it. */
+const BATCH = 1_000;
+/** The in-flight window of the tuned row. */
+const WIDE_WINDOW = 10_000;
+
+/** How many of `settled` ended other than `confirmed` (dead-lettered or rejected). */
+async function unconfirmed(settled: readonly Promise<Settlement>[]): Promise<number> {
+  const outcomes = await Promise.allSettled(settled);
+  return outcomes.filter((outcome) => outcome.status === 'rejected' || outcome.value !== 'confirmed').length;
+}
+
+function connectFerry(journal: 'memory' | 'sqlite', maxInFlight?: number): ClientFactory {
+  return async (target: Target, settings: ClientSettings) => {
+    const producer = createProducer({
+      ...(maxInFlight === undefined ? {} : { maxInFlight }),
+      url: target.url,
+      topology: false,
+      healthCheckExchange: target.exchange,
+      appId: 'ferry-bench',
+      clientName: `ferry-bench-${journal}`,
+      reconnect: { initialDelayMs: settings.reconnectDelayMs },
+      journal:
+        journal === 'memory'
+          ? { kind: 'memory' }
+          : { kind: 'sqlite', path: join(settings.scratch, 'ferry.db') },
+    });
+    await producer.start();
+    const request = (message: BenchMessage): PublishRequest => ({
+      exchange: target.exchange,
+      routingKey: target.routingKey,
+      messageId: message.id,
+      body: message.body as JsonValue,
+    });
+    const accept = (message: BenchMessage) => producer.publish(request(message));
+    /** Accepted, then confirmed: a dead-lettered message counts as a failure here. */
+    const confirmed = async (message: BenchMessage): Promise<void> => {
+      const outcome = await (await accept(message)).settled;
+      if (outcome !== 'confirmed') throw new Error(`message ${message.id} was ${outcome}`);
+    };
+    /** `publishMany` in batches of `batch` (one journal commit each), then every receipt's outcome. */
+    const batches = async (count: number, make: MakeMessage, batch: number): Promise<number> => {
+      const settled: Promise<Settlement>[] = [];
+      for (let first = 0; first < count; first += batch) {
+        const size = Math.min(batch, count - first);
+        const receipts = await producer.publishMany(
+          Array.from({ length: size }, (_, i) => request(make(first + i))),
+        );
+        for (const receipt of receipts) settled.push(receipt.settled);
+      }
+      return unconfirmed(settled);
+    };
+    const client: BenchClient = {
+      // ferry's batch API is its fast path; a batch of the in-flight window's size keeps the channel full.
+      pipelined: (count, make) => batches(count, make, BATCH),
+      sequential: async (count, make) => {
+        // The naive loop awaits each publish(), which resolves on acceptance, then the confirms.
+        const settled: Promise<Settlement>[] = [];
+        for (let n = 0; n < count; n += 1) settled.push((await accept(make(n))).settled);
+        return unconfirmed(settled);
+      },
+      outstanding: (count, make) => batches(count, make, count),
+      send: confirmed,
+      close: () => producer.close({ timeoutMs: 10_000 }),
+    };
+    return client;
+  };
+}
+
+/** ferry with the memory journal (nothing survives a crash of the process). */
+export const createMemoryClient = connectFerry('memory');
+/** ferry with the sqlite journal (the service's durable default). */
+export const createSqliteClient = connectFerry('sqlite');
+/**
+ * ferry with the memory journal and an in-flight window of 10,000 instead of the default 1,000: the
+ * setting that decides how many messages wait for a confirm at once, shown to size its effect.
+ */
+export const createWideWindowClient = connectFerry('memory', WIDE_WINDOW);
