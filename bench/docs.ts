@@ -190,8 +190,10 @@ export function renderDocs(report: BenchReport): string {
     `Run ${report.startedAt} → ${report.finishedAt}. ${settings.rounds} round(s); in each round every ` +
       'variant runs every client once, in an order rotated by one client per round, each run in a fresh ' +
       'child process (`bench/child.ts`, adapters in `bench/clients/`). Figures are medians over the rounds; ' +
-      `ratios are medians of the per-round ratios to ${BASELINE}, so both sides of a ratio ran minutes apart ` +
-      'under the same load.',
+      `ratios are medians of the per-round ratios to ${BASELINE}: both sides of each ratio ran in the same ` +
+      'round, a few minutes apart, so a change in the machine’s load between rounds does not skew them. ' +
+      'The children run the bench compiled to JavaScript (`bench/build.ts`), without a TypeScript loader, ' +
+      'so that no loader counts towards a client’s CPU or memory.',
     '',
     `Workload: ${fmt(settings.messages)} messages (${fmt(settings.sequentialMessages)} in the sequential ` +
       `variant) of ${settings.bodyBytes} bytes of JSON built per message, persistent, with a message id, ` +
