@@ -116,6 +116,7 @@ async function main(): Promise<void> {
   if (info === undefined) throw new Error(`unknown client ${job.client}`);
   const factory = await info.load();
   const client = await factory(job.target, {
+    // Outside the recovery variant nothing reconnects; 1 s is most clients' own default.
     reconnectDelayMs: job.recovery?.reconnectDelayMs ?? 1_000,
     recovery: job.variant === 'recovery',
     scratch: job.scratch,

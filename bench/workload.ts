@@ -73,11 +73,11 @@ export interface Measurement {
 
 /** What the recovery variant measures in the child; lost and duplicated are counted by the runner. */
 export interface RecoveryMeasurement {
-  /** Message ids whose publish the client reported as confirmed (or, for ferry, accepted). */
+  /** Message ids whose publish the client reported as confirmed (ferry: `receipt.settled` resolved). */
   readonly confirmedIds: readonly string[];
   /** Message ids whose publish failed (reported to the caller). */
   readonly failedIds: readonly string[];
-  /** Message ids the child handed to the client. */
+  /** How many messages the child handed to the client (ids `run-000000` upwards). */
   readonly attempted: number;
   /**
    * The resume time: the longest silence between two confirms that ends after the close was asked
@@ -88,7 +88,6 @@ export interface RecoveryMeasurement {
 
 /** Messages from child to runner over the IPC channel. */
 export type ChildMessage =
-  | { readonly type: 'ready' }
   | { readonly type: 'close-connections' }
   | { readonly type: 'result'; readonly measurement: Measurement }
   | { readonly type: 'error'; readonly message: string };
@@ -128,8 +127,9 @@ function bodyOf(id: string, n: number, text: string): Record<string, unknown> {
 }
 
 /**
- * Message `n` of run `run`: a summarize-style task whose JSON is exactly 1 KiB (ASCII) for n < 1,000,000. The
- * object is new per message, so every client pays for building and serialising its body.
+ * Message `n` of run `run`: a summarize-style task whose JSON is exactly {@link BODY_BYTES} bytes
+ * for n < 1,000,000. The object is new per message, so every client pays for building and
+ * serialising its body.
  */
 export function benchMessage(run: string, n: number): BenchMessage {
   const id = messageId(run, n);

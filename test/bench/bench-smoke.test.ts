@@ -8,6 +8,7 @@ import { connect } from 'amqplib';
 import { expect, it } from 'vitest';
 import { renderDocs } from '../../bench/docs.js';
 import { runBench } from '../../bench/run.js';
+import { bodyBytes } from '../../bench/workload.js';
 
 const CLIENTS = ['amqplib', 'ferry-memory', 'ferry-sqlite'];
 const VARIANTS = ['routed', 'client-bound', 'sequential', 'outstanding'] as const;
@@ -33,6 +34,10 @@ it('runs the quick bench for amqplib and ferry and reports every run with exact 
 
   expect(report.errors).toEqual([]);
   expect(report.settings).toMatchObject({ messages: 5_000, rounds: 1, bodyBytes: 1_024 });
+  // Every message's JSON body has the advertised size, whatever the run id and the message number.
+  for (const [run, n] of [['a', 0], ['a-longer-run-id', 4_999], ['x', 999_999]] as const) {
+    expect(bodyBytes(run, n)).toBe(report.settings.bodyBytes);
+  }
   expect(report.command).toBe(`npx tsx bench/run.ts ${ARGS.join(' ')}`);
   expect(report.load.before).toMatch(/load average/);
   expect(Object.keys(report.versions).sort()).toEqual(['amqplib', 'ferry']);
