@@ -5,7 +5,13 @@
  * no topology of its own. Two configurations: the memory journal and the sqlite journal.
  */
 import { join } from 'node:path';
-import { createProducer, type JsonValue, type PublishRequest, type Settlement } from '../../src/index.js';
+import {
+  createProducer,
+  type JsonValue,
+  type PublishReceipt,
+  type PublishRequest,
+  type Settlement,
+} from '../../src/index.js';
 import type { BenchMessage, Target } from '../workload.js';
 import type { BenchClient, ClientFactory, ClientSettings, MakeMessage } from './client.js';
 
@@ -69,7 +75,19 @@ function connectFerry(journal: 'memory' | 'sqlite', maxInFlight?: number): Clien
         for (let n = 0; n < count; n += 1) settled.push((await accept(make(n))).settled);
         return unconfirmed(settled);
       },
-      outstanding: (count, make) => batches(count, make, count),
+      outstanding: async (count, make) => {
+        // Every batch is issued before any is awaited, as the other clients issue every publish: all
+        // N are accepted in one turn of the event loop, before a single confirm can come back.
+        const accepting: Promise<PublishReceipt[]>[] = [];
+        for (let first = 0; first < count; first += BATCH) {
+          const size = Math.min(BATCH, count - first);
+          accepting.push(
+            producer.publishMany(Array.from({ length: size }, (_, i) => request(make(first + i)))),
+          );
+        }
+        const receipts = (await Promise.all(accepting)).flat();
+        return unconfirmed(receipts.map((receipt) => receipt.settled));
+      },
       send: confirmed,
       close: () => producer.close({ timeoutMs: 10_000 }),
     };

@@ -6,6 +6,7 @@
  * deadlines), so folding is recording, not re-deciding: replay runs none of the machine's effects and
  * cannot drift from what the live actor did.
  */
+import type { OutboundMessage } from '../producer/publish-request.js';
 import type { JournalEvent, MessageRecord, PendingMessage, UnfinishedState } from './journal.js';
 
 /** The message id an event is about. */
@@ -86,65 +87,89 @@ export interface FinishedCounts {
 }
 
 /**
+ * A message's folded record; for a message whose only event is `accepted`, the message itself. Most
+ * messages are confirmed without another event, so most never need a record of their own: one
+ * object less per message held.
+ */
+type Entry = MessageRecord | OutboundMessage;
+
+function isRecord(entry: Entry): entry is MessageRecord {
+  return 'state' in entry;
+}
+
+function recordOf(entry: Entry): MessageRecord {
+  return isRecord(entry)
+    ? entry
+    : (applyEvent(undefined, { type: 'accepted', message: entry }) as MessageRecord);
+}
+
+/**
  * The fold of a whole journal: unfinished messages by id, in acceptance order. Finished messages are
  * dropped as they finish (the in-memory side of compaction) and only counted.
  */
 export class JournalState {
-  private readonly records = new Map<string, MessageRecord>();
+  private readonly entries = new Map<string, Entry>();
   readonly finished: FinishedCounts = { confirmed: 0, deadLettered: 0 };
 
-  /** Applies an event; returns the message's record afterwards (`undefined` once finished or unknown). */
-  apply(event: JournalEvent): MessageRecord | undefined {
-    const id = eventMessageId(event);
-    const before = this.records.get(id);
-    const after = applyEvent(before, event);
-    if (after === undefined) return undefined;
-    if (after.state === 'confirmed' || after.state === 'dead-lettered') {
-      this.records.delete(id);
-      if (after.state === 'confirmed') this.finished.confirmed += 1;
-      else this.finished.deadLettered += 1;
-      return undefined;
+  /** Applies an event, with the same result as {@link applyEvent} on the message's record. */
+  apply(event: JournalEvent): void {
+    if (event.type === 'accepted') {
+      const { message } = event;
+      // Re-accepting an id moves it to the back, as a fresh message would be.
+      this.entries.delete(message.messageId);
+      this.entries.set(message.messageId, message);
+      return;
     }
-    // Re-accepting an id moves it to the back, as a fresh message would be.
-    if (event.type === 'accepted') this.records.delete(id);
-    this.records.set(id, after);
-    return after;
+    const id = event.messageId;
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    if (event.type === 'confirmed' || event.type === 'dead-lettered') {
+      this.entries.delete(id);
+      if (event.type === 'confirmed') this.finished.confirmed += 1;
+      else this.finished.deadLettered += 1;
+      return;
+    }
+    this.entries.set(id, applyEvent(recordOf(entry), event) as MessageRecord);
   }
 
   /** Takes over records folded elsewhere (read from a store, claimed from another instance). */
   adopt(records: Iterable<MessageRecord>): void {
-    for (const record of records) this.records.set(record.message.messageId, record);
+    for (const record of records) this.entries.set(record.message.messageId, record);
   }
 
   /** Drops records without counting them finished: they are no longer this journal's to track. */
   forget(messageIds: Iterable<string>): void {
-    for (const id of messageIds) this.records.delete(id);
+    for (const id of messageIds) this.entries.delete(id);
   }
 
   /** Whether the message is unfinished here. */
   has(messageId: string): boolean {
-    return this.records.has(messageId);
+    return this.entries.has(messageId);
   }
 
   get(messageId: string): PendingMessage | undefined {
-    const record = this.records.get(messageId);
-    return record === undefined ? undefined : asPending(record);
+    const entry = this.entries.get(messageId);
+    return entry === undefined ? undefined : asPending(recordOf(entry));
   }
 
   /** Unfinished messages. */
   get size(): number {
-    return this.records.size;
+    return this.entries.size;
   }
 
   /** Unfinished messages, in acceptance order. */
   pending(): PendingMessage[] {
-    return [...this.records.values()].map(asPending);
+    const pending: PendingMessage[] = [];
+    for (const entry of this.entries.values()) pending.push(asPending(recordOf(entry)));
+    return pending;
   }
 
   /** Unfinished messages by state. */
   countByState(): Record<UnfinishedState, number> {
     const counts: Record<UnfinishedState, number> = { pending: 0, retrying: 0, parked: 0 };
-    for (const record of this.records.values()) counts[record.state as UnfinishedState] += 1;
+    for (const entry of this.entries.values()) {
+      counts[isRecord(entry) ? (entry.state as UnfinishedState) : 'pending'] += 1;
+    }
     return counts;
   }
 }

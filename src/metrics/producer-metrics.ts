@@ -2,7 +2,8 @@
  * Prometheus metrics of a producer, with prom-client: every metric the original service exported, under
  * the same names, and the ones ferry's design adds. See docs/operations/metrics.md.
  */
-import { Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../optional-deps.js';
 import type { ProducerObserver } from '../producer/observer.js';
 import type { ProducerStatus } from '../producer/status.js';
 import { CONNECTION_STATE_VALUES } from './connection-state.js';
@@ -118,6 +119,7 @@ export function createProducerMetrics(
   producer: ObservableProducer,
   options: ProducerMetricsOptions = {},
 ): ProducerMetrics {
+  const { Gauge, Registry } = promClient();
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'ml_producer_';
   const names: string[] = [];

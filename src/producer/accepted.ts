@@ -2,7 +2,7 @@
  * An accepted message as the runtime holds it between acceptance and its outcome.
  */
 import type { OutboundMessage } from './publish-request.js';
-import type { Receipt } from './receipt.js';
+import { Receipt } from './receipt.js';
 
 /** Which path a message is on while it waits for its confirm. */
 export type Route = 'healthy' | 'probe' | 'retry' | 'dead-letter';
@@ -14,11 +14,13 @@ export interface DeadLetterSettle {
 }
 
 /**
- * One accepted message: the message itself, the caller's receipt and how often it was attempted.
+ * One accepted message: the message itself, how often it was attempted, and the caller's receipt. It
+ * is the receipt too (one object per held message, not two): callers see only `messageId` and
+ * `settled`, and logging it shows the id alone.
  *
  * @internal
  */
-export class Accepted {
+export class Accepted extends Receipt {
   /** Attempts counted so far (failures that used one up). */
   attempts = 0;
   /** It was on a channel that died unconfirmed: the broker may already have it (a possible duplicate). */
@@ -30,13 +32,8 @@ export class Accepted {
   /** When its current publish was written (ms), for the confirm-latency metric. */
   writtenAt = 0;
 
-  constructor(
-    readonly message: OutboundMessage,
-    readonly receipt: Receipt,
-  ) {}
-
-  get messageId(): string {
-    return this.message.messageId;
+  constructor(readonly message: OutboundMessage) {
+    super(message.messageId);
   }
 
   get bytes(): number {

@@ -5,11 +5,12 @@
  * healthy path) feed. Nothing is registered while nobody subscribes, and the healthy path never
  * reaches either source.
  */
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription } from 'xstate';
 import type { ConnectionPhase } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
 import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import { rxjs } from '../optional-deps.js';
 import type { SupervisorSummary } from './status.js';
 
 /** A notable event of a producer. Message events carry the message id. */
@@ -72,7 +73,7 @@ const topState = (value: StateValue): string =>
  * producer: hand work off if it is heavy). Completes when the producer has closed.
  */
 export function producerEvents(source: ProducerEventSource): Observable<ProducerEvent> {
-  return new Observable<ProducerEvent>((subscriber) => {
+  return new (rxjs().Observable)<ProducerEvent>((subscriber) => {
     // The top-level state of each live message actor, so that each entry is reported once.
     const states = new Map<string, string>();
     const inspection = source.supervisor.system.inspect((event) => {

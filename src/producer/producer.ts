@@ -2,7 +2,7 @@
  * The producer: the public face of ferry's runtime. It accepts messages into the journal, drives the
  * hot path, and runs the supervisor actor with every effect the machines name.
  */
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
 import type { BreakerContext } from '../../machines/breaker.machine.js';
 import type { ConnectionContext } from '../../machines/connection.machine.js';
@@ -15,6 +15,7 @@ import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
+import { rxjs } from '../optional-deps.js';
 import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
@@ -25,7 +26,7 @@ import { Outbox } from './outbox.js';
 import { type ProducerEvent, producerEvents } from './producer-events.js';
 import { type PublishRequest, toOutboundMessage } from './publish-request.js';
 import { Publisher, type PublisherHooks } from './publisher.js';
-import { type PublishReceipt, Receipt } from './receipt.js';
+import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
 import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
 
@@ -75,6 +76,8 @@ export class Producer {
   private closing: Promise<void> | null = null;
   private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0 };
   private readonly observers: ProducerObserver[] = [];
+  private stateStream: Observable<SupervisorSummary> | undefined;
+  private eventStream: Observable<ProducerEvent> | undefined;
 
   /** @internal Use {@link createProducer}. */
   constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
@@ -110,24 +113,37 @@ export class Producer {
 
   /**
    * Accepts a message: validates it, journals it, and resolves with its receipt. From then on ferry owns
-   * it. The promise does not wait for the broker's confirm (`receipt.settled` does).
+   * it. The promise does not wait for the broker's confirm (`receipt.settled` does). When the channel
+   * cannot take the message at once, it resolves after one turn of the event loop, so that a loop of
+   * awaited publishes leaves the socket, confirms and heartbeats their turn.
    *
    * @throws FerryError `INVALID_MESSAGE` (nothing accepted), `BUFFER_FULL` after waiting
    *   `bufferTimeoutMs` for room, `CLOSED`, or `BREAKER_OPEN` with `failFastWhenOpen`.
    */
-  async publish(request: PublishRequest): Promise<PublishReceipt> {
-    const [accepted] = await this.accept([request]);
-    return (accepted as Accepted).receipt;
+  publish(request: PublishRequest): Promise<PublishReceipt> {
+    let batch: Accepted[];
+    try {
+      batch = this.prepare([request]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.accept(batch).then(firstOf);
   }
 
   /**
    * Accepts a batch: all or nothing, one journal commit, receipts in the order given. An invalid
    * message rejects the whole batch before anything is accepted.
    */
-  async publishMany(requests: readonly PublishRequest[]): Promise<PublishReceipt[]> {
-    if (!Array.isArray(requests))
-      throw new FerryError('INVALID_MESSAGE', 'publishMany takes an array of messages');
-    return (await this.accept(requests)).map((accepted) => accepted.receipt);
+  publishMany(requests: readonly PublishRequest[]): Promise<PublishReceipt[]> {
+    let batch: Accepted[];
+    try {
+      if (!Array.isArray(requests))
+        throw new FerryError('INVALID_MESSAGE', 'publishMany takes an array of messages');
+      batch = this.prepare(requests);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.accept(batch);
   }
 
   /** The status, synchronously. */
@@ -201,32 +217,38 @@ export class Producer {
   }
 
   /** The supervisor's state, emitted whenever it changes (not per message). */
-  readonly state$: Observable<SupervisorSummary> = new Observable<SupervisorSummary>((subscriber) => {
-    let last: SupervisorSummary | null = null;
-    const emit = (): void => {
-      const summary = this.summary();
-      if (last === null || !sameSummary(last, summary)) {
-        last = summary;
-        subscriber.next(summary);
-      }
-    };
-    emit();
-    const subscription = this.actor.subscribe({
-      next: emit,
-      complete: () => {
-        emit();
-        subscriber.complete();
-      },
-      error: (error) => subscriber.error(error),
+  get state$(): Observable<SupervisorSummary> {
+    this.stateStream ??= new (rxjs().Observable)<SupervisorSummary>((subscriber) => {
+      let last: SupervisorSummary | null = null;
+      const emit = (): void => {
+        const summary = this.summary();
+        if (last === null || !sameSummary(last, summary)) {
+          last = summary;
+          subscriber.next(summary);
+        }
+      };
+      emit();
+      const subscription = this.actor.subscribe({
+        next: emit,
+        complete: () => {
+          emit();
+          subscriber.complete();
+        },
+        error: (error) => subscriber.error(error),
+      });
+      return () => subscription.unsubscribe();
     });
-    return () => subscription.unsubscribe();
-  });
+    return this.stateStream;
+  }
 
   /**
    * Notable events (connection and breaker changes; messages retried, parked, dead-lettered or
    * confirmed after a failure, with their ids). Costs nothing while nobody subscribes.
    */
-  readonly events$: Observable<ProducerEvent> = producerEvents(this);
+  get events$(): Observable<ProducerEvent> {
+    this.eventStream ??= producerEvents(this);
+    return this.eventStream;
+  }
 
   /** The supervisor actor, for inspection and for tests. */
   get supervisor(): SupervisorActor {
@@ -259,8 +281,8 @@ export class Producer {
       'CLOSED',
       'the producer closed before the message settled; it stays journaled',
     );
-    for (const accepted of this.outbox.items()) accepted.receipt.abandon(abandoned);
-    for (const accepted of this.retrying.values()) accepted.receipt.abandon(abandoned);
+    for (const accepted of this.outbox.items()) accepted.abandon(abandoned);
+    for (const accepted of this.retrying.values()) accepted.abandon(abandoned);
     this.stopClaiming();
     await this.journal.close();
     this.lifecycle = 'closed';
@@ -305,7 +327,12 @@ export class Producer {
     }
   }
 
-  private async accept(requests: readonly PublishRequest[]): Promise<Accepted[]> {
+  /**
+   * Validates and encodes a batch, synchronously: once it returns, the caller's request objects are
+   * no longer referenced, so a caller issuing many batches without awaiting them holds only the
+   * encoded messages.
+   */
+  private prepare(requests: readonly PublishRequest[]): Accepted[] {
     if (this.lifecycle === 'closing' || this.lifecycle === 'closed') {
       throw new FerryError('CLOSED', 'the producer is closed');
     }
@@ -314,17 +341,22 @@ export class Producer {
     }
     const now = this.now();
     const limits = { maxMessageBytes: this.settings.maxMessageBytes, appId: this.settings.appId };
-    const batch = requests.map((request, index) => {
+    const batch = new Array<Accepted>(requests.length);
+    for (let index = 0; index < requests.length; index += 1) {
       try {
-        const message = toOutboundMessage(request, now, limits);
-        return new Accepted(message, new Receipt(message.messageId));
+        batch[index] = new Accepted(toOutboundMessage(requests[index] as PublishRequest, now, limits));
       } catch (error) {
         if (requests.length === 1 || !(error instanceof FerryError)) throw error;
         throw new FerryError('INVALID_MESSAGE', `message ${index}: ${error.message}`, {
           details: { index, ...error.details },
         });
       }
-    });
+    }
+    return batch;
+  }
+
+  /** Journals a prepared batch, then sends it or buffers it. */
+  private async accept(batch: Accepted[]): Promise<Accepted[]> {
     const bytes = batch.reduce((sum, accepted) => sum + accepted.bytes, 0);
     if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes, batch.length)) {
       await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs, batch.length);
@@ -340,6 +372,10 @@ export class Producer {
       else this.outbox.push(accepted);
     }
     this.publisher.pump();
+    // Acceptance that never leaves the microtask queue (the memory journal commits at once) would let
+    // a loop of awaited publishes run without the socket ever being written, or acks and heartbeats
+    // read: while messages wait in the outbox, the event loop turns once before the promise resolves.
+    if (this.outbox.length > 0) await nextTurn();
     return batch;
   }
 
@@ -493,7 +529,7 @@ export class Producer {
     }
     if (outcome === 'confirmed') this.counts.confirmed += 1;
     else this.counts.deadLettered += 1;
-    accepted.receipt.settle(outcome);
+    accepted.settle(outcome);
     if (this.drainWaiter !== null && this.outbox.length === 0 && this.publisher.inFlight === 0)
       this.drainWaiter();
   }
@@ -587,6 +623,15 @@ export class Producer {
       };
     });
   }
+}
+
+function firstOf(batch: readonly Accepted[]): Accepted {
+  return batch[0] as Accepted;
+}
+
+/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Creates a producer. Call `start()` to connect; `publish()` accepts messages before that too. */

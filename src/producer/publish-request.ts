@@ -72,6 +72,10 @@ export interface RequestLimits {
 }
 
 const MAX_SHORT_STRING = 255;
+/** A string this short cannot exceed {@link MAX_SHORT_STRING} bytes of UTF-8 (3 bytes per UTF-16 unit at most). */
+const SURELY_SHORT = Math.floor(MAX_SHORT_STRING / 3);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function encodeBody(
   body: PublishRequest['body'],
@@ -104,7 +108,7 @@ function checkShortString(name: string, value: unknown, required: boolean, probl
   if (value === undefined && !required) return;
   if (typeof value !== 'string') {
     problems.push(`${name} must be a string`);
-  } else if (Buffer.byteLength(value) > MAX_SHORT_STRING) {
+  } else if (value.length > SURELY_SHORT && Buffer.byteLength(value) > MAX_SHORT_STRING) {
     problems.push(`${name} must be at most ${MAX_SHORT_STRING} bytes`);
   } else if (required && name !== 'routingKey' && value.length === 0) {
     problems.push(`${name} must not be empty`);
@@ -153,24 +157,27 @@ export function toOutboundMessage(
     });
   }
   const messageId = request.messageId ?? randomUUID();
+  // Built field by field: a literal of conditional spreads allocates an object per optional field,
+  // per message.
+  const properties: Mutable<MessageProperties> = {
+    messageId,
+    contentType: request.contentType ?? contentType,
+    timestamp: Math.floor(now / 1000),
+    persistent: true,
+    appId: limits.appId,
+  };
+  if (request.correlationId !== undefined) properties.correlationId = request.correlationId;
+  if (request.contentEncoding !== undefined) properties.contentEncoding = request.contentEncoding;
+  if (headers !== undefined) properties.headers = headers;
+  if (request.type !== undefined) properties.type = request.type;
+  if (priority !== undefined) properties.priority = priority;
+  if (expirationMs !== undefined) properties.expiration = expirationMs;
   return {
     messageId,
     exchange: request.exchange,
     routingKey: request.routingKey,
     content,
     acceptedAt: now,
-    properties: {
-      messageId,
-      contentType: request.contentType ?? contentType,
-      timestamp: Math.floor(now / 1000),
-      persistent: true,
-      appId: limits.appId,
-      ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
-      ...(request.contentEncoding === undefined ? {} : { contentEncoding: request.contentEncoding }),
-      ...(headers === undefined ? {} : { headers }),
-      ...(request.type === undefined ? {} : { type: request.type }),
-      ...(priority === undefined ? {} : { priority }),
-      ...(expirationMs === undefined ? {} : { expiration: expirationMs }),
-    },
+    properties,
   };
 }

@@ -15,7 +15,6 @@ import type { ResumeTimer } from '../../machines/message.machine.js';
 import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import type { Journal, PendingMessage } from '../journal/journal.js';
 import { Accepted } from './accepted.js';
-import { Receipt } from './receipt.js';
 
 /** Where recovered messages go. */
 export interface RecoverySink {
@@ -67,7 +66,7 @@ export function recoverPending(pending: readonly PendingMessage[], now: number, 
   let count = 0;
   for (const record of pending) {
     if (sink.isHeld(record.message.messageId)) continue;
-    const accepted = new Accepted(record.message, new Receipt(record.message.messageId));
+    const accepted = new Accepted(record.message);
     accepted.attempts = record.attempts;
     // Its outcome is unknown: the broker may have it already, so it counts as a possible duplicate.
     accepted.redelivered = true;
