@@ -31,6 +31,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     confirms: true,
     recovers: true,
   },
+  'amqplib-mandatory': {
+    packageName: 'amqplib',
+    load: async () => (await import('./amqplib.js')).createMandatoryClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createMemoryClient,
@@ -43,9 +50,9 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     confirms: true,
     recovers: true,
   },
-  'ferry-memory-window-10k': {
+  'ferry-memory-window-1k': {
     packageName: 'ferry',
-    load: async () => (await import('./ferry.js')).createWideWindowClient,
+    load: async () => (await import('./ferry.js')).createNarrowWindowClient,
     confirms: true,
     recovers: true,
     tuned: true,

@@ -121,15 +121,14 @@ export class JournalState {
       return;
     }
     const id = event.messageId;
-    const entry = this.entries.get(id);
-    if (entry === undefined) return;
     if (event.type === 'confirmed' || event.type === 'dead-lettered') {
-      this.entries.delete(id);
+      if (!this.entries.delete(id)) return;
       if (event.type === 'confirmed') this.finished.confirmed += 1;
       else this.finished.deadLettered += 1;
       return;
     }
-    this.entries.set(id, applyEvent(recordOf(entry), event) as MessageRecord);
+    const entry = this.entries.get(id);
+    if (entry !== undefined) this.entries.set(id, applyEvent(recordOf(entry), event) as MessageRecord);
   }
 
   /** Takes over records folded elsewhere (read from a store, claimed from another instance). */

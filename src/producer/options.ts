@@ -237,7 +237,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
       maxLiveMessages: o.maxLiveMessageActors ?? 256,
     },
     failFastWhenOpen: o.failFastWhenOpen ?? false,
-    maxInFlight: o.maxInFlight ?? 1_000,
+    maxInFlight: o.maxInFlight ?? 10_000,
     maxBufferedMessages: o.maxBufferedMessages ?? 100_000,
     maxBufferedBytes: o.maxBufferedBytes ?? 128 * 1024 * 1024,
     bufferTimeoutMs: o.bufferTimeoutMs ?? 30_000,

@@ -35,7 +35,11 @@ it('runs the quick bench for amqplib and ferry and reports every run with exact 
   expect(report.errors).toEqual([]);
   expect(report.settings).toMatchObject({ messages: 5_000, rounds: 1, bodyBytes: 1_024 });
   // Every message's JSON body has the advertised size, whatever the run id and the message number.
-  for (const [run, n] of [['a', 0], ['a-longer-run-id', 4_999], ['x', 999_999]] as const) {
+  for (const [run, n] of [
+    ['a', 0],
+    ['a-longer-run-id', 4_999],
+    ['x', 999_999],
+  ] as const) {
     expect(bodyBytes(run, n)).toBe(report.settings.bodyBytes);
   }
   expect(report.command).toBe(`npx tsx bench/run.ts ${ARGS.join(' ')}`);

@@ -30,7 +30,7 @@ describe('resolveOptions', () => {
     expect(resolved.healthCheckExchange).toBe(DEFAULT_TOPOLOGY.exchanges[0]!.name);
     expect(resolved).toMatchObject({
       failFastWhenOpen: false,
-      maxInFlight: 1_000,
+      maxInFlight: 10_000,
       confirmTimeoutMs: 5_000,
       appId: 'ferry',
     });
