@@ -9,13 +9,16 @@
  *         └─ deadLettering ── deadLettered | parked ── (slow retry) ── deadLettering
  * ```
  *
+ * While the broker blocks the connection (a resource alarm) it reads nothing, so no confirm can arrive
+ * and none is late: a message awaiting its confirm holds its timeout until the block ends.
+ *
  * The outcome is the final state's `output`, so the machine works as a spawned child and as a root actor.
  *
  * A message recovered from the journal starts with `resume`: the state its journaled events fold to.
  * Restored actors do not re-arm timers by themselves, so `resume` carries the time left on the retry or
  * parked timer it was waiting on, and triage goes straight back to that state.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, not, setup } from 'xstate';
 import { type BackoffPolicy, backoffDelay, DEFAULT_RETRY_BACKOFF } from './backoff.js';
 import { FAILURE_CODES, type Failure, failureCountsAsAttempt, toFailure } from './failure.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
@@ -49,6 +52,8 @@ export interface MessageInput {
   readonly attempts: number;
   /** Whether a usable channel and a closed breaker exist right now. */
   readonly gateOpen: boolean;
+  /** Whether the broker is blocking the connection right now; not blocked when absent. */
+  readonly blocked?: boolean;
   readonly seed: number;
   readonly settings?: Partial<MessageSettings>;
   /** Set for a message recovered from the journal. */
@@ -83,6 +88,8 @@ export interface MessageContext {
   readonly attempts: number;
   readonly lastFailure: Failure;
   readonly gateOpen: boolean;
+  /** The broker is blocking the connection: no confirm can arrive, so the confirm timeout waits. */
+  readonly blocked: boolean;
   readonly random: RandomState;
   readonly nextDelayMs: number;
   /** Failed dead-letter hand-offs; more than zero means the message has been parked. */
@@ -104,6 +111,8 @@ export interface MessageOutput {
 /** Events a retryable message accepts; the supervisor routes them by message id. */
 export type MessageEvent =
   | { readonly type: 'gate.changed'; readonly open: boolean }
+  | { readonly type: 'connection.blocked' }
+  | { readonly type: 'connection.unblocked' }
   | { readonly type: 'confirm.ack' }
   | { readonly type: 'confirm.failed'; readonly failure: Failure };
 
@@ -172,6 +181,7 @@ export const messageMachine = setup({
       };
     }),
     trackGate: assign(({ event }) => (event.type === 'gate.changed' ? { gateOpen: event.open } : {})),
+    trackBlocked: assign(({ event }) => ({ blocked: event.type === 'connection.blocked' })),
     settle: assign((_, params: { outcome: MessageOutput['outcome'] }) => ({ outcome: params.outcome })),
     endResume: assign({ resumeTimer: null }),
     recordDeadLetterFailure: assign(({ context }) => ({
@@ -188,6 +198,7 @@ export const messageMachine = setup({
     resumesRetry: ({ context }) => context.resumeTimer?.state === 'retryWait',
     resumesParked: ({ context }) => context.resumeTimer?.state === 'parked',
     gateOpen: ({ context }) => context.gateOpen,
+    connectionBlocked: ({ context }) => context.blocked,
     waitsForConnection: ({ context }) => !failureCountsAsAttempt(context.lastFailure),
     failedPermanently: ({ context }) => context.lastFailure.permanent,
     attemptsExhausted: ({ context }) => context.attempts >= context.settings.maxAttempts,
@@ -207,6 +218,7 @@ export const messageMachine = setup({
       attempts: input.attempts,
       lastFailure: input.failure,
       gateOpen: input.gateOpen,
+      blocked: input.blocked ?? false,
       random: input.resume?.random ?? seedRandom(input.seed),
       nextDelayMs: input.resume?.nextDelayMs ?? settings.retry.initialDelayMs,
       deadLetterFailures: input.resume?.deadLetterFailures ?? 0,
@@ -214,7 +226,11 @@ export const messageMachine = setup({
       resumeTimer: input.resume?.timer ?? null,
     };
   },
-  on: { 'gate.changed': { actions: 'trackGate' } },
+  on: {
+    'gate.changed': { actions: 'trackGate' },
+    'connection.blocked': { actions: 'trackBlocked' },
+    'connection.unblocked': { actions: 'trackBlocked' },
+  },
   initial: 'triage',
   states: {
     /** Decides what a failure means: wait for a connection, retry after a delay, or give up. */
@@ -255,20 +271,37 @@ export const messageMachine = setup({
         'confirm.ack': 'confirmed',
         'confirm.failed': { target: 'triage', actions: 'recordFailure' },
       },
-      after: {
-        confirmTimeout: {
-          target: 'triage',
-          actions: {
-            type: 'recordFailure',
-            params: {
-              failure: {
-                code: FAILURE_CODES.confirmTimeout,
-                message:
-                  'no confirm within the timeout: outcome unknown, republishing with the same message id',
-                permanent: false,
+      initial: 'timing',
+      states: {
+        timing: {
+          always: { guard: 'connectionBlocked', target: 'blocked' },
+          after: {
+            confirmTimeout: {
+              target: '#message.triage',
+              actions: {
+                type: 'recordFailure',
+                params: {
+                  failure: {
+                    code: FAILURE_CODES.confirmTimeout,
+                    message:
+                      'no confirm within the timeout: outcome unknown, republishing with the same message id',
+                    permanent: false,
+                  },
+                },
               },
             },
           },
+        },
+        /**
+         * A blocked broker reads nothing: timing out here would use up an attempt and republish a
+         * message that is merely waiting in line. Leaving re-enters `timing`, which restarts the whole
+         * timeout rather than resuming what was left of it: an `after` delay can only be cancelled, and
+         * resuming would need the time of entry in the context, which a pure machine has no clock for.
+         * Waiting the longer is safe: the publisher's confirm tracker, whose clock also stops while
+         * blocked, keeps the exact deadline and reports a late confirm as `confirm.failed` first.
+         */
+        blocked: {
+          always: { guard: not('connectionBlocked'), target: 'timing' },
         },
       },
     },

@@ -133,6 +133,18 @@ export const supervisorMachine = setup({
       }
     }),
     /**
+     * Tells every live message actor when the broker starts or stops blocking the connection, before
+     * the new phase is tracked: a blocked broker reads nothing, so actors awaiting a confirm hold their
+     * confirm timeout meanwhile. The gate cannot say it: it also closes for an open breaker, and then
+     * confirms still arrive and may well be late.
+     */
+    broadcastBlocked: enqueueActions(({ context, event, enqueue }) => {
+      const blocked = reportedConnectionPhase(context, event) === 'blocked';
+      if (blocked === (context.connectionPhase === 'blocked')) return;
+      const signal = { type: blocked ? 'connection.blocked' : 'connection.unblocked' } as const;
+      for (const messageId of Object.keys(context.live)) enqueue.sendTo(messageActorId(messageId), signal);
+    }),
+    /**
      * A half-open breaker lets one message through as its probe. With retrying messages and no new
      * traffic the probe must come from a message actor, or the breaker would wait forever: once the
      * breaker is half-open and the connection up, the first live actor is told its gate is open and
@@ -177,6 +189,7 @@ export const supervisorMachine = setup({
           failure: ticket.failure,
           attempts: ticket.attempts,
           gateOpen: context.gateOpen,
+          blocked: context.connectionPhase === 'blocked',
           seed: Math.floor(draw.value * 0x100000000),
           settings: context.messageSettings,
           ...(ticket.resume === undefined ? {} : { resume: ticket.resume }),
@@ -292,8 +305,11 @@ export const supervisorMachine = setup({
           onSnapshot: [
             // Message actors hear about the gate only when it changes: connection and breaker
             // snapshots are frequent, and each broadcast costs one event per live actor.
-            { guard: 'connectionChangesGate', actions: ['trackConnection', 'broadcastGate'] },
-            { actions: ['trackConnection', 'offerProbe'] },
+            {
+              guard: 'connectionChangesGate',
+              actions: ['broadcastBlocked', 'trackConnection', 'broadcastGate'],
+            },
+            { actions: ['broadcastBlocked', 'trackConnection', 'offerProbe'] },
           ],
           onDone: { target: '#supervisor.closed', actions: 'markClosed' },
         },

@@ -27,7 +27,7 @@
  * | `INTERNAL_ERROR` | reconnect | no | 541 | reconnect with backoff |
  * | `PROTOCOL_ERROR` | reconnect | no | 501–506, 540: a frame the peer did not accept | reconnect with backoff |
  * | `HEALTH_CHECK_TIMEOUT` | reconnect | no | the broker did not answer the health check | reconnect with backoff |
- * | `MESSAGE_TOO_LARGE` | dead-letter | yes | 406 "message size N is larger than configured max size" | that message is dead-lettered; the others are republished |
+ * | `MESSAGE_TOO_LARGE` | dead-letter | yes | 406 "message size N is larger than configured max size M" (it closes the channel), or a message over the limit M learned from one, refused before it is written | that message is dead-lettered (parked while its hand-off is too large as well); the others on the closed channel are republished |
  * | `WRITE_REFUSED` | dead-letter | yes | 403 on `basic.publish`: no write permission on the exchange | that message is dead-lettered |
  * | `ACCESS_REFUSED` | fatal | yes | 403 at login (bad credentials) or on a declaration | configuration: no hot loop, retried at the max delay |
  * | `NOT_ALLOWED` | fatal | yes | 530 / 402: no access to the vhost, or no such vhost | configuration: no hot loop |
@@ -36,6 +36,7 @@
  *
  * `permanent` is what machines read (see machines/failure.ts): retrying the same thing cannot help.
  */
+import { parseSizeRefusal } from './amqp/size-refusal.js';
 
 /** What happens after an error; see the table in this module's documentation. */
 export type Severity = 'caller' | 'retry' | 'reopen-channel' | 'reconnect' | 'dead-letter' | 'fatal';
@@ -154,11 +155,6 @@ interface ErrorLike {
 
 const AMQP_CLASS_BASIC = 60;
 
-/**
- * 406 texts of RabbitMQ 3.10.8's size checks (read from rabbit_channel.beam): "message size ~B is larger
- * than configured max size ~B" (`max_message_size`) and "… larger than max size ~B" (the hard cap).
- */
-const TOO_LARGE = /message size (\d+) is larger than (?:configured )?max size (\d+)/i;
 /** amqplib's handshake and close messages carry the reply code as text: `403 (ACCESS-REFUSED)`. */
 const REPLY_IN_TEXT = /\b([2-5]\d\d) \([A-Z-]+\)/;
 
@@ -235,7 +231,7 @@ function fromReplyCode(code: number, classId: unknown, message: string): FerryEr
     case 405:
       return 'RESOURCE_LOCKED';
     case 406:
-      if (TOO_LARGE.test(message)) return 'MESSAGE_TOO_LARGE';
+      if (parseSizeRefusal(message) !== undefined) return 'MESSAGE_TOO_LARGE';
       return onDeclare ? 'TOPOLOGY_MISMATCH' : 'PRECONDITION_FAILED';
     case 541:
       return 'INTERNAL_ERROR';
@@ -261,10 +257,10 @@ function replyDetails(error: ErrorLike, message: string): { details?: ErrorDetai
     const details: Record<string, unknown> = { replyCode: error.code };
     if (typeof error.classId === 'number') details.classId = error.classId;
     if (typeof error.methodId === 'number') details.methodId = error.methodId;
-    const tooLarge = TOO_LARGE.exec(message);
-    if (tooLarge !== null) {
-      details.messageSize = Number(tooLarge[1]);
-      details.maxMessageSize = Number(tooLarge[2]);
+    const tooLarge = parseSizeRefusal(message);
+    if (tooLarge !== undefined) {
+      details.messageSize = tooLarge.messageSize;
+      details.maxMessageSize = tooLarge.maxMessageSize;
     }
     return { details };
   }

@@ -7,7 +7,12 @@ import { type Actor, createActor, type InspectionEvent, type Observer, waitFor }
 import type { BreakerContext } from '../../machines/breaker.machine.js';
 import type { ConnectionContext } from '../../machines/connection.machine.js';
 import { toFailure } from '../../machines/failure.js';
-import type { MessageContext, MessageEffectInput, MessageOutput } from '../../machines/message.machine.js';
+import {
+  DEFAULT_MESSAGE_SETTINGS,
+  type MessageContext,
+  type MessageEffectInput,
+  type MessageOutput,
+} from '../../machines/message.machine.js';
 import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort } from '../amqp/ports.js';
@@ -91,6 +96,9 @@ export class Producer {
       confirmTimeoutMs: this.settings.confirmTimeoutMs,
       deadLetterExchange: this.settings.deadLetterExchange,
       now: this.now,
+      // A parked message's hand-off is retried as often: once the broker's limit is raised, it goes.
+      sizeRecheckMs:
+        this.settings.supervisor.message?.parkedRetryDelayMs ?? DEFAULT_MESSAGE_SETTINGS.parkedRetryDelayMs,
     });
     this.actor = createActor(provideSupervisor(this.machineEffects()), {
       input: this.settings.supervisor,
@@ -116,6 +124,13 @@ export class Producer {
    * it. The promise does not wait for the broker's confirm (`receipt.settled` does). When the channel
    * cannot take the message at once, it resolves after one turn of the event loop, so that a loop of
    * awaited publishes leaves the socket, confirms and heartbeats their turn.
+   *
+   * A body over the broker's `max_message_size` is accepted all the same, even once a 406 told ferry the
+   * limit (an operator may raise it, and a rejection here would depend on what this producer happened
+   * to see): it fails with `MESSAGE_TOO_LARGE` (only the first such write closes the channel; later ones
+   * are refused before writing), and as its dead-letter hand-off is as large, it stays parked until the
+   * limit allows it. To reject such bodies here with `INVALID_MESSAGE`, set `maxMessageBytes` to the
+   * broker's limit.
    *
    * @throws FerryError `INVALID_MESSAGE` (nothing accepted), `BUFFER_FULL` after waiting
    *   `bufferTimeoutMs` for room, `CLOSED`, or `BREAKER_OPEN` with `failFastWhenOpen`.

@@ -9,6 +9,7 @@ import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
 import type { Outbox } from './outbox.js';
+import { SizeLimit, tooLarge } from './size-limit.js';
 
 /** What the publisher reports upwards; the producer turns these into journal entries and events. */
 export interface PublisherHooks {
@@ -79,6 +80,8 @@ export class Publisher implements SessionListener {
   private blockedSince: number | null = null;
   private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome): void =>
     this.settle(accepted, outcome);
+  /** The broker's max message size, once a 406 named it: larger messages are refused before writing. */
+  private readonly sizeLimit: SizeLimit;
 
   constructor(
     private readonly outbox: Outbox<Accepted>,
@@ -88,8 +91,12 @@ export class Publisher implements SessionListener {
       readonly confirmTimeoutMs: number;
       readonly deadLetterExchange: string;
       readonly now: () => number;
+      /** How often one message over the learned size limit is written anyway, to find it raised. */
+      readonly sizeRecheckMs: number;
     },
-  ) {}
+  ) {
+    this.sizeLimit = new SizeLimit(settings.sizeRecheckMs, settings.now);
+  }
 
   /** Messages written and not yet confirmed. */
   get inFlight(): number {
@@ -238,8 +245,13 @@ export class Publisher implements SessionListener {
     });
     const lost = this.tracker;
     this.tracker = null;
-    lost?.drain(this.settleVisitor);
-    this.hooks.breakerOutcome(error);
+    const sizeLimit = this.sizeLimit.learn(error);
+    if (sizeLimit === undefined || lost === null) {
+      lost?.drain(this.settleVisitor);
+      this.hooks.breakerOutcome(error);
+    } else {
+      this.settleSizeRefusal(lost, sizeLimit, error);
+    }
     session.reopenChannel().then(
       () => {
         if (this.session !== session) return;
@@ -296,6 +308,7 @@ export class Publisher implements SessionListener {
     exchange: string | undefined,
     extraHeaders?: Readonly<Record<string, unknown>>,
   ): void {
+    if (accepted.bytes > this.sizeLimit.bytes && this.refusedForSize(accepted, route)) return;
     const session = this.session as BrokerSession;
     const tracker = this.tracker as ConfirmTracker<Accepted>;
     const { message } = accepted;
@@ -328,6 +341,60 @@ export class Publisher implements SessionListener {
     const deadline = this.confirmClock(now) + this.settings.confirmTimeoutMs;
     tracker.track(accepted, deadline);
     if (deadline < this.timerDeadline) this.armTimer(deadline);
+  }
+
+  /** Refuses a message over the learned size limit, unless it is written as the limit's re-check. */
+  private refusedForSize(accepted: Accepted, route: Accepted['route']): boolean {
+    const failure = this.sizeLimit.refusal(accepted.bytes);
+    if (failure === undefined) return false;
+    accepted.route = route;
+    // As for a message the client cannot encode: an actor's retry learns it from the throw.
+    if (route === 'retry') throw failure;
+    this.refuse(accepted, failure);
+    return true;
+  }
+
+  /**
+   * The channel closed for a message over the broker's size limit (406, which names no message): those
+   * over the limit fail for good. The others did nothing wrong: healthy ones go back to the outbox front
+   * without using an attempt, and the close does not count against the breaker; an actor's retry or
+   * dead-letter hand-off fails as `CHANNEL_LOST` as for any close (its machine cannot tell). When none
+   * is over the limit, the refused message is not known, and the close is handled like any other.
+   */
+  private settleSizeRefusal(lost: ConfirmTracker<Accepted>, limit: number, error: FerryError): void {
+    const entries: Accepted[] = [];
+    const outcomes: SettleOutcome[] = [];
+    lost.drain((accepted, outcome) => {
+      entries.push(accepted);
+      outcomes.push(outcome);
+    });
+    if (!entries.some((accepted) => accepted.bytes > limit)) {
+      for (let i = 0; i < entries.length; i += 1)
+        this.settle(entries[i] as Accepted, outcomes[i] as SettleOutcome);
+      this.hooks.breakerOutcome(error);
+      return;
+    }
+    const requeue: Accepted[] = [];
+    let probeLost = false;
+    for (let i = 0; i < entries.length; i += 1) {
+      const accepted = entries[i] as Accepted;
+      const outcome = outcomes[i] as SettleOutcome;
+      if (accepted.bytes > limit) {
+        this.hooks.answered(accepted, outcome);
+        const failure = tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel');
+        if (accepted.route === 'retry') this.settleOther(accepted, failure);
+        else this.refuse(accepted, failure);
+      } else if (outcome === 'channel-lost' && (accepted.route === 'healthy' || accepted.route === 'probe')) {
+        this.hooks.answered(accepted, outcome);
+        accepted.redelivered = true;
+        probeLost ||= accepted.route === 'probe';
+        requeue.push(accepted);
+      } else {
+        this.settle(accepted, outcome);
+      }
+    }
+    for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
+    if (probeLost) this.probeFailed(error);
   }
 
   /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */
@@ -416,6 +483,7 @@ export class Publisher implements SessionListener {
   private settle(accepted: Accepted, outcome: SettleOutcome): void {
     this.hooks.answered(accepted, outcome);
     if (outcome === 'confirmed') {
+      if (accepted.bytes > this.sizeLimit.bytes) this.sizeLimit.raised();
       this.hooks.breakerOutcome(null);
       if (accepted.route === 'dead-letter') {
         const settle = accepted.deadLetter;

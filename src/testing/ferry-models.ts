@@ -81,6 +81,8 @@ const breakerEvents: ModelEvent<Breaker>[] = [
 const messageEvents: ModelEvent<Message>[] = [
   { type: 'gate.changed', open: true },
   { type: 'gate.changed', open: false },
+  { type: 'connection.blocked' },
+  { type: 'connection.unblocked' },
   { type: 'confirm.ack' },
   { type: 'confirm.failed', failure: nacked },
   { type: 'confirm.failed', failure: connectionLost },
@@ -150,6 +152,7 @@ export const ferryModels = {
     serializeState: serializeWith<SnapshotFrom<Message>>(({ context }) => [
       Math.min(context.attempts, context.settings.maxAttempts),
       context.gateOpen,
+      context.blocked,
       context.lastFailure.code,
       context.resumeTimer?.state ?? null,
       context.deadLetterFailures > 0,

@@ -161,6 +161,10 @@ function expectedLabel(node: AnyStateNode, eventType: string, guard: unknown): s
   else if (actor !== null) event = `${actor[1]}: ${actor[2]}`;
   else if (snapshot !== null) event = `snapshot: ${snapshot[1]}`;
   if (guard === undefined) return event;
+  const negated = guard as { readonly name?: unknown; readonly guards?: readonly unknown[] };
+  if (typeof guard === 'function' && negated.name === 'not' && typeof negated.guards?.[0] === 'string') {
+    return `${event} [not(${negated.guards[0]})]`;
+  }
   if (typeof guard !== 'string') throw new Error(`teach this test to name the guard of ${node.id} ${event}`);
   return `${event} [${guard}]`;
 }

@@ -6,8 +6,10 @@
  *   alarm clears. The disk monitor may take up to ~10 s to notice either change.
  * - oversized message (`max_message_size` lowered to 1 KiB): a larger publish is a 406 that closes the
  *   channel. The limit is read when a channel opens, so the scenario reconnects ferry after lowering
- *   it. The oversized messages are dead-lettered or, while even the dead-letter hand-off is too large,
- *   parked; the messages beside them are not lost.
+ *   it. ferry learns the limit from the 406: only the messages over it fail (`MESSAGE_TOO_LARGE`), later
+ *   ones are refused before they are written, and every other message is confirmed. The oversized ones
+ *   are parked while even their dead-letter hand-off is too large, and dead-lettered once the limit is
+ *   back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueTopology } from '../integration/support/broker-objects.js';
@@ -57,7 +59,7 @@ describe(`broker limits (seed ${seed})`, () => {
     expect(result.verdict.duplicated).toBe(0);
   }, 120_000);
 
-  it('oversized messages (406): dead-lettered or parked, never lost, and the others delivered', async () => {
+  it('oversized messages (406): only they are dead-lettered, every other message is confirmed', async () => {
     const broker = node.current();
     const names = uniqueTopology('fault-oversized');
     const random = scenarioRandom(seed, 'oversized');
@@ -95,11 +97,18 @@ describe(`broker limits (seed ${seed})`, () => {
         await setMaxMessageSize(DEFAULT_MAX_MESSAGE_SIZE);
       },
       reconnects: true,
-      workDuringFault: 'each oversized publish closes the channel and its pending messages are retried',
+      workDuringFault:
+        'an oversized publish closes the channel (the first, then one re-check per parkedRetryDelayMs) and its neighbours are republished',
     });
     // Once the limit is back, parked messages are handed off too: nothing is left with the journal.
     expect(result.verdict.held).toBe(0);
     expect(result.verdict.delivered + result.verdict.deadLettered).toBe(result.verdict.accepted);
+    // Only the oversized messages fail: none of the others is dead-lettered beside them.
+    const neighboursNotConfirmed = [...result.outcomes].filter(
+      ([id, outcome]) => !oversized.has(id) && outcome !== 'confirmed',
+    );
+    expect(neighboursNotConfirmed).toEqual([]);
+    expect(Object.keys(result.verdict.deadLetterReasons)).toEqual(['MESSAGE_TOO_LARGE']);
     console.log(
       '[ferry-faults] oversized outcomes:',
       JSON.stringify([...oversized].map((id) => [id, result.outcomes.get(id)])),

@@ -47,7 +47,10 @@ it('republishes messages whose confirm timed out, with the same id, and loses no
     // and has been republished into the frozen broker at least once.
     const republished = (id: string): boolean => {
       const actor = messageActor(producer, id);
-      return actor !== undefined && (actor.value === 'awaitingConfirm' || actor.context.attempts >= 2);
+      if (actor === undefined) return false;
+      const { value } = actor;
+      const awaiting = typeof value === 'object' && value !== null && 'awaitingConfirm' in value;
+      return awaiting || actor.context.attempts >= 2;
     };
     await statusWhere(
       producer,

@@ -157,7 +157,8 @@ async function apply(
 
 /** What a restart does to a state whose effect was in flight: the effect starts over. */
 function afterRestart(value: StateValue, gateOpen: boolean): StateValue {
-  if (value === 'publishing' || value === 'awaitingConfirm') return gateOpen ? 'publishing' : 'waiting';
+  const awaitingConfirm = typeof value === 'object' && 'awaitingConfirm' in value;
+  if (value === 'publishing' || awaitingConfirm) return gateOpen ? 'publishing' : 'waiting';
   if (typeof value === 'object' && (value as { deadLettering?: string }).deadLettering === 'sending') {
     return { deadLettering: gateOpen ? 'sending' : 'waiting' };
   }

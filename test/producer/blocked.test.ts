@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import type { Actor } from 'xstate';
+import type { messageMachine } from '../../machines/message.machine.js';
 import { eventually, ids, startedRig, task } from './helpers.js';
 
 it('while the broker blocks the connection nothing is written, publishing is still accepted', async () => {
@@ -46,4 +48,36 @@ it('a retry that comes due while blocked waits for the unblock', async () => {
   await eventually(() => session.published.length === 2, 'the retry');
   session.ack(2);
   await expect(receipt.settled).resolves.toBe('confirmed');
+});
+
+type MessageActor = Actor<typeof messageMachine>;
+
+it('a retried message awaiting its confirm is not timed out while blocked', async () => {
+  const confirmTimeoutMs = 50;
+  const { producer, broker } = await startedRig({ confirmTimeoutMs });
+  const session = broker.session;
+  const receipt = await producer.publish(task(1));
+  session.nack(1);
+  const actor = () =>
+    (producer.supervisor.getSnapshot().children['msg:m-1'] as MessageActor | undefined)?.getSnapshot();
+  await eventually(() => actor()?.matches('awaitingConfirm') === true, 'the retry to await its confirm');
+  expect(session.published).toHaveLength(2);
+  const { attempts } = actor()!.context;
+
+  session.block();
+  const blockedAt = Date.now();
+  // An observation window, not a synchronisation: nothing must happen for four confirm timeouts.
+  await eventually(
+    () => !actor()!.matches('awaitingConfirm') || Date.now() - blockedAt > 4 * confirmTimeoutMs,
+    'four confirm timeouts into the block',
+  );
+  expect(actor()!.value).toEqual({ awaitingConfirm: 'blocked' });
+  expect(actor()!.context.attempts).toBe(attempts);
+  expect(producer.status().circuitBreaker.state).toBe('closed');
+
+  session.unblock();
+  session.ack(2);
+  await expect(receipt.settled).resolves.toBe('confirmed');
+  // The nacked publish and its one retry: the block caused no republish.
+  expect(session.publishesOf('m-1')).toHaveLength(2);
 });

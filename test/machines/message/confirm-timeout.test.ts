@@ -10,7 +10,7 @@ describe('message: confirm timeout', () => {
     await publishSucceeds(harness);
 
     harness.clock.increment(confirmTimeoutMs - 1);
-    expect(harness.actor.getSnapshot().value).toBe('awaitingConfirm');
+    expect(harness.actor.getSnapshot().value).toEqual({ awaitingConfirm: 'timing' });
     harness.clock.increment(1);
 
     const { context, value } = harness.actor.getSnapshot();
