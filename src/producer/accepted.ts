@@ -23,8 +23,6 @@ export interface DeadLetterSettle {
 export class Accepted extends Receipt {
   /** Attempts counted so far (failures that used one up). */
   attempts = 0;
-  /** It was on a channel that died unconfirmed: the broker may already have it (a possible duplicate). */
-  redelivered = false;
   /** The path of its current publish; read when its confirm arrives. */
   route: Route = 'healthy';
   /** Set while a dead-letter publish of this message waits for its confirm. */

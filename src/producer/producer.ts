@@ -310,13 +310,16 @@ export class Producer {
     // Messages accepted before start() are journaled already and held here: replay only the others.
     const held = new Set<string>();
     for (const accepted of this.outbox.items()) held.add(accepted.messageId);
+    // A recovered message's last write, if any, has an unknown outcome: each counts as redelivered.
     const sink: RecoverySink = {
       isHeld: (messageId) => held.has(messageId) || this.retrying.has(messageId),
       republish: (accepted) => {
+        this.counts.redelivered += 1;
         this.outbox.push(accepted);
         this.publisher.pump();
       },
       resume: (accepted, ticket) => {
+        this.counts.redelivered += 1;
         this.retrying.set(accepted.messageId, accepted);
         this.actor.send({ type: 'message.retry', ticket });
       },
@@ -418,6 +421,9 @@ export class Producer {
           ticket: { messageId: accepted.messageId, attempts: accepted.attempts, failure: toFailure(failure) },
         });
       },
+      outcomeUnknown: () => {
+        this.counts.redelivered += 1;
+      },
       retrySettled: (accepted, failure) =>
         this.actor.send(
           failure === null
@@ -428,7 +434,6 @@ export class Producer {
       probeSent: () => this.actor.send({ type: 'breaker.probe' }),
       connectionEvent: (event) => {
         if (event.type === 'connection.lost') {
-          this.counts.redelivered = this.countRedelivered();
           // A half-open breaker's probe that dies with its connection has no outcome; count it as a
           // failure so the breaker cools down and probes again instead of waiting for it forever.
           if (this.breakerContext()?.probeTaken === true && this.summary().circuitBreaker === 'halfOpen') {
@@ -616,12 +621,6 @@ export class Producer {
   private breakerContext(): BreakerContext | null {
     const child = this.actor.getSnapshot().children.breaker;
     return child === undefined ? null : (child.getSnapshot().context as BreakerContext);
-  }
-
-  private countRedelivered(): number {
-    let count = this.counts.redelivered;
-    for (const accepted of this.outbox.items()) if (accepted.redelivered) count += 1;
-    return count;
   }
 
   private drained(timeoutMs: number): Promise<void> {

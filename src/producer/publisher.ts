@@ -21,6 +21,11 @@ export interface PublisherHooks {
   failed(accepted: Accepted, failure: FerryError): void;
   /** Outcome of a publish made for a message actor. */
   retrySettled(accepted: Accepted, failure: FerryError | null): void;
+  /**
+   * A written message's outcome became unknown: its channel or connection died before its confirm, or
+   * the confirm did not come in time. The broker may have it, and it will be published again.
+   */
+  outcomeUnknown(): void;
   /** A broker outcome that the breaker counts: `null` for a success. */
   breakerOutcome(failure: FerryError | null): void;
   /** The half-open breaker's one probe message was written. */
@@ -386,7 +391,7 @@ export class Publisher implements SessionListener {
         else this.refuse(accepted, failure);
       } else if (outcome === 'channel-lost' && (accepted.route === 'healthy' || accepted.route === 'probe')) {
         this.hooks.answered(accepted, outcome);
-        accepted.redelivered = true;
+        this.hooks.outcomeUnknown();
         probeLost ||= accepted.route === 'probe';
         requeue.push(accepted);
       } else {
@@ -441,9 +446,10 @@ export class Publisher implements SessionListener {
     if (tracker === null) return;
     const requeue: Accepted[] = [];
     let probeLost = false;
-    tracker.drain((accepted) => {
+    tracker.drain((accepted, outcome) => {
+      // A returned message went nowhere: only the others may be at the broker already.
+      if (outcome === 'channel-lost') this.hooks.outcomeUnknown();
       if (accepted.route === 'healthy' || accepted.route === 'probe') {
-        accepted.redelivered = true;
         probeLost ||= accepted.route === 'probe';
         requeue.push(accepted);
       } else {
@@ -495,6 +501,7 @@ export class Publisher implements SessionListener {
       else this.hooks.confirmed(accepted);
       return;
     }
+    if (outcome === 'confirm-timeout' || outcome === 'channel-lost') this.hooks.outcomeUnknown();
     const failure = new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], {
       details: { messageId: accepted.messageId },
     });

@@ -68,8 +68,6 @@ export function recoverPending(pending: readonly PendingMessage[], now: number, 
     if (sink.isHeld(record.message.messageId)) continue;
     const accepted = new Accepted(record.message);
     accepted.attempts = record.attempts;
-    // Its outcome is unknown: the broker may have it already, so it counts as a possible duplicate.
-    accepted.redelivered = true;
     if (record.state === 'pending') sink.republish(accepted);
     else sink.resume(accepted, resumeTicket(record, now));
     count += 1;

@@ -50,7 +50,15 @@ export interface ProducerStatus {
     readonly retrying: number;
     /** Retrying messages whose dead-letter hand-off failed; retried slowly, never dropped. */
     readonly parked: number;
-    /** Republished after their channel died unconfirmed: possible duplicates, dedupe on the message id. */
+    /**
+     * Unknown outcomes, each a possible duplicate (consumers dedupe on the message id). One count each
+     * time a written message's channel or connection dies before its confirm, or its confirm does not
+     * come within `confirmTimeoutMs`, whatever the write was (first publish, retry, dead-letter
+     * hand-off); and one per message recovered from a journal (at start, or claimed from a dead
+     * instance), whose last write's outcome is unknown. Each is published again with the same id, so
+     * the extra copies consumers can see never outnumber it. Writes the broker answered (confirmed,
+     * nacked, returned) never count.
+     */
     readonly redelivered: number;
     /** What the journal still owns. */
     readonly journalPending: number;
