@@ -123,6 +123,7 @@ async function main(): Promise<void> {
   });
   const make = (n: number): BenchMessage => benchMessage(job.run, n);
   // Warm nothing up on purpose: each process publishes once, as a service would after a deploy.
+  const startRssKiB = process.memoryUsage().rss / 1_024;
   const cpuBefore = process.cpuUsage();
   const t0 = performance.now();
   let failed = 0;
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
     elapsedMs,
     cpuMicros: cpu.user + cpu.system,
     maxRssKiB: process.resourceUsage().maxRSS,
+    startRssKiB,
     failed,
     ...(recovery === undefined ? {} : { recovery }),
   };

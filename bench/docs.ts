@@ -23,7 +23,11 @@ const VARIANT_NOTES: Record<Variant, string> = {
     'journal commit per batch) in batches of 1,000 and awaits every `receipt.settled`. After each run ' +
     'the queue must hold exactly N messages (`checkQueue`). rascal and celery-node publish fewer ' +
     'messages (shown next to their name): at their rate the full count would take many minutes; ' +
-    'celery-node has no publisher confirms, so its run is timed until the queue holds every message.',
+    'celery-node has no publisher confirms, so its run is timed until the queue holds every message. ' +
+    'Two reference rows: `amqplib-mandatory` is amqplib publishing what ferry publishes (`mandatory`, ' +
+    'so that an unroutable message comes back instead of vanishing, plus an app id and a timestamp), ' +
+    'which sizes the broker’s share of the difference; `ferry-memory-window-1k` is ferry with an ' +
+    'in-flight window of 1,000 instead of its default 10,000.',
   'client-bound':
     'The messages are routed to a non-durable queue with `x-max-length: 0`, which drops them at once, ' +
     'so the broker does no disk work and the client’s CPU matters most. An unroutable key would take ' +
@@ -36,10 +40,11 @@ const VARIANT_NOTES: Record<Variant, string> = {
     'is one confirm round trip per message; ferry’s `publish()` resolves on acceptance, so the loop ' +
     'keeps many messages in flight. Ratios are against amqplib awaiting each confirm.',
   outstanding:
-    'Every publish is issued at once without flow control (amqplib ignores `drain`; ferry passes all N ' +
-    'messages to one `publishMany()`) and the confirms are awaited at the end; the column that matters ' +
-    'is peak RSS (`process.resourceUsage().maxRSS` of the client’s process, which includes the ' +
-    'process’s baseline: Node and the client’s modules).',
+    'Every publish is issued at once without flow control (amqplib ignores `drain`; ferry gets every ' +
+    '`publishMany()` batch before any is awaited, so all N are accepted before a single confirm can ' +
+    'come back) and the confirms are awaited at the end; the column that matters is peak RSS ' +
+    '(`process.resourceUsage().maxRSS` of the client’s process, which includes the process’s ' +
+    'baseline: in brackets, its RSS once connected, before the first publish).',
   recovery:
     'A steady 1,000 msg/s stream (5 messages every 5 ms); the runner closes every connection on a ' +
     'throwaway node and the stream goes on. Resume = the longest silence between two confirms across ' +
@@ -136,7 +141,7 @@ function clientLabel(row: SummaryRow, rows: readonly SummaryRow[]): string {
 
 function throughputTable(rows: readonly SummaryRow[]): string {
   const lines = [
-    '| client | msg/s | × amqplib | msg/s per round | client CPU µs/msg | CPU × amqplib | peak RSS MiB | queue check | failed |',
+    '| client | msg/s | × amqplib | msg/s per round | client CPU µs/msg | CPU × amqplib | peak RSS MiB (at start) | queue check | failed |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |',
   ];
   for (const row of rows) {
@@ -145,7 +150,8 @@ function throughputTable(rows: readonly SummaryRow[]): string {
     lines.push(
       `| ${clientLabel(row, rows)} | ${fmt(row.msgsPerSec)} | ${row.ratioToBaseline.toFixed(2)} | ` +
         `${row.perRound.map(fmt).join(' / ')} | ` +
-        `${row.cpuMicrosPerMsg.toFixed(1)} | ${row.cpuRatioToBaseline.toFixed(2)} | ${row.peakRssMiB.toFixed(0)} | ` +
+        `${row.cpuMicrosPerMsg.toFixed(1)} | ${row.cpuRatioToBaseline.toFixed(2)} | ` +
+        `${row.peakRssMiB.toFixed(0)} (${row.startRssMiB.toFixed(0)}) | ` +
         `${row.queueChecksPassed ? check : '**wrong**'} | ${row.failedPublishes} |`,
     );
   }

@@ -46,6 +46,8 @@ export interface SummaryRow {
   readonly perRound: readonly number[];
   readonly cpuMicrosPerMsg: number;
   readonly peakRssMiB: number;
+  /** RSS before the first publish (Node, the client's modules, the connection), MiB. */
+  readonly startRssMiB: number;
   /** Median over rounds of msgs/s ÷ the baseline's msgs/s in the same round and variant. */
   readonly ratioToBaseline: number;
   /** Median over rounds of CPU per message ÷ the baseline's in the same round and variant. */
@@ -114,6 +116,7 @@ export function summarise(runs: readonly RunRecord[]): SummaryRow[] {
       perRound: group.map((run) => msgsPerSec(run.measurement)),
       cpuMicrosPerMsg: median(group.map((run) => cpuPerMsg(run.measurement))),
       peakRssMiB: median(group.map((run) => run.measurement.maxRssKiB / 1_024)),
+      startRssMiB: median(group.map((run) => run.measurement.startRssKiB / 1_024)),
       ratioToBaseline: median(ratios),
       cpuRatioToBaseline: median(cpuRatios),
       queueChecksPassed: group.every((run) => run.queueCount === run.expectedCount),

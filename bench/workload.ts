@@ -65,6 +65,8 @@ export interface Measurement {
   readonly cpuMicros: number;
   /** `process.resourceUsage().maxRSS` at the end of the run, KiB. */
   readonly maxRssKiB: number;
+  /** RSS once the client was connected, before the first publish, KiB: the process's baseline. */
+  readonly startRssKiB: number;
   /** Publishes whose promise (or callback) reported an error. */
   readonly failed: number;
   /** Recovery only. */
