@@ -120,7 +120,9 @@ function untrackedPublish(channel: ConfirmChannel): ConfirmChannel['publish'] {
 
 /** amqplib 2.3.1 internals: the ChannelModel's Connection and its socket. */
 interface ModelInternals {
-  readonly connection: { readonly stream: { destroy(error?: Error): void } };
+  readonly connection: {
+    readonly stream: { destroy(error?: Error): void; cork?(): void; uncork?(): void };
+  };
 }
 
 /** A return's fields; amqplib's `MessageFields` type describes deliveries only. */
@@ -137,6 +139,8 @@ class AmqplibSession implements BrokerSession {
   private publishOn: ConfirmChannel['publish'] = () => false;
   private rpcChannel: Promise<Channel> | undefined;
   private tag = 1;
+  /** The socket is corked until amqplib's next write turn has run; see {@link coalesceWrites}. */
+  private corked = false;
   private listener: SessionListener | undefined;
   /** `close`/`destroy` was called or the connection died: nothing more is reported. */
   private ended = false;
@@ -181,7 +185,29 @@ class AmqplibSession implements BrokerSession {
       throw FerryError.from(error, 'INVALID_MESSAGE');
     }
     this.tag += 1;
+    this.coalesceWrites();
     return written;
+  }
+
+  /**
+   * amqplib queues each publish on the channel and writes the queue to the socket on the next
+   * `setImmediate`, one `socket.write` per message: as many syscalls and TCP segments as messages.
+   * Corking the socket for that turn turns them into one `writev`. The uncork is scheduled from a
+   * `nextTick`, so that it runs after amqplib's own immediate (which the channel's `readable`
+   * event, itself on a `nextTick`, schedules).
+   */
+  private coalesceWrites(): void {
+    if (this.corked) return;
+    const socket = (this.model as unknown as ModelInternals).connection.stream;
+    if (socket.cork === undefined || socket.uncork === undefined) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() =>
+      setImmediate(() => {
+        this.corked = false;
+        socket.uncork?.();
+      }),
+    );
   }
 
   async checkExchange(name: string): Promise<void> {

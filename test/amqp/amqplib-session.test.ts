@@ -63,6 +63,12 @@ class Tracked extends Recorder {
   }
 }
 
+/** The socket methods every write goes through: one call each, a batch in `_writev`. */
+interface SocketWrites {
+  _write: (...args: unknown[]) => void;
+  _writev: (...args: unknown[]) => void;
+}
+
 const sessions: BrokerSession[] = [];
 const servers: FaultProxy[] = [];
 
@@ -140,6 +146,30 @@ describe('publishing with confirms', () => {
       second: 'nacked',
       third: 'nacked',
     });
+  });
+
+  it('messages published in one turn leave in a few socket writes, not one each', async () => {
+    const tracked = await open();
+    // The adapter's socket (amqplib internals, as the adapter itself reaches them to destroy it).
+    const socket = (tracked.session as unknown as { model: { connection: { stream: SocketWrites } } }).model
+      .connection.stream;
+    let writes = 0;
+    const write = socket._write.bind(socket);
+    const writev = socket._writev.bind(socket);
+    socket._write = (...args) => {
+      writes += 1;
+      write(...args);
+    };
+    socket._writev = (...args) => {
+      writes += 1;
+      writev(...args);
+    };
+    const ids = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
+    for (const id of ids) tracked.publish(id);
+    const outcomes = await tracked.settled();
+    expect(ids.map((id) => outcomes.get(id))).toEqual(ids.map(() => 'confirmed'));
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThan(ids.length / 2);
   });
 
   it('publish returns false when the write buffer is full, then drain follows', async () => {
