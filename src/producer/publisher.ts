@@ -380,7 +380,6 @@ export class Publisher implements SessionListener {
       return;
     }
     const requeue: Accepted[] = [];
-    let probeLost = false;
     for (let i = 0; i < entries.length; i += 1) {
       const accepted = entries[i] as Accepted;
       const outcome = outcomes[i] as SettleOutcome;
@@ -392,14 +391,12 @@ export class Publisher implements SessionListener {
       } else if (outcome === 'channel-lost' && (accepted.route === 'healthy' || accepted.route === 'probe')) {
         this.hooks.answered(accepted, outcome);
         this.hooks.outcomeUnknown();
-        probeLost ||= accepted.route === 'probe';
         requeue.push(accepted);
       } else {
         this.settle(accepted, outcome);
       }
     }
-    for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
-    if (probeLost) this.probeFailed(error);
+    this.requeueFront(requeue, error);
   }
 
   /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */
@@ -445,19 +442,22 @@ export class Publisher implements SessionListener {
     this.finishReopen();
     if (tracker === null) return;
     const requeue: Accepted[] = [];
-    let probeLost = false;
     tracker.drain((accepted, outcome) => {
       // A returned message went nowhere: only the others may be at the broker already.
       if (outcome === 'channel-lost') this.hooks.outcomeUnknown();
-      if (accepted.route === 'healthy' || accepted.route === 'probe') {
-        probeLost ||= accepted.route === 'probe';
-        requeue.push(accepted);
-      } else {
-        this.settleOther(accepted, failure);
-      }
+      if (accepted.route === 'healthy' || accepted.route === 'probe') requeue.push(accepted);
+      else this.settleOther(accepted, failure);
     });
+    this.requeueFront(requeue, failure);
+  }
+
+  /**
+   * Healthy-path messages of a dead channel go back to the outbox front, in their order. A probe among
+   * them fails the breaker's probe: it would otherwise wait for that outcome forever.
+   */
+  private requeueFront(requeue: readonly Accepted[], failure: FerryError): void {
     for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
-    if (probeLost) this.probeFailed(failure);
+    if (requeue.some((accepted) => accepted.route === 'probe')) this.probeFailed(failure);
   }
 
   /** A message whose write threw: back to the outbox front, or to its actor or dead-letter caller. */
