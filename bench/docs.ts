@@ -116,9 +116,10 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
     `${find(report, 'routed', 'ferry-sqlite')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs of CPU per message ` +
     `against ${find(report, 'routed', 'ferry-memory')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} with the memory ` +
     'journal; in a profile like the CPU goal’s, better-sqlite3’s statements and commits took ≈1.4 s of ' +
-    'a 50,000-message run), on the cores the broker needs. What would close it: fewer writes per ' +
-    'message, e.g. deleting confirmed rows in one statement per batch instead of one each, and keeping ' +
-    'bodies out of the indexed table.',
+    'a 50,000-message run), on the cores the broker needs. What would close it: less work per message ' +
+    'in sqlite, e.g. an append-only log compacted in the background instead of an indexed insert and ' +
+    'delete per message (deleting a batch’s rows in one statement instead of one each measured no ' +
+    'faster in `bench/journal.ts`).',
   'client-bound': (report) =>
     `With the queue doing almost nothing, the broker’s share is still there: ${mandatoryShare(report, 'client-bound', 'ferry-memory')}. ` +
     'The client’s CPU per message decides the rest: ferry ' +
