@@ -34,6 +34,7 @@ import { Publisher, type PublisherHooks } from './publisher.js';
 import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
 import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
+import { TopologyRepair } from './topology-repair.js';
 
 /** Replaceable parts, for tests and for embedding in an existing XState system. */
 export interface ProducerDependencies {
@@ -46,6 +47,9 @@ export interface ProducerDependencies {
   /** Observes the whole actor system (for example the Stately inspector's `inspect`). */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
+
+/** At most one re-declaration of the topology per this many ms while connected. */
+const TOPOLOGY_REPAIR_INTERVAL_MS = 1_000;
 
 /** Options of {@link Producer.close}. */
 export interface CloseOptions {
@@ -66,6 +70,8 @@ export class Producer {
   private readonly now: () => number;
   private readonly outbox: Outbox<Accepted>;
   private readonly publisher: Publisher;
+  /** `null` with `topology: false`: the user owns the topology. */
+  private readonly topologyRepair: TopologyRepair | null;
   private readonly actor: SupervisorActor;
   /** Messages off the healthy path, by id: their actors publish them through this map. */
   private readonly retrying = new Map<string, Accepted>();
@@ -91,6 +97,7 @@ export class Producer {
     this.broker = dependencies.broker ?? createAmqplibBroker();
     this.now = dependencies.now ?? Date.now;
     this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
+    this.topologyRepair = this.newTopologyRepair();
     this.publisher = new Publisher(this.outbox, this.publisherHooks(), {
       maxInFlight: this.settings.maxInFlight,
       confirmTimeoutMs: this.settings.confirmTimeoutMs,
@@ -432,6 +439,7 @@ export class Producer {
         ),
       breakerOutcome: (failure) => this.feedBreaker(failure),
       probeSent: () => this.actor.send({ type: 'breaker.probe' }),
+      topologyMissing: () => this.topologyRepair?.request(),
       connectionEvent: (event) => {
         if (event.type === 'connection.lost') {
           // A half-open breaker's probe that dies with its connection has no outcome; count it as a
@@ -444,6 +452,24 @@ export class Producer {
         sink?.(event.type === 'connection.lost' ? { ...event, failure: toFailure(event.failure) } : event);
       },
     };
+  }
+
+  private newTopologyRepair(): TopologyRepair | null {
+    const { topology } = this.settings;
+    if (topology === null) return null;
+    return new TopologyRepair({
+      declare: async () => {
+        await this.publisher.current?.declare(topology);
+      },
+      now: this.now,
+      intervalMs: TOPOLOGY_REPAIR_INTERVAL_MS,
+      // With an Error, emitWarning ignores the type: the message is wrapped so listeners can tell it.
+      onError: (error) =>
+        process.emitWarning(`could not declare the topology again: ${error.message}`, {
+          type: 'FerryTopologyWarning',
+          code: error.code,
+        }),
+    });
   }
 
   private machineEffects(): MachineEffects {

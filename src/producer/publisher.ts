@@ -32,7 +32,15 @@ export interface PublisherHooks {
   probeSent(): void;
   /** The connection turned blocked, unblocked or died; forwarded to the connection machine. */
   connectionEvent(event: ConnectionSignal): void;
+  /**
+   * The broker showed part of the topology missing (an unroutable return, a 404 closing the channel):
+   * the re-declaration it started, if any, which the channel's reopen waits for.
+   */
+  topologyMissing(): Promise<void> | undefined;
 }
+
+/** `basic.return`'s reply code for a message no binding routed. */
+const NO_ROUTE = 312;
 
 /** Connection-level signals from the session. */
 export type ConnectionSignal =
@@ -222,8 +230,9 @@ export class Publisher implements SessionListener {
     this.pump();
   }
 
-  returned(messageId: string | undefined): void {
+  returned(messageId: string | undefined, replyCode: number): void {
     this.tracker?.markReturned(messageId);
+    if (replyCode === NO_ROUTE) this.hooks.topologyMissing();
   }
 
   drain(): void {
@@ -257,7 +266,11 @@ export class Publisher implements SessionListener {
     } else {
       this.settleSizeRefusal(lost, sizeLimit, error);
     }
-    session.reopenChannel().then(
+    // A 404 names a missing exchange: declared again first, the reopened channel's publishes route.
+    const repaired = error.code === 'NOT_FOUND' ? this.hooks.topologyMissing() : undefined;
+    const reopen =
+      repaired === undefined ? session.reopenChannel() : repaired.then(() => session.reopenChannel());
+    reopen.then(
       () => {
         if (this.session !== session) return;
         this.tracker = this.newTracker();

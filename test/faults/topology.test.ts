@@ -1,20 +1,21 @@
 /**
  * The broker's objects change under a running stream: the binding is removed, the queue is deleted,
- * the exchange is deleted. ferry declares its topology when it connects, not in between, so:
+ * the exchange is deleted. ferry declares its topology when it connects, and again (at most once a
+ * second) when the broker shows part of it missing, so:
  *
- * - binding removed / queue deleted: publishes are returned (unroutable), retried with backoff, and
- *   dead-lettered with reason `RETURNED` once their attempts are spent. Nothing notices the missing
- *   object until the next connect, which declares it again; the scenario forces that reconnect.
+ * - binding removed / queue deleted: the first publishes are returned (unroutable), which declares the
+ *   topology again; those returned are retried with backoff and mostly routed, the few whose attempts
+ *   ran out first are dead-lettered `RETURNED`. The scenario still forces a reconnect afterwards.
  * - exchange deleted: a publish to it is a 404 that closes the confirm channel (its pending confirms
- *   become unknown outcomes, republished); the channel is reopened and the next publish closes it
- *   again. ferry's health check (`checkExchange` on the publishing exchange) notices the 404 and
- *   reconnects, which declares the exchange again: ferry heals this one by itself.
+ *   become unknown outcomes, republished); the exchange is declared again before the channel is
+ *   reopened. The health check (`checkExchange`) may also see the 404 first and reconnect.
  *
  * Only the test's own objects change, so these run on the shared broker, with ferry behind its own
  * proxy (to force a reconnect without touching anyone else's connection).
  */
 import amqp, { type Channel } from 'amqplib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { SettleOutcome } from '../../src/amqp/confirm-tracker.js';
 import type { AmqpArguments } from '../../src/amqp/topology.js';
 import {
   deleteTopology,
@@ -65,17 +66,27 @@ async function setup(scenario: string, queueArguments?: AmqpArguments) {
     // keeps the run short (the default is 30 s).
     breaker: { cooldownMs: 500 },
   });
-  return { random, names, proxy, run };
+  const answers = { returned: 0, 'channel-lost': 0 };
+  run.producer.observe({
+    accepted: () => undefined,
+    answered: (outcome: SettleOutcome) => {
+      if (outcome === 'returned' || outcome === 'channel-lost') answers[outcome] += 1;
+    },
+    settled: () => undefined,
+    retried: () => undefined,
+    connecting: () => undefined,
+  });
+  /** The broker answered `outcome` at least once, and the fault has lasted a while. */
+  const seen =
+    (outcome: keyof typeof answers) =>
+    (view: RunView): boolean =>
+      Date.now() - view.injectedAt >= FAULT_MS && answers[outcome] > 0;
+  return { random, names, proxy, run, seen };
 }
 
-/** Some messages have left the healthy path, and the object has been missing for a while. */
-const returnsSeen = (view: RunView): boolean =>
-  Date.now() - view.injectedAt >= FAULT_MS &&
-  view.producer.status().messages.retrying + view.producer.status().messages.deadLettered > 0;
-
 describe(`topology faults (seed ${seed})`, () => {
-  it('binding removed mid-stream: returned, retried, dead-lettered RETURNED until a reconnect declares it again', async () => {
-    const { random, names, proxy, run } = await setup('binding-removed');
+  it('binding removed mid-stream: returned, declared again, retried; few dead-lettered RETURNED', async () => {
+    const { random, names, proxy, run, seen } = await setup('binding-removed');
     const result = await runFault({
       scenario: 'binding-removed',
       run,
@@ -87,7 +98,7 @@ describe(`topology faults (seed ${seed})`, () => {
         withChannel(SHARED_BROKER_URL, (channel) =>
           channel.unbindQueue(names.queue, names.exchange, names.queue),
         ),
-      healWhen: returnsSeen,
+      healWhen: seen('returned'),
       heal: () => proxy.closeAll(),
       reconnects: true,
       workDuringFault: 'every message is returned and retried by its own actor',
@@ -98,9 +109,9 @@ describe(`topology faults (seed ${seed})`, () => {
     );
   }, 120_000);
 
-  it('queue deleted mid-stream: returned, retried, dead-lettered RETURNED until a reconnect declares it again', async () => {
+  it('queue deleted mid-stream: returned, declared again, retried; few dead-lettered RETURNED', async () => {
     // A classic queue: `if-empty` lets the test delete it without destroying confirmed messages.
-    const { random, names, proxy, run } = await setup('queue-deleted', {});
+    const { random, names, proxy, run, seen } = await setup('queue-deleted', {});
     const deletion = { startedAt: 0, endedAt: 0 };
     // Connected first, so that the queue exists for the consumer.
     await run.producer.start();
@@ -118,7 +129,7 @@ describe(`topology faults (seed ${seed})`, () => {
           await deleteWhenEmpty(names.queue);
           deletion.endedAt = Date.now();
         },
-        healWhen: returnsSeen,
+        healWhen: seen('returned'),
         heal: async () => {
           proxy.closeAll();
           await consumer.resume();
@@ -146,8 +157,8 @@ describe(`topology faults (seed ${seed})`, () => {
     }
   }, 120_000);
 
-  it('exchange deleted mid-stream: 404 closes the channel, the health check reconnects and declares it again', async () => {
-    const { random, names, run } = await setup('exchange-deleted');
+  it('exchange deleted mid-stream: 404 closes the channel, the exchange is declared again before the reopen', async () => {
+    const { random, names, run, seen } = await setup('exchange-deleted');
     await runFault({
       scenario: 'exchange-deleted',
       run,
@@ -156,10 +167,9 @@ describe(`topology faults (seed ${seed})`, () => {
       random,
       messages: MESSAGES,
       inject: () => withChannel(SHARED_BROKER_URL, (channel) => channel.deleteExchange(names.exchange)),
-      // Nothing to undo: ferry's own health check has to find the 404 and reconnect.
-      healWhen: (view) => view.phases.outage(view.injectedAt)?.recoveredAt !== undefined,
+      // Nothing to undo: ferry declares the exchange again itself (or its health check reconnects).
+      healWhen: seen('channel-lost'),
       heal: () => undefined,
-      reconnects: true,
     });
   }, 120_000);
 });

@@ -47,6 +47,10 @@ export class FakeSession implements BrokerSession {
   /** What `publish()` returns; set to `false` to simulate a full write buffer. */
   writable = true;
   healthCheck: () => Promise<void> = () => Promise.resolve();
+  /** Every topology `declare()` was called with, in order. */
+  readonly declared: Topology[] = [];
+  /** How `declare()` answers, after recording the call. */
+  declaration: () => Promise<void> = () => Promise.resolve();
   /** When set, `publish()` throws what it returns (nothing sent, no tag used) for matching messages. */
   refusePublish: ((publish: Omit<FakePublish, 'tag' | 'channel' | 'at'>) => FerryError | undefined) | null =
     null;
@@ -94,8 +98,9 @@ export class FakeSession implements BrokerSession {
     return this.healthCheck();
   }
 
-  declare(_topology: Topology): Promise<void> {
-    return Promise.resolve();
+  declare(topology: Topology): Promise<void> {
+    this.declared.push(topology);
+    return this.declaration();
   }
 
   async reopenChannel(): Promise<void> {
