@@ -4,6 +4,8 @@
  *
  * @internal
  */
+
+import { emitFerryWarning } from '../warnings.js';
 import { eventMessageId, isFinishing, JournalState } from './fold.js';
 import { GroupCommit } from './group-commit.js';
 import type { Journal, JournalEvent, PendingMessage } from './journal.js';
@@ -60,7 +62,9 @@ export abstract class BufferedJournal implements Journal {
     this.commits = new GroupCommit((batch) => this.write(compactBatch(batch)), {
       delayMs: options.groupCommitMs ?? 0,
       maxBatch: options.maxBatch ?? 2_000,
-      onError: options.onError ?? ((error) => process.emitWarning(error as Error, 'FerryJournalWarning')),
+      onError:
+        options.onError ??
+        ((error) => emitFerryWarning('FerryJournalWarning', 'a journal write failed', error)),
     });
   }
 

@@ -21,6 +21,7 @@ import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
 import { rxjs } from '../optional-deps.js';
+import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
@@ -463,12 +464,8 @@ export class Producer {
       },
       now: this.now,
       intervalMs: TOPOLOGY_REPAIR_INTERVAL_MS,
-      // With an Error, emitWarning ignores the type: the message is wrapped so listeners can tell it.
       onError: (error) =>
-        process.emitWarning(`could not declare the topology again: ${error.message}`, {
-          type: 'FerryTopologyWarning',
-          code: error.code,
-        }),
+        emitFerryWarning('FerryTopologyWarning', 'could not declare the topology again', error),
     });
   }
 

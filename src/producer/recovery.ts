@@ -14,6 +14,7 @@ import { FAILURE_CODES, type Failure } from '../../machines/failure.js';
 import type { ResumeTimer } from '../../machines/message.machine.js';
 import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import type { Journal, PendingMessage } from '../journal/journal.js';
+import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
 
 /** Where recovered messages go. */
@@ -85,7 +86,8 @@ export function startClaiming(
   journal: Journal,
   now: () => number,
   sink: RecoverySink,
-  onError: (error: unknown) => void = (error) => process.emitWarning(error as Error, 'FerryJournalWarning'),
+  onError: (error: unknown) => void = (error) =>
+    emitFerryWarning('FerryJournalWarning', 'claiming from the journal failed', error),
 ): () => void {
   const claim = journal.claim?.bind(journal);
   if (claim === undefined) return () => undefined;
