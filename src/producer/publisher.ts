@@ -386,22 +386,18 @@ export class Publisher implements SessionListener {
       entries.push(accepted);
       outcomes.push(outcome);
     });
-    if (!entries.some((accepted) => accepted.bytes > limit)) {
-      for (let i = 0; i < entries.length; i += 1)
-        this.settle(entries[i] as Accepted, outcomes[i] as SettleOutcome);
-      this.hooks.breakerOutcome(error);
-      return;
-    }
+    const refusedKnown = entries.some((accepted) => accepted.bytes > limit);
     const requeue: Accepted[] = [];
     for (let i = 0; i < entries.length; i += 1) {
       const accepted = entries[i] as Accepted;
       const outcome = outcomes[i] as SettleOutcome;
+      const healthy = accepted.route === 'healthy' || accepted.route === 'probe';
       if (accepted.bytes > limit) {
         this.hooks.answered(accepted, outcome);
         const failure = tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel');
         if (accepted.route === 'retry') this.settleOther(accepted, failure);
         else this.refuse(accepted, failure);
-      } else if (outcome === 'channel-lost' && (accepted.route === 'healthy' || accepted.route === 'probe')) {
+      } else if (refusedKnown && outcome === 'channel-lost' && healthy) {
         this.hooks.answered(accepted, outcome);
         this.hooks.outcomeUnknown();
         requeue.push(accepted);
@@ -409,7 +405,8 @@ export class Publisher implements SessionListener {
         this.settle(accepted, outcome);
       }
     }
-    this.requeueFront(requeue, error);
+    if (refusedKnown) this.requeueFront(requeue, error);
+    else this.hooks.breakerOutcome(error);
   }
 
   /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */

@@ -4,7 +4,6 @@
  * take the messages in flight beside it down too. Once the limit is known, larger messages are refused
  * before they are written.
  */
-import { parseSizeRefusal } from '../amqp/size-refusal.js';
 import { FerryError } from '../errors.js';
 
 /**
@@ -33,10 +32,10 @@ export class SizeLimit {
    * was not a size refusal or its text names no limit.
    */
   learn(error: FerryError): number | undefined {
-    if (error.code !== 'MESSAGE_TOO_LARGE') return undefined;
-    const refusal = parseSizeRefusal(error.message);
-    if (refusal === undefined) return undefined;
-    this.bytes = refusal.maxMessageSize;
+    // `FerryError.from` read the sizes out of the 406's text into its details.
+    const limit = error.details?.maxMessageSize;
+    if (error.code !== 'MESSAGE_TOO_LARGE' || typeof limit !== 'number') return undefined;
+    this.bytes = limit;
     this.recheckAt = this.now() + this.recheckMs;
     return this.bytes;
   }
