@@ -77,6 +77,17 @@ const SURELY_SHORT = Math.floor(MAX_SHORT_STRING / 3);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * UTF-8 bytes of `text` in a buffer of exactly their size. `Buffer.from(text)` reserves up to 4 bytes
+ * per character in Node's shared 8 KiB pool before it knows the real length, so a 1 KiB body left a
+ * fresh pool after every five: held until their confirms, 50,000 such bodies took 78 MiB for 48 MiB.
+ */
+function utf8(text: string): Buffer {
+  const content = Buffer.allocUnsafe(Buffer.byteLength(text, 'utf8'));
+  content.write(text, 0, content.length, 'utf8');
+  return content;
+}
+
 function encodeBody(
   body: PublishRequest['body'],
   problems: string[],
@@ -88,8 +99,7 @@ function encodeBody(
       contentType: 'application/octet-stream',
     };
   }
-  if (typeof body === 'string')
-    return { content: Buffer.from(body, 'utf8'), contentType: 'text/plain; charset=utf-8' };
+  if (typeof body === 'string') return { content: utf8(body), contentType: 'text/plain; charset=utf-8' };
   if (body === undefined) {
     problems.push('body is required');
     return { content: Buffer.alloc(0), contentType: 'application/json' };
@@ -97,7 +107,7 @@ function encodeBody(
   try {
     const text = JSON.stringify(body);
     if (text === undefined) throw new TypeError('not representable as JSON');
-    return { content: Buffer.from(text, 'utf8'), contentType: 'application/json' };
+    return { content: utf8(text), contentType: 'application/json' };
   } catch (error) {
     problems.push(`body is not serialisable as JSON (${(error as Error).message})`);
     return { content: Buffer.alloc(0), contentType: 'application/json' };

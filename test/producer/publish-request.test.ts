@@ -53,6 +53,14 @@ describe('toOutboundMessage', () => {
     });
   });
 
+  it('encodes text and JSON bodies to exactly their UTF-8 bytes', () => {
+    const text = 'naïve → 東京 🚀';
+    const asText = toOutboundMessage({ exchange: 'x', routingKey: '', body: text }, NOW, limits);
+    expect(asText.content.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    const asJson = toOutboundMessage({ exchange: 'x', routingKey: '', body: { text } }, NOW, limits);
+    expect(asJson.content.equals(Buffer.from(JSON.stringify({ text }), 'utf8'))).toBe(true);
+  });
+
   it('leaves optional properties out rather than undefined', () => {
     const { properties } = toOutboundMessage({ exchange: 'x', routingKey: '', body: null }, NOW, limits);
     expect(Object.keys(properties).sort()).toEqual([
