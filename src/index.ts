@@ -16,6 +16,8 @@ export type {
   AmqpConnectOptions,
   BrokerPort,
   BrokerSession,
+  Delivery,
+  PublishProperties,
   SessionListener,
   TlsOptions,
 } from './amqp/ports.js';

@@ -22,6 +22,7 @@ import type {
   AmqpConnectOptions,
   BrokerPort,
   BrokerSession,
+  Delivery,
   PublishProperties,
   SessionListener,
 } from './ports.js';
@@ -88,9 +89,9 @@ async function openSession(
  * amqplib's encoder), so the object has one shape: measured here, `{ ...properties, mandatory: true }`
  * cost 2–8 µs more per publish than this literal.
  */
-function publishOptions(properties: PublishProperties): Options.Publish {
+function publishOptions(properties: PublishProperties, mandatory: boolean): Options.Publish {
   return {
-    mandatory: true,
+    mandatory,
     persistent: properties.persistent,
     messageId: properties.messageId,
     correlationId: properties.correlationId,
@@ -116,6 +117,34 @@ function untrackedPublish(channel: ConfirmChannel): ConfirmChannel['publish'] {
   const confirmProto = Object.getPrototypeOf(channel) as object;
   const base = (Object.getPrototypeOf(confirmProto) as { publish?: unknown } | null)?.publish;
   return typeof base === 'function' ? (base as ConfirmChannel['publish']) : channel.publish;
+}
+
+/** Unacknowledged deliveries a consumer holds at once: enough to keep it busy, few to hand back. */
+const CONSUMER_PREFETCH = 64;
+
+/** A consumed message in the port's terms; amqplib's properties carry `deliveryMode`, not `persistent`. */
+function toDelivery(message: Message): Delivery {
+  const { properties } = message;
+  const known: Record<string, unknown> = {
+    messageId: properties.messageId,
+    correlationId: properties.correlationId,
+    contentType: properties.contentType,
+    contentEncoding: properties.contentEncoding,
+    headers: properties.headers,
+    timestamp: properties.timestamp,
+    persistent: properties.deliveryMode === 2 ? true : undefined,
+    expiration: properties.expiration === undefined ? undefined : Number(properties.expiration),
+    priority: properties.priority,
+    type: properties.type,
+    appId: properties.appId,
+  };
+  for (const key of Object.keys(known)) if (known[key] === undefined) delete known[key];
+  return {
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    content: message.content,
+    properties: known as PublishProperties,
+  };
 }
 
 /** amqplib 2.3.1 internals: the ChannelModel's Connection and its socket. */
@@ -174,12 +203,24 @@ class AmqplibSession implements BrokerSession {
     return this.tag;
   }
 
-  publish(exchange: string, routingKey: string, content: Buffer, properties: PublishProperties): boolean {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+    mandatory: boolean,
+  ): boolean {
     const channel = this.channel;
     if (channel === undefined) throw new FerryError('CHANNEL_LOST', 'the confirm channel is being reopened');
     let written: boolean;
     try {
-      written = this.publishOn.call(channel, exchange, routingKey, content, publishOptions(properties));
+      written = this.publishOn.call(
+        channel,
+        exchange,
+        routingKey,
+        content,
+        publishOptions(properties, mandatory),
+      );
     } catch (error) {
       // amqplib encodes everything before writing: a throw means nothing was sent.
       throw FerryError.from(error, 'INVALID_MESSAGE');
@@ -208,6 +249,63 @@ class AmqplibSession implements BrokerSession {
         socket.uncork?.();
       }),
     );
+  }
+
+  async publishUnconfirmed(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+  ): Promise<void> {
+    try {
+      (await this.rpc()).publish(exchange, routingKey, content, publishOptions(properties, false));
+    } catch (error) {
+      throw FerryError.from(error, 'CHANNEL_LOST');
+    }
+  }
+
+  async consume(
+    queue: string,
+    onDelivery: (delivery: Delivery) => Promise<void>,
+    onEnd: (error: FerryError) => void,
+  ): Promise<void> {
+    let channel: Channel;
+    try {
+      channel = await this.model.createChannel();
+    } catch (error) {
+      throw FerryError.from(error, 'CONNECTION_LOST');
+    }
+    let failure: Error | undefined;
+    let ended = false;
+    const end = (error: FerryError): void => {
+      if (ended) return;
+      ended = true;
+      if (!this.ended) onEnd(error);
+    };
+    channel.on('error', (error: Error) => {
+      failure = error;
+    });
+    channel.on('close', () =>
+      end(FerryError.from(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
+    );
+    try {
+      await channel.prefetch(CONSUMER_PREFETCH);
+      await channel.consume(queue, (message) => {
+        if (message === null) {
+          // The broker cancelled the consumer: the queue was deleted.
+          end(new FerryError('NOT_FOUND', `the consumer of ${queue} was cancelled by the broker`));
+          channel.close().catch(() => undefined);
+          return;
+        }
+        onDelivery(toDelivery(message)).then(
+          () => channel.ack(message),
+          () => channel.nack(message, false, true),
+        );
+      });
+    } catch (error) {
+      channel.close().catch(() => undefined);
+      throw FerryError.from(failure ?? error, 'CHANNEL_LOST');
+    }
   }
 
   async checkExchange(name: string): Promise<void> {

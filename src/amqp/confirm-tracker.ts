@@ -182,6 +182,12 @@ export class ConfirmTracker<T> {
     return (this.head + (tag - this.base)) & this.mask;
   }
 
+  /** The outstanding entry with this message id, if any; scans the window (not for the hot path). */
+  findByMessageId(messageId: string): T | undefined {
+    const tag = this.find(messageId, this.base, this.next);
+    return tag === undefined ? undefined : this.entries[this.slotOf(tag)];
+  }
+
   private find(messageId: string, from: number, to: number): number | undefined {
     for (let tag = from; tag < to; tag += 1) {
       const slot = this.slotOf(tag);

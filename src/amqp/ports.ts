@@ -52,6 +52,15 @@ export interface PublishProperties {
   readonly appId?: string;
 }
 
+/** A message consumed from a queue: where it was published to, and what. */
+export interface Delivery {
+  /** The exchange it was published to (for a message an alternate exchange caught: the original one). */
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly properties: PublishProperties;
+}
+
 /** Opens sessions. One call makes one session, trying each URL at most once. */
 export interface BrokerPort {
   /**
@@ -67,12 +76,40 @@ export interface BrokerSession {
   /** The URL actually connected to, without its password. */
   readonly endpoint: string;
   /**
-   * Publishes with `mandatory` set, so an unroutable message comes back as `returned`. Returns `false`
-   * when the channel's write buffer is full: the message is sent, but wait for `drain` before the next.
-   * Throws a {@link FerryError} (`CHANNEL_LOST`, `CONNECTION_LOST`, `INVALID_MESSAGE`) when nothing was
-   * sent; then no delivery tag is used up.
+   * Publishes on the confirm channel. With `mandatory`, an unroutable message comes back as
+   * `returned`; without it, the broker drops it unless the exchange has an alternate exchange. Returns
+   * `false` when the channel's write buffer is full: the message is sent, but wait for `drain` before
+   * the next. Throws a {@link FerryError} (`CHANNEL_LOST`, `CONNECTION_LOST`, `INVALID_MESSAGE`) when
+   * nothing was sent; then no delivery tag is used up.
    */
-  publish(exchange: string, routingKey: string, content: Buffer, properties: PublishProperties): boolean;
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+    mandatory: boolean,
+  ): boolean;
+  /**
+   * Publishes one message on the declaration channel, without confirm or `mandatory`: for probes whose
+   * arrival is observed elsewhere. Rejects when the channel cannot be opened.
+   */
+  publishUnconfirmed(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+  ): Promise<void>;
+  /**
+   * Consumes `queue` on a channel of its own, with manual acks: each delivery is acked once
+   * `onDelivery` resolves and requeued when it rejects. Resolves once the consumer is registered.
+   * `onEnd` is told once when the consumer ends other than by this session's close or destroy (the
+   * queue was deleted, the channel closed).
+   */
+  consume(
+    queue: string,
+    onDelivery: (delivery: Delivery) => Promise<void>,
+    onEnd: (error: FerryError) => void,
+  ): Promise<void>;
   /** The delivery tag the next successful publish gets: publishes since the channel opened, plus 1. */
   readonly nextDeliveryTag: number;
   /** Health check: rejects with `NOT_FOUND` when the exchange is missing. Never touches the confirm channel. */

@@ -93,3 +93,22 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
 
 /** The product's topology, unchanged. */
 export const DEFAULT_TOPOLOGY: Topology = buildTopology();
+
+/**
+ * `topology` plus an alternate exchange (fanout) and the queue bound to it, where a policy sends what
+ * the task exchange cannot route. The link itself is the policy's: an `alternate-exchange` argument
+ * would make the workers' own declaration of the exchange, without it, fail with 406.
+ */
+export function withAlternateExchange(
+  topology: Topology,
+  unroutable: { readonly alternateExchange: string; readonly queue: string },
+): Topology {
+  return {
+    exchanges: [...topology.exchanges, { name: unroutable.alternateExchange, type: 'fanout', durable: true }],
+    queues: [...topology.queues, { name: unroutable.queue, durable: true }],
+    bindings: [
+      ...topology.bindings,
+      { queue: unroutable.queue, exchange: unroutable.alternateExchange, routingKey: '' },
+    ],
+  };
+}

@@ -13,9 +13,15 @@ import {
 } from '../../machines/backoff.js';
 import type { SupervisorInput } from '../../machines/supervisor.machine.js';
 import type { AmqpConnectOptions, TlsOptions } from '../amqp/ports.js';
-import { DEAD_LETTER_EXCHANGE, DEFAULT_TOPOLOGY, type Topology } from '../amqp/topology.js';
+import {
+  DEAD_LETTER_EXCHANGE,
+  DEFAULT_TOPOLOGY,
+  type Topology,
+  withAlternateExchange,
+} from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
 import type { JournalConfig } from '../journal/create-journal.js';
+import { PROBE_TIMEOUT_MS, type UnroutableSettings } from './unroutable-catcher.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -140,6 +146,21 @@ const optionsSchema = z
     appId: z.string().min(1),
     /** Where accepted messages are journaled; `{ kind: 'memory' }` (nothing survives a crash) by default. */
     journal: journalSchema,
+    /**
+     * Catch unroutable messages with an alternate exchange instead of publishing every message
+     * `mandatory`, which RabbitMQ charges for on every message. A broker policy must name
+     * `alternateExchange` on the exchanges ferry publishes to; ferry declares the alternate exchange and
+     * `queue` with its topology, consumes `queue`, and leaves `mandatory` off for an exchange only once a
+     * probe proved the link on the current connection. See docs/reliability.md.
+     */
+    unroutable: z
+      .object({
+        alternateExchange: z.string().min(1).max(255),
+        queue: z.string().min(1).max(255),
+        /** How long a probe may take to come out of `queue` (5,000 ms by default). */
+        probeTimeoutMs: positiveInt.optional(),
+      })
+      .strict(),
   })
   .partial()
   .strict()
@@ -171,6 +192,8 @@ export interface ResolvedOptions {
   readonly closeTimeoutMs: number;
   readonly appId: string;
   readonly journal: JournalConfig;
+  /** Catch unroutable messages with an alternate exchange; `null`: publish every message `mandatory`. */
+  readonly unroutable: UnroutableSettings | null;
 }
 
 /** The broker ferry talks to when none is configured: the local one, as in the quick start. */
@@ -197,7 +220,17 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
     });
   }
   const o = parsed.data;
-  const topology = o.topology === false ? null : (o.topology ?? DEFAULT_TOPOLOGY);
+  const unroutable =
+    o.unroutable === undefined
+      ? null
+      : {
+          alternateExchange: o.unroutable.alternateExchange,
+          queue: o.unroutable.queue,
+          probeTimeoutMs: o.unroutable.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
+        };
+  const declared = o.topology === false ? null : (o.topology ?? DEFAULT_TOPOLOGY);
+  const topology =
+    declared === null || unroutable === null ? declared : withAlternateExchange(declared, unroutable);
   const confirmTimeoutMs = o.confirmTimeoutMs ?? 5_000;
   const tls: TlsOptions | undefined =
     o.tls === undefined ? undefined : { rejectUnauthorized: true, ...defined(o.tls) };
@@ -246,5 +279,6 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
     closeTimeoutMs: o.closeTimeoutMs ?? 10_000,
     appId: o.appId ?? 'ferry',
     journal: (o.journal ?? { kind: 'memory' }) as JournalConfig,
+    unroutable,
   };
 }

@@ -2,6 +2,7 @@
  * The producer: the public face of ferry's runtime. It accepts messages into the journal, drives the
  * hot path, and runs the supervisor actor with every effect the machines name.
  */
+import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
 import type { BreakerContext } from '../../machines/breaker.machine.js';
@@ -15,7 +16,7 @@ import {
 } from '../../machines/message.machine.js';
 import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
-import type { BrokerPort } from '../amqp/ports.js';
+import type { BrokerPort, Delivery } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
@@ -36,6 +37,7 @@ import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
 import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
 import { TopologyRepair } from './topology-repair.js';
+import { CAUGHT_HEADER, caughtCount, UnroutableCatcher } from './unroutable-catcher.js';
 
 /** Replaceable parts, for tests and for embedding in an existing XState system. */
 export interface ProducerDependencies {
@@ -73,6 +75,7 @@ export class Producer {
   private readonly publisher: Publisher;
   /** `null` with `topology: false`: the user owns the topology. */
   private readonly topologyRepair: TopologyRepair | null;
+  private readonly unroutable: UnroutableCatcher | null;
   private readonly actor: SupervisorActor;
   /** Messages off the healthy path, by id: their actors publish them through this map. */
   private readonly retrying = new Map<string, Accepted>();
@@ -86,7 +89,7 @@ export class Producer {
   private opened: Promise<void> | null = null;
   private stopClaiming: () => void = () => undefined;
   private closing: Promise<void> | null = null;
-  private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0 };
+  private readonly counts = { accepted: 0, confirmed: 0, deadLettered: 0, redelivered: 0, unroutable: 0 };
   private readonly observers: ProducerObserver[] = [];
   private stateStream: Observable<SupervisorSummary> | undefined;
   private eventStream: Observable<ProducerEvent> | undefined;
@@ -99,6 +102,8 @@ export class Producer {
     this.now = dependencies.now ?? Date.now;
     this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
     this.topologyRepair = this.newTopologyRepair();
+    this.unroutable = this.newUnroutableCatcher();
+    const { unroutable } = this;
     this.publisher = new Publisher(this.outbox, this.publisherHooks(), {
       maxInFlight: this.settings.maxInFlight,
       confirmTimeoutMs: this.settings.confirmTimeoutMs,
@@ -107,6 +112,7 @@ export class Producer {
       // A parked message's hand-off is retried as often: once the broker's limit is raised, it goes.
       sizeRecheckMs:
         this.settings.supervisor.message?.parkedRetryDelayMs ?? DEFAULT_MESSAGE_SETTINGS.parkedRetryDelayMs,
+      unroutableCaught: unroutable === null ? null : (exchange) => unroutable.catches(exchange),
     });
     this.actor = createActor(provideSupervisor(this.machineEffects()), {
       input: this.settings.supervisor,
@@ -217,6 +223,7 @@ export class Producer {
         retrying: context.liveMessages + context.backlog,
         parked,
         redelivered: this.counts.redelivered,
+        unroutable: this.counts.unroutable,
         journalPending: this.journal.pendingCount(),
       },
     };
@@ -414,21 +421,7 @@ export class Producer {
         const latencyMs = this.now() - accepted.writtenAt;
         for (let i = 0; i < observers.length; i += 1) observers[i]?.answered(outcome, latencyMs);
       },
-      failed: (accepted, failure) => {
-        accepted.attempts += 1;
-        this.journal.append({
-          type: 'failed',
-          messageId: accepted.messageId,
-          attempts: accepted.attempts,
-          failure: toFailure(failure),
-          at: this.now(),
-        });
-        this.retrying.set(accepted.messageId, accepted);
-        this.actor.send({
-          type: 'message.retry',
-          ticket: { messageId: accepted.messageId, attempts: accepted.attempts, failure: toFailure(failure) },
-        });
-      },
+      failed: (accepted, failure) => this.retry(accepted, failure),
       outcomeUnknown: () => {
         this.counts.redelivered += 1;
       },
@@ -453,6 +446,81 @@ export class Producer {
         sink?.(event.type === 'connection.lost' ? { ...event, failure: toFailure(event.failure) } : event);
       },
     };
+  }
+
+  /** A message's attempt failed: journaled, and handed to a message actor to retry or dead-letter. */
+  private retry(accepted: Accepted, failure: FerryError): void {
+    accepted.attempts += 1;
+    this.journal.append({
+      type: 'failed',
+      messageId: accepted.messageId,
+      attempts: accepted.attempts,
+      failure: toFailure(failure),
+      at: this.now(),
+    });
+    this.retrying.set(accepted.messageId, accepted);
+    this.actor.send({
+      type: 'message.retry',
+      ticket: { messageId: accepted.messageId, attempts: accepted.attempts, failure: toFailure(failure) },
+    });
+  }
+
+  private newUnroutableCatcher(): UnroutableCatcher | null {
+    const { unroutable } = this.settings;
+    if (unroutable === null) return null;
+    return new UnroutableCatcher(unroutable, {
+      session: () => this.publisher.current,
+      takeBack: (delivery) => this.takeBackUnroutable(delivery),
+      repairTopology: () => this.topologyRepair?.request(),
+      warn: (what, error) => emitFerryWarning('FerryTopologyWarning', what, error),
+      now: this.now,
+    });
+  }
+
+  /**
+   * A message the alternate exchange caught: the broker confirmed it, but it reached no worker queue.
+   * It is accepted again under its id and fails as a return would have: retried with `mandatory`
+   * (after the topology is declared again), then dead-lettered. The delivery is acked once the journal
+   * holds it.
+   */
+  private async takeBackUnroutable(delivery: Delivery): Promise<void> {
+    const { properties } = delivery;
+    const messageId = properties.messageId ?? randomUUID();
+    // Its confirm can still be on the way: the journal must see the original finish before the copy.
+    await this.publisher.inFlightWith(messageId)?.settled.catch(() => undefined);
+    const caughtBefore = caughtCount(properties.headers);
+    const accepted = new Accepted({
+      messageId,
+      exchange: delivery.exchange,
+      routingKey: delivery.routingKey,
+      content: delivery.content,
+      acceptedAt: this.now(),
+      // Taken as ferry would have sent it: whatever another publisher left out gets ferry's defaults.
+      properties: {
+        ...properties,
+        messageId,
+        headers: { ...properties.headers, [CAUGHT_HEADER]: caughtBefore + 1 },
+        contentType: delivery.properties.contentType ?? 'application/octet-stream',
+        timestamp: delivery.properties.timestamp ?? Math.floor(this.now() / 1000),
+        persistent: true,
+        appId: delivery.properties.appId ?? this.settings.appId,
+      },
+    });
+    this.journal.append({ type: 'accepted', message: accepted.message });
+    await this.journal.commit();
+    this.counts.accepted += 1;
+    this.counts.unroutable += 1;
+    this.topologyRepair?.request();
+    // Each catch used up an attempt, those of earlier copies included: the count travels in a header.
+    accepted.attempts = caughtBefore;
+    this.retry(
+      accepted,
+      new FerryError(
+        'RETURNED',
+        `the message was unroutable (caught by the alternate exchange into ${this.settings.unroutable?.queue})`,
+        { details: { messageId } },
+      ),
+    );
   }
 
   private newTopologyRepair(): TopologyRepair | null {
@@ -536,6 +604,7 @@ export class Producer {
       signal.removeEventListener('abort', abandon);
     }
     this.publisher.attach(session);
+    this.unroutable?.attach(session);
     return { endpoint: session.endpoint };
   }
 

@@ -106,9 +106,20 @@ export class Publisher implements SessionListener {
       readonly now: () => number;
       /** How often one message over the learned size limit is written anyway, to find it raised. */
       readonly sizeRecheckMs: number;
+      /**
+       * Whether an unroutable message to this exchange would be caught by a proven alternate exchange,
+       * so a first publish may leave `mandatory` off. Retries, probes and dead-letter hand-offs always
+       * set it: a caught retry would come back as a new message and never use up its attempts.
+       */
+      readonly unroutableCaught: ((exchange: string) => boolean) | null;
     },
   ) {
     this.sizeLimit = new SizeLimit(settings.sizeRecheckMs, settings.now);
+  }
+
+  /** The written, unconfirmed message with this id, if any. */
+  inFlightWith(messageId: string): Accepted | undefined {
+    return this.tracker?.findByMessageId(messageId);
   }
 
   /** Messages written and not yet confirmed. */
@@ -335,13 +346,11 @@ export class Publisher implements SessionListener {
         ? message.properties
         : { ...message.properties, headers: { ...message.properties.headers, ...extraHeaders } };
     accepted.route = route;
+    const target = exchange ?? message.exchange;
+    const { unroutableCaught } = this.settings;
+    const mandatory = route !== 'healthy' || unroutableCaught === null || !unroutableCaught(target);
     try {
-      this.writable = session.publish(
-        exchange ?? message.exchange,
-        message.routingKey,
-        message.content,
-        properties,
-      );
+      this.writable = session.publish(target, message.routingKey, message.content, properties, mandatory);
     } catch (error) {
       // Nothing was sent and no delivery tag used. A permanent error (the client cannot encode this
       // message) concerns this message only: the channel is fine and the rest goes on. Otherwise the

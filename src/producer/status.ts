@@ -60,6 +60,12 @@ export interface ProducerStatus {
      * nacked, returned) never count.
      */
     readonly redelivered: number;
+    /**
+     * Messages the alternate exchange caught (`unroutable` option) and ferry took back: each was
+     * confirmed into the unroutable queue, then accepted again (counted in `accepted` once more) and
+     * retried with `mandatory` like a returned message.
+     */
+    readonly unroutable: number;
     /** What the journal still owns. */
     readonly journalPending: number;
   };

@@ -40,7 +40,7 @@ class Tracked extends Recorder {
   }
 
   publish(messageId: string, routingKey = queue, to = exchange): boolean {
-    const written = this.session.publish(to, routingKey, body, { messageId, persistent: true });
+    const written = this.session.publish(to, routingKey, body, { messageId, persistent: true }, true);
     expect(this.tracker.track(messageId, Number.MAX_SAFE_INTEGER)).toBe(this.session.nextDeliveryTag - 1);
     return written;
   }
@@ -268,7 +268,7 @@ describe('connection loss', () => {
     // The session reports the loss only through the listener; until then, publishing shows it.
     await eventually(() => {
       try {
-        session.publish('amq.topic', 'nobody.listens', body, {});
+        session.publish('amq.topic', 'nobody.listens', body, {}, true);
         return false;
       } catch {
         return true;

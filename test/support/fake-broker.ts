@@ -11,6 +11,7 @@ import type {
   AmqpConnectOptions,
   BrokerPort,
   BrokerSession,
+  Delivery,
   PublishProperties,
   SessionListener,
 } from '../../src/amqp/ports.js';
@@ -27,8 +28,16 @@ export interface FakePublish {
   readonly routingKey: string;
   readonly content: Buffer;
   readonly properties: PublishProperties;
+  /** Whether it was published `mandatory` (probes sent with `publishUnconfirmed` are not). */
+  readonly mandatory: boolean;
   /** When it arrived, `Date.now()`. */
   readonly at: number;
+}
+
+/** A consumer registered with `consume()`. */
+export interface FakeConsumer {
+  readonly onDelivery: (delivery: Delivery) => Promise<void>;
+  readonly onEnd: (error: FerryError) => void;
 }
 
 /** How a {@link Responder} answers one publish; `undefined` leaves it unanswered. */
@@ -58,12 +67,23 @@ export class FakeSession implements BrokerSession {
   reopenGate: Promise<void> | null = null;
   /** Answers this session's publishes automatically, over the broker's; see {@link Responder}. */
   responder: Responder | null = null;
+  /** Messages sent with `publishUnconfirmed` (probes), in order. */
+  readonly unconfirmed: FakePublish[] = [];
+  /** Consumers by queue. */
+  readonly consumers = new Map<string, FakeConsumer>();
+  /**
+   * When set, the alternate exchange's queue: a `publishUnconfirmed` probe is delivered to its
+   * consumer on a later turn, as a policy with an alternate exchange would route it.
+   */
+  alternateExchangeQueue: string | null;
   private tag = 0;
   private channel = 1;
   /** Publishes of the current channel not yet acked or nacked by this fake, by tag. */
   private readonly outstanding = new Map<number, FakePublish>();
 
-  constructor(private readonly broker: FakeBroker | null = null) {}
+  constructor(private readonly broker: FakeBroker | null = null) {
+    this.alternateExchangeQueue = broker?.alternateExchangeQueue ?? null;
+  }
 
   get nextDeliveryTag(): number {
     return this.tag + 1;
@@ -74,9 +94,15 @@ export class FakeSession implements BrokerSession {
     return this.channel;
   }
 
-  publish(exchange: string, routingKey: string, content: Buffer, properties: PublishProperties): boolean {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+    mandatory: boolean,
+  ): boolean {
     if (this.destroyed || this.closed) throw new FerryError('CONNECTION_LOST', 'session is gone');
-    const refused = this.refusePublish?.({ exchange, routingKey, content, properties });
+    const refused = this.refusePublish?.({ exchange, routingKey, content, properties, mandatory });
     if (refused !== undefined) throw refused;
     this.tag += 1;
     const publish: FakePublish = {
@@ -86,12 +112,51 @@ export class FakeSession implements BrokerSession {
       routingKey,
       content,
       properties,
+      mandatory,
       at: Date.now(),
     };
     this.published.push(publish);
     this.outstanding.set(publish.tag, publish);
     if (this.answerer() !== null) this.scheduleAnswer(publish);
     return this.writable;
+  }
+
+  async publishUnconfirmed(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    properties: PublishProperties,
+  ): Promise<void> {
+    if (!this.live) throw new FerryError('CONNECTION_LOST', 'session is gone');
+    const publish = { tag: 0, channel: 0, exchange, routingKey, content, properties, mandatory: false };
+    this.unconfirmed.push({ ...publish, at: Date.now() });
+    const queue = this.alternateExchangeQueue;
+    // Left in the queue when nobody consumes it any more, as the broker would.
+    const delivery = { exchange, routingKey, content, properties };
+    if (queue !== null) setImmediate(() => this.deliver(queue, delivery).catch(() => undefined));
+  }
+
+  async consume(
+    queue: string,
+    onDelivery: (delivery: Delivery) => Promise<void>,
+    onEnd: (error: FerryError) => void,
+  ): Promise<void> {
+    if (!this.live) throw new FerryError('CONNECTION_LOST', 'session is gone');
+    this.consumers.set(queue, { onDelivery, onEnd });
+  }
+
+  /** Delivers a message to the consumer of `queue`; resolves as the consumer would ack it. */
+  deliver(queue: string, delivery: Delivery): Promise<void> {
+    const consumer = this.consumers.get(queue);
+    if (consumer === undefined || !this.live) return Promise.reject(new Error(`nobody consumes ${queue}`));
+    return consumer.onDelivery(delivery);
+  }
+
+  /** The broker cancels the consumer of `queue` (the queue was deleted). */
+  cancelConsumer(queue: string): void {
+    const consumer = this.consumers.get(queue);
+    this.consumers.delete(queue);
+    if (this.live) consumer?.onEnd(new FerryError('NOT_FOUND', `the consumer of ${queue} was cancelled`));
   }
 
   checkExchange(): Promise<void> {
@@ -227,6 +292,8 @@ export class FakeBroker implements BrokerPort {
   gate: Promise<void> | null = null;
   /** Answers the publishes of every session that has no responder of its own; see {@link Responder}. */
   responder: Responder | null = null;
+  /** The {@link FakeSession.alternateExchangeQueue} of the sessions it opens from now on. */
+  alternateExchangeQueue: string | null = null;
 
   get session(): FakeSession {
     const session = this.sessions.at(-1);

@@ -1,0 +1,181 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { buildTopology } from '../../src/amqp/topology.js';
+import { CAUGHT_HEADER, PROBE_TYPE } from '../../src/producer/unroutable-catcher.js';
+import { FakeBroker } from '../support/fake-broker.js';
+import { eventually, startedRig, task } from './helpers.js';
+
+const UNROUTABLE = { alternateExchange: 'tasks.ae', queue: 'tasks.unroutable', probeTimeoutMs: 100 };
+
+const warnings: Error[] = [];
+const onWarning = (warning: Error) => {
+  if (warning.name === 'FerryTopologyWarning') warnings.push(warning);
+};
+beforeEach(() => {
+  warnings.length = 0;
+  process.on('warning', onWarning);
+});
+afterEach(() => {
+  process.off('warning', onWarning);
+});
+
+/** A fake broker whose task exchange has a policy naming the alternate exchange. */
+function brokerWithPolicy(): FakeBroker {
+  const broker = new FakeBroker();
+  broker.alternateExchangeQueue = UNROUTABLE.queue;
+  return broker;
+}
+
+it('without the option every publish is mandatory and nothing is consumed', async () => {
+  const { producer, broker } = await startedRig();
+  const receipts = await producer.publishMany([task(1), task(2)]);
+  broker.session.ackAll();
+  await Promise.all(receipts.map((receipt) => receipt.settled));
+  expect(broker.session.published.map((p) => p.mandatory)).toEqual([true, true]);
+  expect(broker.session.consumers.size).toBe(0);
+  expect(broker.session.unconfirmed).toHaveLength(0);
+});
+
+it('leaves mandatory off for an exchange once its probe came out of the unroutable queue', async () => {
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  expect([...session.consumers.keys()]).toEqual([UNROUTABLE.queue]);
+
+  await producer.publish(task(1));
+  // The first publish to an exchange starts its proof and is mandatory itself.
+  expect(session.published[0]!.mandatory).toBe(true);
+  const probe = session.unconfirmed[0]!;
+  expect(probe).toMatchObject({ exchange: 'tasks', properties: { type: PROBE_TYPE } });
+  expect(probe.routingKey).toBe(probe.properties.messageId);
+
+  await eventually(() => {
+    void producer.publish(task(session.published.length + 1));
+    return session.published.at(-1)?.mandatory === false;
+  }, 'a publish without mandatory');
+  // Another exchange is proven on its own.
+  await producer.publish(task(100, { exchange: 'other' }));
+  expect(session.published.at(-1)).toMatchObject({ exchange: 'other', mandatory: true });
+  expect(warnings).toEqual([]);
+});
+
+it('declares the alternate exchange and its queue with the topology', async () => {
+  const topology = buildTopology({ exchange: 'tasks', queues: ['ml.embed'] });
+  const { broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const declared = broker.session.declared[0]!;
+  expect(declared.exchanges).toContainEqual({ name: 'tasks.ae', type: 'fanout', durable: true });
+  expect(declared.queues).toContainEqual({ name: 'tasks.unroutable', durable: true });
+  expect(declared.bindings).toContainEqual({
+    queue: 'tasks.unroutable',
+    exchange: 'tasks.ae',
+    routingKey: '',
+  });
+  // The task exchange itself is declared as the workers declare it: without an alternate-exchange argument.
+  expect(declared.exchanges.find((e) => e.name === 'tasks')).toEqual({
+    name: 'tasks',
+    type: 'topic',
+    durable: true,
+  });
+});
+
+it('keeps mandatory and warns when the probe does not come back', async () => {
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE });
+  await producer.publish(task(1));
+  await eventually(() => warnings.length === 1, 'a topology warning');
+  expect(warnings[0]!.message).toContain("no alternate exchange of 'tasks' routes to tasks.unroutable");
+  await producer.publish(task(2));
+  expect(broker.session.published.map((p) => p.mandatory)).toEqual([true, true]);
+  // Not probed again at once: one probe per exchange until the re-probe delay has passed.
+  expect(broker.session.unconfirmed).toHaveLength(1);
+});
+
+it('takes a caught message back: journaled before the ack, retried with mandatory, then confirmed', async () => {
+  const { producer, broker, journal } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  const receipt = await producer.publish(task(1));
+  session.ackAll();
+  await expect(receipt.settled).resolves.toBe('confirmed');
+  const original = session.published[0]!;
+
+  await session.deliver(UNROUTABLE.queue, {
+    exchange: original.exchange,
+    routingKey: original.routingKey,
+    content: original.content,
+    properties: original.properties,
+  });
+  // Acked only now: the journal holds the message again.
+  expect(journal.snapshot().map((pending) => pending.message.messageId)).toEqual(['m-1']);
+  await eventually(() => session.publishesOf('m-1').length === 2, 'the retry');
+  const retry = session.publishesOf('m-1')[1]!;
+  expect(retry).toMatchObject({ exchange: 'tasks', routingKey: 'ml.summarize', mandatory: true });
+  expect(retry.content.equals(original.content)).toBe(true);
+  // The copy counts the catches in a header, so that a message still unroutable runs out of attempts.
+  expect(retry.properties.headers).toEqual({ ...original.properties.headers, [CAUGHT_HEADER]: 1 });
+  session.ack(retry.tag);
+  await eventually(() => producer.status().messages.retrying === 0, 'the retry confirmed');
+  expect(producer.status().messages).toMatchObject({
+    accepted: 2,
+    confirmed: 2,
+    unroutable: 1,
+    journalPending: 0,
+  });
+});
+
+it('waits for the original confirm before journaling the copy of a caught message', async () => {
+  const { producer, broker, journal } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  await producer.publish(task(1));
+  const original = session.published[0]!;
+  // The delivery can overtake the original's confirm: both come from the same routing.
+  const taken = session.deliver(UNROUTABLE.queue, { ...original });
+  let done = false;
+  void taken.then(() => {
+    done = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(done).toBe(false);
+  session.ackAll();
+  await taken;
+  expect(journal.snapshot().map((pending) => pending.message.messageId)).toEqual(['m-1']);
+});
+
+it('goes back to mandatory when the consumer is cancelled, declares again and consumes again', async () => {
+  const topology = buildTopology({ exchange: 'tasks', queues: ['ml.summarize'] });
+  const { producer, broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  await eventually(() => {
+    void producer.publish(task(session.published.length + 1));
+    return session.published.at(-1)?.mandatory === false;
+  }, 'a publish without mandatory');
+
+  session.cancelConsumer(UNROUTABLE.queue);
+  await producer.publish(task(1_000));
+  expect(session.published.at(-1)!.mandatory).toBe(true);
+  await eventually(
+    () => warnings.some((w) => w.message.includes('stopped consuming tasks.unroutable')),
+    'a warning',
+  );
+  await eventually(
+    () => session.declared.length === 2 && session.consumers.has(UNROUTABLE.queue),
+    'consumed again',
+  );
+  await eventually(() => {
+    void producer.publish(task(session.published.length + 1));
+    return session.published.at(-1)?.mandatory === false;
+  }, 'proven again');
+});
+
+it('a new connection proves its exchanges anew', async () => {
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const first = broker.session;
+  await eventually(() => {
+    void producer.publish(task(first.published.length + 1));
+    return first.published.at(-1)?.mandatory === false;
+  }, 'a publish without mandatory');
+  first.ackAll();
+  first.dropConnection();
+  await eventually(() => broker.sessions.length === 2, 'a new session');
+  const second = broker.session;
+  await eventually(() => second.consumers.has(UNROUTABLE.queue), 'consuming on the new session');
+  await producer.publish(task(5_000));
+  await eventually(() => second.published.some((p) => p.properties.messageId === 'm-5000'), 'the publish');
+  expect(second.publishesOf('m-5000')[0]!.mandatory).toBe(true);
+});
