@@ -17,6 +17,13 @@ export interface BenchObjects {
    * and dropped at once, and a non-durable queue writes nothing to disk.
    */
   readonly voidQueue: string;
+  /**
+   * The exchange's alternate exchange (fanout) and the durable queue bound to it: what no binding
+   * routes lands there instead of vanishing. Free for routed messages; ferry's `unroutable` option
+   * uses it to publish without `mandatory`.
+   */
+  readonly alternateExchange: string;
+  readonly unroutableQueue: string;
 }
 
 /** The bench objects for invocation `id` (letters and digits). */
@@ -25,6 +32,8 @@ export function benchObjects(id: string): BenchObjects {
     exchange: `ferry-bench-${id}`,
     queue: `ferry-bench-${id}-routed`,
     voidQueue: `ferry-bench-${id}-void`,
+    alternateExchange: `ferry-bench-${id}-ae`,
+    unroutableQueue: `ferry-bench-${id}-unroutable`,
   };
 }
 
@@ -41,10 +50,18 @@ async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>
   }
 }
 
-/** Declares the exchange and both queues with their bindings. */
+/** Declares the exchange, its alternate exchange and the queues with their bindings. */
 export function declareObjects(url: string, objects: BenchObjects): Promise<void> {
   return withChannel(url, async (channel) => {
-    await channel.assertExchange(objects.exchange, 'direct', { durable: true });
+    await channel.assertExchange(objects.alternateExchange, 'fanout', { durable: true });
+    await channel.assertQueue(objects.unroutableQueue, { durable: true });
+    await channel.bindQueue(objects.unroutableQueue, objects.alternateExchange, '');
+    // The runner owns this exchange, so it names its alternate exchange itself; where workers declare
+    // the exchange too, a policy does it (docs/operations.md).
+    await channel.assertExchange(objects.exchange, 'direct', {
+      durable: true,
+      alternateExchange: objects.alternateExchange,
+    });
     await channel.assertQueue(objects.queue, { durable: true });
     await channel.bindQueue(objects.queue, objects.exchange, objects.queue);
     await channel.assertQueue(objects.voidQueue, { durable: false, arguments: { 'x-max-length': 0 } });
@@ -87,11 +104,13 @@ export function drainIds(url: string, queue: string): Promise<string[]> {
   });
 }
 
-/** Deletes the exchange and both queues; missing objects are fine. */
+/** Deletes the exchanges and the queues; missing objects are fine. */
 export function deleteObjects(url: string, objects: BenchObjects): Promise<void> {
   return withChannel(url, async (channel) => {
     await channel.deleteQueue(objects.queue);
     await channel.deleteQueue(objects.voidQueue);
+    await channel.deleteQueue(objects.unroutableQueue);
     await channel.deleteExchange(objects.exchange);
+    await channel.deleteExchange(objects.alternateExchange);
   });
 }

@@ -249,7 +249,13 @@ async function throughputRun(
     variant === 'sequential' ? options.sequentialMessages : options.messages,
     CLIENTS[client]?.maxMessages ?? Number.POSITIVE_INFINITY,
   );
-  const target: Target = { url: SHARED_URL, exchange: objects.exchange, routingKey: queue, queue };
+  const target: Target = {
+    url: SHARED_URL,
+    exchange: objects.exchange,
+    routingKey: queue,
+    queue,
+    unroutable: unroutableOf(objects),
+  };
   await purge(SHARED_URL, queue);
   const scratch = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   try {
@@ -278,6 +284,10 @@ async function throughputRun(
   }
 }
 
+function unroutableOf(objects: BenchObjects): Target['unroutable'] {
+  return { alternateExchange: objects.alternateExchange, queue: objects.unroutableQueue };
+}
+
 /** One recovery run on the throwaway node: stream, forced close, stream on; then drain and score. */
 async function recoveryRun(
   childPath: string,
@@ -297,6 +307,7 @@ async function recoveryRun(
       exchange: objects.exchange,
       routingKey: objects.queue,
       queue: objects.queue,
+      unroutable: unroutableOf(objects),
     };
     const job: Job = {
       client,

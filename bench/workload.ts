@@ -15,6 +15,8 @@ export interface Target {
   readonly routingKey: string;
   /** The queue the routing key leads to (the client-bound variant's queue keeps nothing). */
   readonly queue: string;
+  /** The exchange's alternate exchange and its queue, for ferry's `unroutable` option. */
+  readonly unroutable: { readonly alternateExchange: string; readonly queue: string };
 }
 
 /** What the runner asks one child process to do. */

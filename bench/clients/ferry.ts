@@ -2,7 +2,8 @@
  * ferry through its public API: `createProducer`, `publishMany()` (its batch call, one journal commit
  * per batch) on the fast path, `publish()` (resolves on acceptance) in the sequential loop, and
  * `receipt.settled` (resolves on the confirm) to know when every message is confirmed. The runner declares the queue, so the producer declares
- * no topology of its own. Two configurations: the memory journal and the sqlite journal.
+ * no topology of its own. Two configurations: the memory journal and the sqlite journal; both catch
+ * unroutable messages with the alternate exchange the runner gives the bench exchange.
  */
 import { join } from 'node:path';
 import {
@@ -26,10 +27,18 @@ async function unconfirmed(settled: readonly Promise<Settlement>[]): Promise<num
   return outcomes.filter((outcome) => outcome.status === 'rejected' || outcome.value !== 'confirmed').length;
 }
 
-function connectFerry(journal: 'memory' | 'sqlite', maxInFlight?: number): ClientFactory {
+/** How a configuration differs from ferry's recommended one (alternate exchange, default window). */
+interface Variation {
+  readonly maxInFlight?: number;
+  /** Publish every message `mandatory`: ferry's default when no alternate exchange is configured. */
+  readonly mandatory?: boolean;
+}
+
+function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): ClientFactory {
   return async (target: Target, settings: ClientSettings) => {
     const producer = createProducer({
-      ...(maxInFlight === undefined ? {} : { maxInFlight }),
+      ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
+      ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
       url: target.url,
       topology: false,
       healthCheckExchange: target.exchange,
@@ -95,13 +104,21 @@ function connectFerry(journal: 'memory' | 'sqlite', maxInFlight?: number): Clien
   };
 }
 
-/** ferry with the memory journal (nothing survives a crash of the process). */
+/**
+ * ferry with the memory journal (nothing survives a crash of the process), catching unroutable
+ * messages with the exchange's alternate exchange (the `unroutable` option) instead of `mandatory`.
+ */
 export const createMemoryClient = connectFerry('memory');
-/** ferry with the sqlite journal (the service's durable default). */
+/** ferry with the sqlite journal (the service's durable default), alternate exchange as above. */
 export const createSqliteClient = connectFerry('sqlite');
 /**
  * ferry with the memory journal and an in-flight window of 1,000 instead of the default 10,000: the
  * setting that bounds how many messages wait for a confirm at once (and so what a dropped connection
  * can duplicate), shown to size what the window costs in throughput.
  */
-export const createNarrowWindowClient = connectFerry('memory', NARROW_WINDOW);
+export const createNarrowWindowClient = connectFerry('memory', { maxInFlight: NARROW_WINDOW });
+/**
+ * ferry with the memory journal and no `unroutable` option: every message `mandatory`, as ferry
+ * publishes where no alternate exchange is configured, shown to size what `mandatory` costs.
+ */
+export const createMandatoryClient = connectFerry('memory', { mandatory: true });

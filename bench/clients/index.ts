@@ -50,6 +50,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     confirms: true,
     recovers: true,
   },
+  'ferry-memory-mandatory': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createMandatoryClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory-window-1k': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createNarrowWindowClient,

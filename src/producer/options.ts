@@ -21,7 +21,7 @@ import {
 } from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
 import type { JournalConfig } from '../journal/create-journal.js';
-import { PROBE_TIMEOUT_MS, type UnroutableSettings } from './unroutable-catcher.js';
+import { PROBE_TIMEOUT_MS, REPROBE_INTERVAL_MS, type UnroutableSettings } from './unroutable-catcher.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -159,6 +159,11 @@ const optionsSchema = z
         queue: z.string().min(1).max(255),
         /** How long a probe may take to come out of `queue` (5,000 ms by default). */
         probeTimeoutMs: positiveInt.optional(),
+        /**
+         * How often a proof is renewed, and how long an unproven exchange waits for its next probe
+         * (60,000 ms by default): a policy removed while ferry runs is noticed within this.
+         */
+        reprobeIntervalMs: positiveInt.optional(),
       })
       .strict(),
   })
@@ -227,6 +232,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
           alternateExchange: o.unroutable.alternateExchange,
           queue: o.unroutable.queue,
           probeTimeoutMs: o.unroutable.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
+          reprobeIntervalMs: o.unroutable.reprobeIntervalMs ?? REPROBE_INTERVAL_MS,
         };
   const declared = o.topology === false ? null : (o.topology ?? DEFAULT_TOPOLOGY);
   const topology =

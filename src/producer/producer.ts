@@ -307,6 +307,7 @@ export class Producer {
     this.actor.stop();
     this.publisher.detach(closed);
     this.publisher.stop();
+    this.unroutable?.stop();
     const abandoned = new FerryError(
       'CLOSED',
       'the producer closed before the message settled; it stays journaled',

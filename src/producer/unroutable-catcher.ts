@@ -24,6 +24,12 @@ export interface UnroutableSettings {
   readonly queue: string;
   /** How long a probe may take to come out of `queue` before its exchange counts as unproven. */
   readonly probeTimeoutMs: number;
+  /**
+   * How often a proof is renewed, and how long an unproven exchange stays `mandatory` before it is
+   * probed again: a policy removed while ferry runs is noticed within this plus the probe timeout,
+   * and meanwhile the broker drops what no binding routes.
+   */
+  readonly reprobeIntervalMs: number;
 }
 
 /** What the catcher needs from the producer. */
@@ -58,8 +64,8 @@ export function caughtCount(headers: Readonly<Record<string, unknown>> | undefin
 export const PROBE_TYPE = 'ferry.alternate-exchange-probe';
 /** The default {@link UnroutableSettings.probeTimeoutMs}. */
 export const PROBE_TIMEOUT_MS = 5_000;
-/** How long an unproven exchange stays `mandatory` before it is probed again. */
-export const REPROBE_AFTER_MS = 60_000;
+/** The default {@link UnroutableSettings.reprobeIntervalMs}. */
+export const REPROBE_INTERVAL_MS = 60_000;
 /**
  * How long another producer's probe is held before it goes back to the queue. Producers sharing the
  * unroutable queue consume it in turn, so a probe can reach the wrong one; handed back at once, it
@@ -69,8 +75,15 @@ export const FOREIGN_PROBE_DELAY_MS = 50;
 const PROBE_PREFIX = 'ferry-probe.';
 
 type Proof =
-  | { readonly state: 'proven' }
-  | { readonly state: 'probing'; readonly probeId: string; readonly timer: NodeJS.Timeout }
+  /** `timer` renews the proof. */
+  | { readonly state: 'proven'; readonly timer: NodeJS.Timeout }
+  /** `timer` gives up on the probe; `renewing`: the exchange was proven and counts as caught meanwhile. */
+  | {
+      readonly state: 'probing';
+      readonly probeId: string;
+      readonly timer: NodeJS.Timeout;
+      readonly renewing: boolean;
+    }
   | { readonly state: 'unproven'; readonly retryAt: number };
 
 /**
@@ -101,12 +114,12 @@ export class UnroutableCatcher {
     if (this.session === null || this.hooks.session() !== this.session) return false;
     if (exchange === this.lastProven) return true;
     const proof = this.proofs.get(exchange);
-    if (proof?.state === 'proven') {
+    if (proof?.state === 'proven' || (proof?.state === 'probing' && proof.renewing)) {
       this.lastProven = exchange;
       return true;
     }
     if (proof === undefined || (proof.state === 'unproven' && this.hooks.now() >= proof.retryAt)) {
-      this.probe(exchange);
+      this.probe(exchange, false);
     }
     return false;
   }
@@ -116,6 +129,12 @@ export class UnroutableCatcher {
     this.forget();
     this.session = session;
     return this.consume(session);
+  }
+
+  /** The producer closed: no more probes, renewals or warnings. */
+  stop(): void {
+    this.forget();
+    this.session = null;
   }
 
   private consume(session: BrokerSession): Promise<void> {
@@ -155,18 +174,21 @@ export class UnroutableCatcher {
     // A probe of an earlier connection, or one that came back too late, proves nothing now.
     if (proof?.state === 'probing' && proof.probeId === probeId) {
       clearTimeout(proof.timer);
-      this.proofs.set(delivery.exchange, { state: 'proven' });
+      const { exchange } = delivery;
+      const renew = setTimeout(() => this.probe(exchange, true), this.settings.reprobeIntervalMs);
+      renew.unref();
+      this.proofs.set(exchange, { state: 'proven', timer: renew });
     }
     return Promise.resolve();
   }
 
-  private probe(exchange: string): void {
+  private probe(exchange: string, renewing: boolean): void {
     const session = this.session;
     if (session === null) return;
     const probeId = `${this.probePrefix}${randomUUID()}`;
     const timer = setTimeout(() => this.unproven(exchange, probeId), this.settings.probeTimeoutMs);
     timer.unref();
-    this.proofs.set(exchange, { state: 'probing', probeId, timer });
+    this.proofs.set(exchange, { state: 'probing', probeId, timer, renewing });
     // A routing key no binding can match (unless one binds `#`: then the probe is routed, never
     // comes back, and the exchange stays `mandatory`). It expires when it would prove nothing more.
     const properties = { messageId: probeId, type: PROBE_TYPE, expiration: this.settings.probeTimeoutMs };
@@ -179,7 +201,8 @@ export class UnroutableCatcher {
     const proof = this.proofs.get(exchange);
     if (proof?.state !== 'probing' || proof.probeId !== probeId) return;
     clearTimeout(proof.timer);
-    this.proofs.set(exchange, { state: 'unproven', retryAt: this.hooks.now() + REPROBE_AFTER_MS });
+    this.proofs.set(exchange, { state: 'unproven', retryAt: this.hooks.now() + this.settings.reprobeIntervalMs });
+    if (this.lastProven === exchange) this.lastProven = null;
     this.hooks.warn(
       `no alternate exchange of '${exchange}' routes to ${this.settings.queue}; publishing to it with mandatory`,
       new FerryError(
@@ -190,7 +213,7 @@ export class UnroutableCatcher {
   }
 
   private forget(): void {
-    for (const proof of this.proofs.values()) if (proof.state === 'probing') clearTimeout(proof.timer);
+    for (const proof of this.proofs.values()) if (proof.state !== 'unproven') clearTimeout(proof.timer);
     this.proofs.clear();
     this.lastProven = null;
   }

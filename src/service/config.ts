@@ -68,6 +68,11 @@ const envSchema = z.object({
   PORT: int(0, 65_535).default(3001),
   HOST: z.string().min(1).default('127.0.0.1'),
   FERRY_JOURNAL: journalSpec.prefault(DEFAULT_JOURNAL_SPEC),
+  /**
+   * The alternate exchange a broker policy names on the task exchange; ferry declares it and a queue of
+   * the same name, and publishes without `mandatory` where it proved the link (`unroutable` option).
+   */
+  FERRY_ALTERNATE_EXCHANGE: z.string().min(1).max(255).optional(),
 });
 
 /** The variables the service reads, as `process.env` holds them. */
@@ -148,6 +153,14 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     ...(Object.keys(breaker).length === 0 ? {} : { breaker }),
     ...(tlsOn ? { tls: { ...tls, rejectUnauthorized: e.RABBITMQ_VERIFY_PEER } } : {}),
+    ...(e.FERRY_ALTERNATE_EXCHANGE === undefined
+      ? {}
+      : {
+          unroutable: {
+            alternateExchange: e.FERRY_ALTERNATE_EXCHANGE,
+            queue: e.FERRY_ALTERNATE_EXCHANGE,
+          },
+        }),
   };
   return {
     ok: true,

@@ -4,7 +4,12 @@ import { CAUGHT_HEADER, PROBE_TYPE } from '../../src/producer/unroutable-catcher
 import { FakeBroker } from '../support/fake-broker.js';
 import { eventually, startedRig, task } from './helpers.js';
 
-const UNROUTABLE = { alternateExchange: 'tasks.ae', queue: 'tasks.unroutable', probeTimeoutMs: 100 };
+const UNROUTABLE = {
+  alternateExchange: 'tasks.ae',
+  queue: 'tasks.unroutable',
+  probeTimeoutMs: 100,
+  reprobeIntervalMs: 200,
+};
 
 const warnings: Error[] = [];
 const onWarning = (warning: Error) => {
@@ -85,6 +90,40 @@ it('keeps mandatory and warns when the probe does not come back', async () => {
   expect(broker.session.published.map((p) => p.mandatory)).toEqual([true, true]);
   // Not probed again at once: one probe per exchange until the re-probe delay has passed.
   expect(broker.session.unconfirmed).toHaveLength(1);
+  await new Promise((resolve) => setTimeout(resolve, UNROUTABLE.reprobeIntervalMs));
+  await producer.publish(task(3));
+  expect(broker.session.unconfirmed).toHaveLength(2);
+});
+
+it('renews a proof, and goes back to mandatory when the renewal does not come back', async () => {
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  await eventually(() => {
+    void producer.publish(task(session.published.length + 1));
+    return session.published.at(-1)?.mandatory === false;
+  }, 'a publish without mandatory');
+  // The policy is removed: the renewal's probe goes nowhere.
+  session.alternateExchangeQueue = null;
+  await eventually(() => session.unconfirmed.length === 2, 'the renewal probe');
+  // Still caught while the renewal is out: the proof holds until it fails.
+  await producer.publish(task(10_000));
+  expect(session.publishesOf('m-10000')[0]!.mandatory).toBe(false);
+  await eventually(() => warnings.length === 1, 'the warning');
+  await producer.publish(task(10_001));
+  expect(session.publishesOf('m-10001')[0]!.mandatory).toBe(true);
+});
+
+it("hands another producer's probe back to the queue", async () => {
+  const { broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const probe = (messageId: string) => ({
+    exchange: 'tasks',
+    routingKey: messageId,
+    content: Buffer.alloc(0),
+    properties: { messageId, type: PROBE_TYPE },
+  });
+  // A rejection is a nack with requeue.
+  await expect(broker.session.deliver(UNROUTABLE.queue, probe('ferry-probe.other.1'))).rejects.toThrow();
+  await expect(broker.session.deliver(UNROUTABLE.queue, probe('not-a-ferry-probe'))).rejects.toThrow();
 });
 
 it('takes a caught message back: journaled before the ack, retried with mandatory, then confirmed', async () => {

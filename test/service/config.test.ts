@@ -36,6 +36,7 @@ describe('service configuration from the environment', () => {
       PORT: '8080',
       HOST: '', // empty counts as unset
       FERRY_JOURNAL: 'memory',
+      FERRY_ALTERNATE_EXCHANGE: 'bookmarkai.ml.unroutable',
     });
     if (!result.ok) throw new Error(result.problems.join());
     expect(result.config.producer).toMatchObject({
@@ -47,6 +48,7 @@ describe('service configuration from the environment', () => {
       breaker: { failureThreshold: 3, cooldownMs: 1000 },
       tls: { ca: Buffer.from('CA'), rejectUnauthorized: false },
       journal: { kind: 'memory' },
+      unroutable: { alternateExchange: 'bookmarkai.ml.unroutable', queue: 'bookmarkai.ml.unroutable' },
     });
     expect(result.config.preferredBackends.stt).toBe('local');
     expect(result.config).toMatchObject({ port: 8080, host: '127.0.0.1' });
