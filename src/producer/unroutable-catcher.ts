@@ -201,7 +201,10 @@ export class UnroutableCatcher {
     const proof = this.proofs.get(exchange);
     if (proof?.state !== 'probing' || proof.probeId !== probeId) return;
     clearTimeout(proof.timer);
-    this.proofs.set(exchange, { state: 'unproven', retryAt: this.hooks.now() + this.settings.reprobeIntervalMs });
+    this.proofs.set(exchange, {
+      state: 'unproven',
+      retryAt: this.hooks.now() + this.settings.reprobeIntervalMs,
+    });
     if (this.lastProven === exchange) this.lastProven = null;
     this.hooks.warn(
       `no alternate exchange of '${exchange}' routes to ${this.settings.queue}; publishing to it with mandatory`,
