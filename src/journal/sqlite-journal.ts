@@ -1,6 +1,7 @@
 /**
  * The embedded journal: one sqlite file (better-sqlite3, WAL mode), group commit, compaction by
- * deleting a message's rows when it finishes.
+ * deleting a message's rows when it finishes. Those rows are found by `seq` (the rowid), remembered
+ * per message since open, so the table needs no index on `message_id` (see sqlite-rows.ts).
  *
  * Durability: `process` (the default) uses `synchronous = NORMAL`: a commit survives a crash of this
  * process, and the last commits before a power loss or kernel crash may be rolled back (never
@@ -11,9 +12,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { BatchingOptions, BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { encodeEvent } from './codec.js';
-import { foldJournal } from './fold.js';
-import type { PendingMessage } from './journal.js';
+import { eventMessageId, foldJournal } from './fold.js';
+import type { JournalEvent, PendingMessage } from './journal.js';
 import { JournalError } from './journal-error.js';
+import { MessageRows, seqRanges } from './sqlite-rows.js';
 import { checkJournal, openDatabase, prepareJournal, readEvents, sqliteErrors } from './sqlite-store.js';
 
 /** What a commit survives: a crash of the process, or also a power loss (an fsync per batch). */
@@ -28,7 +30,7 @@ export interface SqliteJournalOptions extends BatchingOptions {
 
 interface Statements {
   readonly insert: Statement<[string, string, number, string, Buffer | null]>;
-  readonly remove: Statement<[string]>;
+  readonly remove: Statement<[number, number]>;
   readonly total: Statement<[string, number]>;
 }
 
@@ -37,6 +39,11 @@ export class SqliteJournal extends BufferedJournal {
   readonly kind = 'sqlite';
   readonly durable = true;
   private db: Database | null = null;
+  /**
+   * Where each message's rows are; `null` after a failed write, until the next write reads it again
+   * from the file (the rolled-back transaction may have changed it half-way).
+   */
+  private rows: MessageRows | null = null;
   private writeBatch: ((ops: readonly BatchOp[]) => void) | null = null;
 
   constructor(private readonly options: SqliteJournalOptions) {
@@ -53,10 +60,19 @@ export class SqliteJournal extends BufferedJournal {
     const db = await openDatabase(path, false);
     try {
       const fresh = checkJournal(db, path);
-      const folded = foldJournal(fresh ? [] : [...readEvents(db, path)].map(({ event }) => event));
+      const events: JournalEvent[] = [];
+      const rows = new MessageRows();
+      if (!fresh) {
+        for (const { seq, event } of readEvents(db, path)) {
+          events.push(event);
+          rows.add(eventMessageId(event), seq);
+        }
+      }
+      const folded = foldJournal(events);
       prepareJournal(db, path, this.options.durability === 'power' ? 'FULL' : 'NORMAL');
       this.prepareWrites(db);
       this.db = db;
+      this.rows = rows;
       return folded.pending();
     } catch (error) {
       db.close();
@@ -68,12 +84,20 @@ export class SqliteJournal extends BufferedJournal {
     const write = this.writeBatch;
     if (write === null)
       throw new JournalError('JOURNAL_WRITE_FAILED', `the journal ${this.options.path} is closed`);
-    sqliteErrors(this.options.path, () => write(ops));
+    sqliteErrors(this.options.path, () => {
+      try {
+        write(ops);
+      } catch (error) {
+        this.rows = null;
+        throw error;
+      }
+    });
   }
 
   protected async closeStore(): Promise<void> {
     const db = this.db;
     this.db = null;
+    this.rows = null;
     this.writeBatch = null;
     if (db === null) return;
     // Folds the WAL back into the file so a closed journal is one file again.
@@ -84,26 +108,40 @@ export class SqliteJournal extends BufferedJournal {
   private prepareWrites(db: Database): void {
     const statements: Statements = {
       insert: db.prepare('INSERT INTO events (message_id, type, at, data, content) VALUES (?, ?, ?, ?, ?)'),
-      remove: db.prepare('DELETE FROM events WHERE message_id = ?'),
+      remove: db.prepare('DELETE FROM events WHERE seq BETWEEN ? AND ?'),
       total: db.prepare(
         'INSERT INTO totals (outcome, count) VALUES (?, ?) ON CONFLICT (outcome) DO UPDATE SET count = count + excluded.count',
       ),
     };
     this.writeBatch = db.transaction((ops: readonly BatchOp[]) => {
+      this.rows ??= MessageRows.read(db);
+      const rows = this.rows;
+      // Deletes first, so the inserts can reuse the pages they free. A batch keeps only the inserts
+      // that follow a message's finish (compactBatch), so this is the batch's own order per message.
+      const finished: number[] = [];
       let confirmed = 0;
       let deadLettered = 0;
       for (const op of ops) {
-        if (op.op === 'insert') {
-          const row = encodeEvent(op.event);
-          statements.insert.run(row.messageId, row.type, row.at, row.data, row.content);
-        } else {
-          statements.remove.run(op.messageId);
-          if (op.outcome === 'confirmed') confirmed += 1;
-          else deadLettered += 1;
-        }
+        if (op.op !== 'delete') continue;
+        rows.take(op.messageId, finished);
+        if (op.outcome === 'confirmed') confirmed += 1;
+        else deadLettered += 1;
       }
+      for (const [first, last] of seqRanges(finished)) statements.remove.run(first, last);
       if (confirmed > 0) statements.total.run('confirmed', confirmed);
       if (deadLettered > 0) statements.total.run('dead-lettered', deadLettered);
+      for (const op of ops) {
+        if (op.op !== 'insert') continue;
+        const row = encodeEvent(op.event);
+        const { lastInsertRowid } = statements.insert.run(
+          row.messageId,
+          row.type,
+          row.at,
+          row.data,
+          row.content,
+        );
+        rows.add(row.messageId, Number(lastInsertRowid));
+      }
     });
   }
 }

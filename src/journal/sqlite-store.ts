@@ -58,7 +58,10 @@ export function checkJournal(db: Database, path: string): boolean {
   });
 }
 
-/** Creates the schema in a new file and sets the durability; the only place a journal file is changed. */
+/**
+ * Creates the schema in a new file, brings an older file's up to date, and sets the durability; the
+ * only place a journal file is changed.
+ */
 export function prepareJournal(db: Database, path: string, synchronous: 'NORMAL' | 'FULL'): void {
   sqliteErrors(path, () => {
     db.pragma('journal_mode = WAL');
@@ -74,9 +77,12 @@ export function prepareJournal(db: Database, path: string, synchronous: 'NORMAL'
         data TEXT NOT NULL,
         content BLOB
       );
-      CREATE INDEX IF NOT EXISTS events_by_message ON events (message_id);
       CREATE TABLE IF NOT EXISTS totals (outcome TEXT PRIMARY KEY, count INTEGER NOT NULL);
     `);
+    // Files written by ferry 0.1 index events by message id; finished rows are now deleted by seq, and
+    // nothing reads by message id, so the index only cost every insert and delete. Dropping it keeps
+    // the file readable and writable by those versions: they create it again when they open it.
+    db.exec('DROP INDEX IF EXISTS events_by_message');
     db.pragma(`application_id = ${FERRY_APPLICATION_ID}`);
     db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
   });

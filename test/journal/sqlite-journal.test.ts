@@ -2,13 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database, { type Database as Connection } from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchOp } from '../../src/journal/buffered-journal.js';
-import { foldJournal } from '../../src/journal/fold.js';
-import type { JournalEvent } from '../../src/journal/journal.js';
+import { encodeEvent } from '../../src/journal/codec.js';
+import { eventMessageId, foldJournal } from '../../src/journal/fold.js';
+import type { JournalEvent, PendingMessage } from '../../src/journal/journal.js';
 import { JournalError } from '../../src/journal/journal-error.js';
 import { foldReader, openJournalReader } from '../../src/journal/reader.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
+import { FERRY_APPLICATION_ID } from '../../src/journal/sqlite-store.js';
 import { createProducer } from '../../src/producer/producer.js';
 import { FakeBroker } from '../support/fake-broker.js';
 import { outbound } from './fixtures.js';
@@ -39,6 +42,60 @@ async function rowCount(path: string): Promise<number> {
   for await (const _ of reader.events()) count += 1;
   await reader.close();
   return count;
+}
+
+/** The message ids of the rows in the file, in journal order. */
+function rowIds(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const ids = db.prepare('SELECT message_id FROM events ORDER BY seq').pluck().all() as string[];
+  db.close();
+  return ids;
+}
+
+function eventsIndexes(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const names = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+    .pluck()
+    .all() as string[];
+  db.close();
+  return names;
+}
+
+/**
+ * A journal file as ferry 0.1 wrote it (schema 1): the same tables plus an index on `message_id`,
+ * which that version created on open and deleted finished messages through.
+ */
+function legacyJournal(path: string, events: readonly JournalEvent[]): void {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      seq INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      content BLOB
+    );
+    CREATE INDEX IF NOT EXISTS events_by_message ON events (message_id);
+    CREATE TABLE IF NOT EXISTS totals (outcome TEXT PRIMARY KEY, count INTEGER NOT NULL);
+  `);
+  db.pragma(`application_id = ${FERRY_APPLICATION_ID}`);
+  db.pragma('user_version = 1');
+  const insert = db.prepare(
+    'INSERT INTO events (message_id, type, at, data, content) VALUES (?, ?, ?, ?, ?)',
+  );
+  for (const event of events) {
+    const row = encodeEvent(event);
+    insert.run(row.messageId, row.type, row.at, row.data, row.content);
+  }
+  db.close();
+}
+
+/** Pending messages by id, to compare folds whose acceptance order may differ (re-accepted ids). */
+function byId(pending: readonly PendingMessage[]): PendingMessage[] {
+  return [...pending].sort((a, b) => a.message.messageId.localeCompare(b.message.messageId));
 }
 
 async function openError(journal: SqliteJournal): Promise<JournalError> {
@@ -197,6 +254,154 @@ describe('sqlite journal', () => {
     // Every event but the finished message's (its accepted row and its outcome were compacted away).
     expect(raw.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: HISTORY.length - 2 });
     raw.close();
+  });
+
+  it('opens a file written by ferry 0.1 (indexed by message id) and leaves one that 0.1 can still use', async () => {
+    const path = freshPath();
+    const unfinished = HISTORY.filter((event) => eventMessageId(event) !== 'd');
+    legacyJournal(path, unfinished);
+    expect(eventsIndexes(path)).toEqual(['events_by_message']);
+
+    const journal = new SqliteJournal({ path });
+    expect(await journal.open()).toEqual(foldJournal(unfinished).pending());
+    expect(eventsIndexes(path)).toEqual([]);
+    // b's rows were read at open: finishing it deletes every one of them, and only them.
+    journal.append({ type: 'confirmed', messageId: 'b', at: 20 });
+    journal.append({ type: 'accepted', message: outbound('e') });
+    await journal.close();
+    expect(rowIds(path)).toEqual([...unfinished.map(eventMessageId).filter((id) => id !== 'b'), 'e']);
+
+    // What 0.1 does to the file: creates its index when it opens it, deletes by message id.
+    const old = new Database(path);
+    old.exec('CREATE INDEX IF NOT EXISTS events_by_message ON events (message_id)');
+    old.prepare('DELETE FROM events WHERE message_id = ?').run('a');
+    old.close();
+
+    const again = new SqliteJournal({ path });
+    expect((await again.open()).map((record) => [record.message.messageId, record.state])).toEqual([
+      ['c', 'parked'],
+      ['e', 'pending'],
+    ]);
+    again.append({ type: 'dead-lettered', messageId: 'c', at: 21 });
+    await again.close();
+    expect(rowIds(path)).toEqual(['e']);
+    expect(eventsIndexes(path)).toEqual([]);
+    // Still schema 1, which is what ferry 0.1 checks before it opens a file (it refuses newer ones).
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    raw.close();
+  });
+
+  it('a failed write changes nothing: later finishes delete exactly their own rows', async () => {
+    const path = freshPath();
+    const journal = new SqliteJournal({ path });
+    await journal.open();
+    journal.append({ type: 'accepted', message: outbound('a') });
+    journal.append({ type: 'accepted', message: outbound('b') });
+    await journal.commit();
+    // One transaction: deletes a's row, inserts c's, then fails on d (JSON cannot carry a bigint).
+    const poisoned = outbound('d');
+    journal.append({ type: 'confirmed', messageId: 'a', at: 1 });
+    journal.append({ type: 'accepted', message: outbound('c') });
+    journal.append({
+      type: 'accepted',
+      message: { ...poisoned, properties: { ...poisoned.properties, headers: { n: 1n } } },
+    });
+    await expect(journal.commit()).rejects.toBeInstanceOf(JournalError);
+    expect(rowIds(path)).toEqual(['a', 'b']);
+    // e's row is given the seq c's rolled-back row had: finishing c must not delete it.
+    journal.append({ type: 'accepted', message: outbound('e') });
+    await journal.commit();
+    journal.append({ type: 'confirmed', messageId: 'c', at: 2 });
+    journal.append({ type: 'confirmed', messageId: 'd', at: 2 });
+    journal.append({ type: 'confirmed', messageId: 'b', at: 2 });
+    await journal.close();
+    // a's confirm was lost with the failed batch: its row stays, and it is published again after a restart.
+    expect(rowIds(path)).toEqual(['a', 'e']);
+  });
+
+  it('a message id accepted again in the batch that finishes it keeps its new row', async () => {
+    const path = freshPath();
+    const journal = new SqliteJournal({ path });
+    await journal.open();
+    journal.append({ type: 'accepted', message: outbound('x', 16, 1) });
+    journal.append({ type: 'failed', messageId: 'x', attempts: 1, failure, at: 2 });
+    await journal.commit();
+    journal.append({ type: 'confirmed', messageId: 'x', at: 3 });
+    journal.append({ type: 'accepted', message: outbound('x', 16, 4) });
+    await journal.close();
+    const reopened = new SqliteJournal({ path });
+    const recovered = await reopened.open();
+    expect(recovered.map((record) => [record.message.acceptedAt, record.state])).toEqual([[4, 'pending']]);
+    await reopened.close();
+  });
+
+  it("a seq freed by a finished message and given to another's row is not deleted with the first's next finish", async () => {
+    const path = freshPath();
+    const journal = new SqliteJournal({ path });
+    await journal.open();
+    journal.append({ type: 'accepted', message: outbound('a') });
+    await journal.commit();
+    // a's row is deleted before b's is inserted: b's row takes the seq a's had (the table's largest).
+    journal.append({ type: 'confirmed', messageId: 'a', at: 1 });
+    journal.append({ type: 'accepted', message: outbound('b') });
+    await journal.commit();
+    journal.append({ type: 'accepted', message: outbound('a') });
+    await journal.commit();
+    journal.append({ type: 'confirmed', messageId: 'a', at: 2 });
+    await journal.close();
+    expect(rowIds(path)).toEqual(['b']);
+  });
+
+  it('any mix of events, batches and restarts: the file folds to the events, with no row of a finished message', async () => {
+    const ids = ['m0', 'm1', 'm2', 'm3'];
+    type Step =
+      | { readonly kind: 'accept' | 'fail' | 'confirm' | 'dead-letter'; readonly id: string }
+      | { readonly kind: 'commit' }
+      | { readonly kind: 'restart' };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({
+        kind: fc.constantFrom('accept' as const, 'fail' as const, 'confirm' as const, 'dead-letter' as const),
+        id: fc.constantFrom(...ids),
+      }),
+      fc.constantFrom({ kind: 'commit' } as const, { kind: 'restart' } as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+        const path = freshPath();
+        const appended: JournalEvent[] = [];
+        let journal = new SqliteJournal({ path });
+        await journal.open();
+        for (const [at, next] of steps.entries()) {
+          if (next.kind === 'commit') {
+            await journal.commit();
+            continue;
+          }
+          if (next.kind === 'restart') {
+            await journal.close();
+            journal = new SqliteJournal({ path });
+            expect(byId(await journal.open())).toEqual(byId(foldJournal(appended).pending()));
+            continue;
+          }
+          const event: JournalEvent =
+            next.kind === 'accept'
+              ? { type: 'accepted', message: outbound(next.id, 8, at) }
+              : next.kind === 'fail'
+                ? { type: 'failed', messageId: next.id, attempts: at, failure, at }
+                : { type: next.kind === 'confirm' ? 'confirmed' : 'dead-lettered', messageId: next.id, at };
+          appended.push(event);
+          journal.append(event);
+        }
+        await journal.close();
+        const expected = foldJournal(appended).pending();
+        const reader = await openJournalReader({ kind: 'sqlite', path });
+        expect(byId((await foldReader(reader)).pending())).toEqual(byId(expected));
+        await reader.close();
+        const unfinished = new Set(expected.map((record) => record.message.messageId));
+        expect(rowIds(path).filter((id) => !unfinished.has(id))).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('createProducer({ journal: { kind: "sqlite" } }) journals there; a journal dependency still overrides', async () => {
