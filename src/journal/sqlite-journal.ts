@@ -9,14 +9,19 @@
  * per batch, not once per message.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { emitFerryWarning } from '../warnings.js';
 import type { BatchingOptions, BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { encodeEvent } from './codec.js';
 import { eventMessageId, foldJournal } from './fold.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
 import { JournalError } from './journal-error.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { MessageRows, seqRanges } from './sqlite-rows.js';
 import { checkJournal, openDatabase, prepareJournal, readEvents, sqliteErrors } from './sqlite-store.js';
+
+/** sqlite's default `wal_autocheckpoint`, restored when the checkpoint worker fails. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 
 /** What a commit survives: a crash of the process, or also a power loss (an fsync per batch). */
 export type Durability = 'process' | 'power';
@@ -45,6 +50,7 @@ export class SqliteJournal extends BufferedJournal {
    */
   private rows: MessageRows | null = null;
   private writeBatch: ((ops: readonly BatchOp[]) => void) | null = null;
+  private checkpointer: SqliteCheckpointer | null = null;
 
   constructor(private readonly options: SqliteJournalOptions) {
     super(options);
@@ -73,6 +79,7 @@ export class SqliteJournal extends BufferedJournal {
       this.prepareWrites(db);
       this.db = db;
       this.rows = rows;
+      this.checkpointOffThread(db);
       return folded.pending();
     } catch (error) {
       db.close();
@@ -99,10 +106,27 @@ export class SqliteJournal extends BufferedJournal {
     this.db = null;
     this.rows = null;
     this.writeBatch = null;
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    await checkpointer?.stop();
     if (db === null) return;
     // Folds the WAL back into the file so a closed journal is one file again.
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
+  }
+
+  /** Hands checkpoints to a worker thread; back to sqlite's own in the commits if the worker fails. */
+  private checkpointOffThread(db: Database): void {
+    db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = new SqliteCheckpointer(this.options.path, (error) => {
+      if (this.db !== db) return;
+      db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      emitFerryWarning(
+        'FerryJournalWarning',
+        'the sqlite checkpoint worker failed; checkpointing in commits',
+        error,
+      );
+    });
   }
 
   private prepareWrites(db: Database): void {

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { SqliteCheckpointer } from '../../src/journal/sqlite-checkpointer.js';
+import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
+import { outbound } from './fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ferry-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+it('checkpoints the WAL into the database file from its worker, the writer’s own checkpoints off', async () => {
+  const path = join(dir, 'journal.db');
+  const journal = new SqliteJournal({ path });
+  await journal.open();
+  const body = Buffer.alloc(1_024, 0x61);
+  // ≈5 MiB of WAL: in WAL mode the database file grows only when a checkpoint copies pages into it,
+  // and the writer's own connection has automatic checkpoints off.
+  for (let batch = 0; batch < 10; batch += 1) {
+    for (let n = 0; n < 500; n += 1) {
+      journal.append({ type: 'accepted', message: { ...outbound(`m-${batch}-${n}`), content: body } });
+    }
+    await journal.commit();
+  }
+  await until(() => statSync(path).size > 4 * 1_048_576, 'the database file to take the pages');
+  await journal.close();
+  const reopened = new SqliteJournal({ path });
+  expect(await reopened.open()).toHaveLength(5_000);
+  await reopened.close();
+});
+
+it('reports a worker that cannot run, so that the writer checkpoints again', async () => {
+  const failures: Error[] = [];
+  const checkpointer = new SqliteCheckpointer(join(dir, 'missing.db'), (error) => failures.push(error));
+  await until(() => failures.length > 0, 'the failure');
+  expect(failures).toHaveLength(1);
+  await checkpointer.stop();
+});
