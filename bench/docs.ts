@@ -24,16 +24,20 @@ const VARIANT_NOTES: Record<Variant, string> = {
     'the queue must hold exactly N messages (`checkQueue`). rascal and celery-node publish fewer ' +
     'messages (shown next to their name): at their rate the full count would take many minutes; ' +
     'celery-node has no publisher confirms, so its run is timed until the queue holds every message. ' +
-    'Two reference rows: `amqplib-mandatory` is amqplib publishing what ferry publishes (`mandatory`, ' +
-    'so that an unroutable message comes back instead of vanishing, plus an app id and a timestamp), ' +
-    'which sizes the broker’s share of the difference; `ferry-memory-window-1k` is ferry with an ' +
-    'in-flight window of 1,000 instead of its default 10,000.',
+    'The bench exchange has an alternate exchange (free for routed messages), and the ferry rows use ' +
+    'it (`unroutable` option, docs/operations/unroutable.md): once a probe proved it, ferry publishes ' +
+    'without `mandatory` and still sees every unroutable message. Reference rows: `amqplib-mandatory` ' +
+    'is amqplib with `mandatory` (what ferry publishes without an alternate exchange: an unroutable ' +
+    'message comes back instead of vanishing) plus an app id and a timestamp; ' +
+    '`ferry-memory-mandatory` is ferry without the option, every message `mandatory`; together they ' +
+    'size what `mandatory` costs the broker. `ferry-memory-window-1k` is ferry with an in-flight ' +
+    'window of 1,000 instead of its default 10,000.',
   'client-bound':
     'The messages are routed to a non-durable queue with `x-max-length: 0`, which drops them at once, ' +
     'so the broker does no disk work and the client’s CPU matters most. An unroutable key would take ' +
-    'even the queue away, but ferry always publishes `mandatory` and treats a `basic.return` as a ' +
-    'failure (retry, then dead-letter), so it cannot take that path; the queue keeps the work the same ' +
-    'for every client. With the broker on the same two cores it is still part of the picture. ' +
+    'even the queue away, but ferry treats an unroutable message as a failure (retry, then ' +
+    'dead-letter), so it cannot take that path; the queue keeps the work the same for every client. ' +
+    'With the broker on the same two cores it is still part of the picture. ' +
     'celery-node always declares and fills its own queue, so it has no row here.',
   sequential:
     'What a user writes first: await each publish call. For amqplib and the promise-based peers that ' +
@@ -74,15 +78,15 @@ function relative(row: SummaryRow | undefined, to: SummaryRow | undefined): stri
   return `${(row.ratioToBaseline / to.ratioToBaseline).toFixed(2)}×`;
 }
 
-/** What publishing `mandatory` costs the broker, as the reference row measured it in this run. */
-function mandatoryShare(report: BenchReport, variant: Variant, ferryRow: string): string {
-  const mandatory = find(report, variant, 'amqplib-mandatory');
+/** What publishing `mandatory` costs the broker, as the reference rows measured it in this run. */
+function mandatoryCost(report: BenchReport, variant: Variant): string {
+  const plain = find(report, variant, 'ferry-memory');
+  const mandatory = find(report, variant, 'ferry-memory-mandatory');
   return (
-    'ferry publishes every message `mandatory`, so that an unroutable one comes back as a ' +
-    '`basic.return` instead of vanishing, and the broker pays for that per message (it tracks where ' +
-    `each went before it confirms): amqplib publishing the same flags (row \`amqplib-mandatory\`) ` +
-    `reached ${ratio(mandatory)} plain amqplib in this run, and ferry ` +
-    `${relative(find(report, variant, ferryRow), mandatory)} of that`
+    'publishing `mandatory` costs the broker per message (the queue tells the channel it took each ' +
+    `one): amqplib with it reached ${ratio(find(report, variant, 'amqplib-mandatory'))} plain ` +
+    `amqplib, and ferry with every message \`mandatory\` ${relative(mandatory, plain)} of ferry ` +
+    'with the alternate exchange'
   );
 }
 
@@ -92,13 +96,11 @@ function mandatoryShare(report: BenchReport, variant: Variant, ferryRow: string)
  */
 const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
   'routed-memory': (report) =>
-    `Part of the gap is the broker’s: ${mandatoryShare(report, 'routed', 'ferry-memory')}. The rest is ` +
-    'the client’s CPU, taken from the two cores the broker needs (see the CPU goal). The in-flight ' +
-    `window is no longer the limit: with 1,000 instead of the default 10,000 ferry reached ` +
-    `${ratio(find(report, 'routed', 'ferry-memory-window-1k'))}. What would close the rest: dropping ` +
-    '`mandatory` where the topology makes unroutable messages impossible (an alternate exchange on ' +
-    'every exchange ferry publishes to; ferry has no such option today, because a dropped message is ' +
-    'the one fault it exists to prevent), and less CPU per message.',
+    'ferry publishes through the alternate exchange here, without `mandatory` (' +
+    `${mandatoryCost(report, 'routed')}). What remains is the client’s CPU, taken from the two cores ` +
+    'the broker needs (see the CPU goal). The in-flight window is not the limit: with 1,000 instead ' +
+    `of the default 10,000 ferry reached ${ratio(find(report, 'routed', 'ferry-memory-window-1k'))}. ` +
+    'What would close the rest: less CPU per message.',
   'routed-cpu': () =>
     `${PROFILE}, ferry’s extra CPU went to garbage collection (0.32 s against amqplib’s 0.14–0.16 s): ` +
     'ferry holds every accepted message until its confirm, by design, and `publishMany()` resolves on ' +
@@ -110,19 +112,19 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
     'would close it: fewer objects per held message (the message, its properties and the receipt in ' +
     'one record), so that holding costs the collector less.',
   'routed-sqlite': (report) =>
-    `The broker’s share is the memory journal’s (${mandatoryShare(report, 'routed', 'ferry-sqlite')}). ` +
-    'On top of it the journal writes each message twice, a row with its body when it is accepted and ' +
-    'a delete when it is confirmed, each batch in one transaction (' +
+    `ferry with the memory journal reached ${ratio(find(report, 'routed', 'ferry-memory'))}; the ` +
+    'sqlite journal writes each message twice on top of that, a row with its body when it is accepted ' +
+    'and a delete by primary key when it is confirmed, each batch in one transaction (' +
     `${find(report, 'routed', 'ferry-sqlite')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs of CPU per message ` +
     `against ${find(report, 'routed', 'ferry-memory')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} with the memory ` +
-    'journal; in a profile like the CPU goal’s, better-sqlite3’s statements and commits took ≈1.4 s of ' +
-    'a 50,000-message run), on the cores the broker needs. What would close it: less work per message ' +
-    'in sqlite, e.g. an append-only log compacted in the background instead of an indexed insert and ' +
-    'delete per message (deleting a batch’s rows in one statement instead of one each measured no ' +
-    'faster in `bench/journal.ts`).',
+    'journal), synchronously on the event loop and on the cores the broker needs. `bench/journal.ts` ' +
+    'puts most of what is left in sqlite’s own page writes and the WAL checkpoints, which run inside ' +
+    'a commit every 1,000 pages: with automatic checkpoints off, a commit blocked the loop ≈40 % less. ' +
+    'What would close it: checkpoints (or the whole journal) on a worker thread, so that commits stop ' +
+    'blocking the event loop; larger pages or fewer checkpoints measured slower for small batches or ' +
+    'weaken what a power loss can roll back.',
   'client-bound': (report) =>
-    `With the queue doing almost nothing, the broker’s share is still there: ${mandatoryShare(report, 'client-bound', 'ferry-memory')}. ` +
-    'The client’s CPU per message decides the rest: ferry ' +
+    'With the queue doing almost nothing, the client’s CPU per message decides: ferry ' +
     `${find(report, 'client-bound', 'ferry-memory')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs against ` +
     `amqplib’s ${find(report, 'client-bound', BASELINE)?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs: what ` +
     'amqplib does (encode, write, count the ack) plus validation, a journal entry per acceptance and ' +
@@ -139,21 +141,24 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
     const perMessage = ferry === undefined ? Number.NaN : (grown * 1_048_576) / ferry.messages / 1_024;
     return (
       `ferry’s process held ${ferry?.startRssMiB.toFixed(0) ?? 'n/a'} MiB before its first publish ` +
-      `(Node alone is ≈39 MiB; then amqplib, xstate and zod: rxjs and prom-client load only when ` +
-      `\`state$\`, \`events$\` or metrics are used) and grew by ${grown.toFixed(0)} MiB, ` +
-      `${perMessage.toFixed(1)} KiB per outstanding message. ferry must hold every message until its ` +
-      'confirm: the 1 KiB body, and about 0.6 KiB of objects (a heap snapshot of 50,000 outstanding ' +
-      'messages: the message and its properties, the accepted record that is also the receipt, the ' +
-      'promise behind `settled` that the caller reads, the body’s Buffer, the journal’s map entry). The ' +
-      'rest is garbage that the collector has not yet returned at the peak: the frames amqplib encodes ' +
-      'for each write (four buffers per message) and the acks it decodes. For comparison, amqplib ' +
-      `${find(report, 'outstanding', BASELINE)?.peakRssMiB.toFixed(0) ?? 'n/a'} MiB (it holds every encoded ` +
-      'frame instead). What would close it: little within this design. Beyond the baseline and the ' +
-      'bodies (together ≈115 MiB here), the goal leaves ≈0.7 KiB per message for everything else, the ' +
-      'collector’s headroom included, less than ferry’s live objects and the encoder’s garbage take at ' +
-      'the peak; one record for the message, its properties and the receipt would save ≈0.15 KiB of ' +
-      'them. A caller who needs a bound sets `maxBufferedBytes` or `maxBufferedMessages`: beyond them ' +
-      '`publish()` waits for room.'
+      '(Node alone is ≈41 MiB; then amqplib, xstate and zod, ≈10 MiB of it zod’s: rxjs and prom-client ' +
+      `load only when \`state$\`, \`events$\` or metrics are used) and grew by ${grown.toFixed(0)} MiB, ` +
+      `${perMessage.toFixed(1)} KiB per outstanding message. The goal is below the floor of this ` +
+      'workload in Node with V8’s default heap: `bench/outstanding-floor.mjs` runs the same accept loop ' +
+      'in a process that imported ferry and holds one connection, against a stand-in that keeps only ' +
+      'what any client must (a Buffer of each body and a receipt whose `settled` promise the caller ' +
+      'reads), and it peaks at ≈158 MiB (166 MB; median of 5, 157–160): Node and the libraries ≈42 MiB, ' +
+      'the bodies 48 MiB, the young generation, which grows to its 32 MiB maximum under any such ' +
+      'allocation rate, and the old generation the receipts are promoted to. What ferry adds on top ' +
+      'is its own objects per message (≈0.45 KiB: the message, its properties, the accepted record, ' +
+      'the journal’s map entry) and the frames amqplib copies each message into; the confirm channel’s ' +
+      'write buffer is kept to 64 frames so that at most those wait for the socket (amqplib’s default ' +
+      `of 1,024 held ≈28 MiB more at the peak). amqplib itself: ${find(report, 'outstanding', BASELINE)?.peakRssMiB.toFixed(0) ?? 'n/a'} ` +
+      'MiB (it holds every encoded frame). What would close the rest of the gap to the floor: writing ' +
+      'each body into its frame once instead of amqplib’s copies (relies on amqplib’s internals), one ' +
+      'record per message instead of three objects, zod loaded only for options that fail a quick ' +
+      'check; none of them reaches 150 MB. A caller who needs a bound sets `maxBufferedBytes` or ' +
+      '`maxBufferedMessages`: beyond them `publish()` waits for room.'
     );
   },
   recovery: () =>
