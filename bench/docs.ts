@@ -117,12 +117,11 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
     'and a delete by primary key when it is confirmed, each batch in one transaction (' +
     `${find(report, 'routed', 'ferry-sqlite')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs of CPU per message ` +
     `against ${find(report, 'routed', 'ferry-memory')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} with the memory ` +
-    'journal), synchronously on the event loop and on the cores the broker needs. `bench/journal.ts` ' +
-    'puts most of what is left in sqlite’s own page writes and the WAL checkpoints, which run inside ' +
-    'a commit every 1,000 pages: with automatic checkpoints off, a commit blocked the loop ≈40 % less. ' +
-    'What would close it: checkpoints (or the whole journal) on a worker thread, so that commits stop ' +
-    'blocking the event loop; larger pages or fewer checkpoints measured slower for small batches or ' +
-    'weaken what a power loss can roll back.',
+    'journal), synchronously on the event loop and on the cores the broker needs. The WAL checkpoints ' +
+    'already run on a worker thread (inside the commits they blocked the loop ≈40 % longer in ' +
+    '`bench/journal.ts`); what is left is sqlite’s own page writes in each commit. What would close ' +
+    'it: the whole journal on a worker thread, so that commits stop blocking the event loop (the CPU ' +
+    'stays, on a core the broker also needs); larger pages measured slower for small batches.',
   'client-bound': (report) =>
     'With the queue doing almost nothing, the client’s CPU per message decides: ferry ' +
     `${find(report, 'client-bound', 'ferry-memory')?.cpuMicrosPerMsg.toFixed(0) ?? 'n/a'} µs against ` +
