@@ -162,6 +162,26 @@ interface ModelInternals {
   };
 }
 
+/** amqplib 2.3.1 internals: a channel's number and the connection's per-channel write buffers. */
+interface ChannelInternals {
+  readonly ch?: number;
+  readonly connection?: { readonly channels?: readonly ({ readonly buffer?: WriteQueue } | null)[] };
+}
+
+/** The stream amqplib queues a channel's frames in, which its muxer reads into the socket. */
+interface WriteQueue {
+  readonly readableEnded: boolean;
+  once(event: 'end' | 'close', listener: () => void): unknown;
+}
+
+/** The write buffer of `channel`, when amqplib's internals are the ones this adapter knows. */
+function writeQueueOf(channel: ConfirmChannel): WriteQueue | undefined {
+  const internals = channel as unknown as ChannelInternals;
+  const buffer =
+    internals.ch === undefined ? undefined : internals.connection?.channels?.[internals.ch]?.buffer;
+  return typeof buffer?.once === 'function' ? buffer : undefined;
+}
+
 /** A return's fields; amqplib's `MessageFields` type describes deliveries only. */
 interface ReturnFields {
   readonly replyCode: number;
@@ -175,6 +195,8 @@ class AmqplibSession implements BrokerSession {
   /** The current channel's publish without amqplib's callback queue; see {@link untrackedPublish}. */
   private publishOn: ConfirmChannel['publish'] = () => false;
   private rpcChannel: Promise<Channel> | undefined;
+  /** The confirm channel's write buffer in amqplib, kept to know when a closed channel's frames are out. */
+  private writeQueue: WriteQueue | undefined;
   private tag = 1;
   /** The socket is corked until amqplib's next write turn has run; see {@link coalesceWrites}. */
   private corked = false;
@@ -333,6 +355,7 @@ class AmqplibSession implements BrokerSession {
     this.channel = undefined;
     // Its late events are ignored (see attach); closing an already closed channel rejects, harmlessly.
     previous?.close().catch(() => undefined);
+    await this.flushed(this.writeQueue);
     let channel: ConfirmChannel;
     try {
       channel = await this.model.createConfirmChannel({ highWaterMark: CONFIRM_CHANNEL_WRITE_BUFFER });
@@ -340,9 +363,27 @@ class AmqplibSession implements BrokerSession {
       throw FerryError.from(error, 'CONNECTION_LOST');
     }
     this.attach(channel);
+    this.writeQueue = writeQueueOf(channel);
     this.publishOn = untrackedPublish(channel);
     this.channel = channel;
     this.tag = 1;
+  }
+
+  /**
+   * Resolves once a closed channel's queued frames, its close-ok last, are all in the socket (or the
+   * connection is gone). amqplib frees a channel's number as soon as the broker closes it, so the
+   * replacement gets the same number, and its muxer reads a new channel's frames first: the new
+   * `channel.open` would overtake the close-ok, and the broker closes the connection for it (504).
+   */
+  private async flushed(queue: WriteQueue | undefined): Promise<void> {
+    if (queue === undefined || queue.readableEnded) return;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        queue.once('end', resolve);
+        queue.once('close', resolve);
+      }),
+      this.closed,
+    ]);
   }
 
   async close(): Promise<void> {

@@ -205,6 +205,38 @@ describe('channel errors', () => {
     expect(tracked.events.some((e) => e.type === 'connectionClosed')).toBe(false);
   });
 
+  it('reopening at once after a close does not overtake the frames still queued on the old channel', async () => {
+    // The runtime reopens from inside `channelClosed`, while frames written before the close may still
+    // wait in the old channel's write buffer, its close-ok last. The new channel gets the same number:
+    // had its open gone out first, the broker would close the connection (504 "second 'channel.open'").
+    const tracked = await open();
+    let reopening: Promise<void> | undefined;
+    tracked.channelClosed = (error) => {
+      reopening ??= tracked.session.reopenChannel();
+      Recorder.prototype.channelClosed.call(tracked, error);
+    };
+    const missing = uniqueName('missing');
+    let n = 0;
+    const stream = (): void => {
+      try {
+        while (reopening === undefined && n < 200_000) {
+          n += 1;
+          tracked.session.publish(missing, 'any', body, { messageId: `queued-${n}` }, true);
+        }
+      } catch {
+        return; // the channel is gone: nothing more is written on it
+      }
+      if (reopening === undefined) setImmediate(stream);
+    };
+    stream();
+    await tracked.next('channelClosed');
+    await reopening;
+    tracked.tracker.drain(() => undefined);
+    tracked.publish('after-reopen');
+    expect(Object.fromEntries(await tracked.settled())).toMatchObject({ 'after-reopen': 'confirmed' });
+    expect(tracked.events.filter((e) => e.type === 'connectionClosed')).toEqual([]);
+  });
+
   it('a failed health check or declaration leaves the confirm channel alone', async () => {
     const tracked = await open();
     await tracked.session.checkExchange(exchange);
