@@ -50,23 +50,41 @@ async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>
   }
 }
 
-/** Declares the exchange, its alternate exchange and the queues with their bindings. */
-export function declareObjects(url: string, objects: BenchObjects): Promise<void> {
-  return withChannel(url, async (channel) => {
+/** Runs `rabbitmqctl` against the broker the objects live on; resolves with its output. */
+export type RabbitmqCtl = (...args: string[]) => Promise<unknown>;
+
+/** The policy that names the alternate exchange on the bench exchange. */
+function policyName(objects: BenchObjects): string {
+  return `${objects.exchange}-alternate-exchange`;
+}
+
+/**
+ * Declares the exchange, its alternate exchange and the queues with their bindings. The alternate
+ * exchange is linked by a policy, as in production (docs/operations/unroutable.md): some clients
+ * declare the exchange themselves, without arguments, which an `alternate-exchange` argument would
+ * make the broker refuse (406).
+ */
+export async function declareObjects(url: string, objects: BenchObjects, ctl: RabbitmqCtl): Promise<void> {
+  await withChannel(url, async (channel) => {
     await channel.assertExchange(objects.alternateExchange, 'fanout', { durable: true });
     await channel.assertQueue(objects.unroutableQueue, { durable: true });
     await channel.bindQueue(objects.unroutableQueue, objects.alternateExchange, '');
-    // The runner owns this exchange, so it names its alternate exchange itself; where workers declare
-    // the exchange too, a policy does it (docs/operations.md).
-    await channel.assertExchange(objects.exchange, 'direct', {
-      durable: true,
-      alternateExchange: objects.alternateExchange,
-    });
+    await channel.assertExchange(objects.exchange, 'direct', { durable: true });
     await channel.assertQueue(objects.queue, { durable: true });
     await channel.bindQueue(objects.queue, objects.exchange, objects.queue);
     await channel.assertQueue(objects.voidQueue, { durable: false, arguments: { 'x-max-length': 0 } });
     await channel.bindQueue(objects.voidQueue, objects.exchange, objects.voidQueue);
   });
+  // `(?!.)` ends the pattern: the policy must not match longer names ('$' does not survive the
+  // Debian wrapper's re-quoting).
+  await ctl(
+    'set_policy',
+    '--apply-to',
+    'exchanges',
+    policyName(objects),
+    `^${objects.exchange}(?!.)`,
+    JSON.stringify({ 'alternate-exchange': objects.alternateExchange }),
+  );
 }
 
 /** Messages in `queue` now. */
@@ -104,9 +122,10 @@ export function drainIds(url: string, queue: string): Promise<string[]> {
   });
 }
 
-/** Deletes the exchanges and the queues; missing objects are fine. */
-export function deleteObjects(url: string, objects: BenchObjects): Promise<void> {
-  return withChannel(url, async (channel) => {
+/** Deletes the policy, the exchanges and the queues; missing objects are fine. */
+export async function deleteObjects(url: string, objects: BenchObjects, ctl: RabbitmqCtl): Promise<void> {
+  await ctl('clear_policy', policyName(objects)).catch(() => undefined);
+  await withChannel(url, async (channel) => {
     await channel.deleteQueue(objects.queue);
     await channel.deleteQueue(objects.voidQueue);
     await channel.deleteQueue(objects.unroutableQueue);

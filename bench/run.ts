@@ -9,7 +9,7 @@
  * (test/support/throwaway-broker.ts: root and the rabbitmq-server package) and never touches the
  * shared broker's connections. Objects are named `ferry-bench-<id>-…` and deleted at the end.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -284,6 +284,16 @@ async function throughputRun(
   }
 }
 
+/** `rabbitmqctl` for the shared broker (the default node). */
+function sharedCtl(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('rabbitmqctl', args, { timeout: 60_000 }, (error, stdout) => {
+      if (error === null) resolve(stdout);
+      else reject(error);
+    });
+  });
+}
+
 function unroutableOf(objects: BenchObjects): Target['unroutable'] {
   return { alternateExchange: objects.alternateExchange, queue: objects.unroutableQueue };
 }
@@ -298,7 +308,7 @@ async function recoveryRun(
   client: string,
 ): Promise<RunRecord> {
   const objects = benchObjects(`${id}rec${round}${Object.keys(CLIENTS).indexOf(client)}`);
-  await declareObjects(broker.url, objects);
+  await declareObjects(broker.url, objects, broker.ctl);
   const scratch = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   try {
     const run = `${id}r${round}rec${Object.keys(CLIENTS).indexOf(client)}`;
@@ -328,7 +338,7 @@ async function recoveryRun(
     );
     return { round, variant: 'recovery', client, measurement, score };
   } finally {
-    await deleteObjects(broker.url, objects).catch(() => undefined);
+    await deleteObjects(broker.url, objects, broker.ctl).catch(() => undefined);
     rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -380,7 +390,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchReport> {
   const cleanUp = async (): Promise<void> => {
     activeChild?.kill('SIGKILL');
     removeBuild(buildDir);
-    await deleteObjects(SHARED_URL, objects).catch(() => undefined);
+    await deleteObjects(SHARED_URL, objects, sharedCtl).catch(() => undefined);
     await broker?.stop();
   };
   // Interrupted: leave nothing behind (objects on the shared broker, the throwaway node, the build).
@@ -389,7 +399,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchReport> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  await declareObjects(SHARED_URL, objects);
+  await declareObjects(SHARED_URL, objects, sharedCtl);
   try {
     const throughput = options.variants.filter((v): v is Exclude<Variant, 'recovery'> => v !== 'recovery');
     if (options.variants.includes('recovery')) {

@@ -480,9 +480,9 @@ export class Producer {
 
   /**
    * A message the alternate exchange caught: the broker confirmed it, but it reached no worker queue.
-   * It is accepted again under its id and fails as a return would have: retried with `mandatory`
-   * (after the topology is declared again), then dead-lettered. The delivery is acked once the journal
-   * holds it.
+   * It is accepted again under its id and fails as a return would have: retried (the topology is
+   * declared again first), then dead-lettered once its catches used up `maxAttempts`. The delivery is
+   * acked once the journal holds it.
    */
   private async takeBackUnroutable(delivery: Delivery): Promise<void> {
     const { properties } = delivery;

@@ -63,7 +63,7 @@ export interface ProducerStatus {
     /**
      * Messages the alternate exchange caught (`unroutable` option) and ferry took back: each was
      * confirmed into the unroutable queue, then accepted again (counted in `accepted` once more) and
-     * retried with `mandatory` like a returned message.
+     * retried like a returned message (each catch uses up an attempt).
      */
     readonly unroutable: number;
     /** What the journal still owns. */

@@ -2,7 +2,8 @@
  * The `unroutable` option against the real broker: a policy names an alternate exchange on the task
  * exchange (the workers declare it without arguments, so a policy is the only way), ferry proves the
  * link with a probe, publishes without `mandatory`, and takes back what the alternate exchange caught:
- * retried with `mandatory`, then dead-lettered, or delivered once the topology is declared again.
+ * retried (each catch uses up an attempt), then dead-lettered, or delivered once the topology is declared
+ * again.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -104,7 +105,7 @@ async function untilProven(
   throw new Error('no publish went without mandatory within 10 s');
 }
 
-it('catches unroutable messages without mandatory, retries them with it, then dead-letters them', async () => {
+it('catches unroutable messages published without mandatory, retries them, then dead-letters them', async () => {
   const mandatory = new Map<string, boolean[]>();
   const producer = producerFor(mandatory);
   await producer.start();
