@@ -69,7 +69,7 @@ function ratio(row: SummaryRow | undefined): string {
 /** The CPU profile the notes below cite: one routed run of 50,000 messages per client. */
 const PROFILE =
   'In a CPU profile of one routed run of 50,000 messages per client (`npx tsx bench/run.ts --clients ' +
-  'amqplib,amqplib-mandatory,ferry-memory --variants routed --rounds 1 --profile <dir>`, i.e. ' +
+  'amqplib,ferry-memory --variants routed --rounds 1 --profile <dir>`, i.e. ' +
   '`node --cpu-prof`; a separate run, so its figures are not in the tables)';
 
 /** `x.xx×` of one row's ratio over another's, or `n/a`. */
@@ -102,15 +102,14 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
     `of the default 10,000 ferry reached ${ratio(find(report, 'routed', 'ferry-memory-window-1k'))}. ` +
     'What would close the rest: less CPU per message.',
   'routed-cpu': () =>
-    `${PROFILE}, ferry’s extra CPU went to garbage collection (0.32 s against amqplib’s 0.14–0.16 s): ` +
-    'ferry holds every accepted message until its confirm, by design, and `publishMany()` resolves on ' +
-    'acceptance, so a producer that outpaces the broker keeps tens of thousands alive long enough to be ' +
-    'promoted to the old generation, while amqplib lets go of a message once it is written. Then the ' +
-    'journal’s map (0.06 s), validation (0.05 s) and the hot path’s bookkeeping (window, confirm ' +
-    'tracker, receipts: ≈0.1 s). Encoding the JSON body costs both the same, and socket writes nearly ' +
-    'so (0.24 s against 0.20 s) since the adapter corks the socket for each turn’s publishes. What ' +
-    'would close it: fewer objects per held message (the message, its properties and the receipt in ' +
-    'one record), so that holding costs the collector less.',
+    `${PROFILE}, ferry’s main thread was busy 1.21 s against amqplib’s 0.91 s, ≈0.1 s of it loading ` +
+    'modules at start (outside the measured window). The rest of the difference is spread thin: ' +
+    'garbage collection (0.17 s against 0.14 s: ferry holds every accepted message until its ' +
+    'confirm, by design, while amqplib lets go once it is written), the journal’s map of held ' +
+    'messages (0.04 s), the hot path’s bookkeeping (publisher, producer, confirm tracker: 0.06 s), ' +
+    'promise jobs for the receipts (0.02 s), and the frames amqplib builds, the same for both. What ' +
+    'would close it: fewer objects per held message (the message, its properties and the accepted ' +
+    'record in one), so that holding costs the collector less; no single step stands out.',
   'routed-sqlite': (report) =>
     `ferry with the memory journal reached ${ratio(find(report, 'routed', 'ferry-memory'))}; the ` +
     'sqlite journal writes each message twice on top of that, a row with its body when it is accepted ' +
