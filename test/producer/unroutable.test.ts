@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildTopology } from '../../src/amqp/topology.js';
+import type { Producer } from '../../src/producer/producer.js';
 import { CAUGHT_HEADER, PROBE_TYPE } from '../../src/producer/unroutable-catcher.js';
-import { FakeBroker } from '../support/fake-broker.js';
+import { FakeBroker, type FakeSession } from '../support/fake-broker.js';
 import { eventually, startedRig, task } from './helpers.js';
 
 const UNROUTABLE = {
@@ -30,6 +31,14 @@ function brokerWithPolicy(): FakeBroker {
   return broker;
 }
 
+/** Publishes one message at a time until one goes without `mandatory`: the exchange is proven. */
+async function publishUntilProven(producer: Producer, session: FakeSession, what: string): Promise<void> {
+  await eventually(() => {
+    void producer.publish(task(session.published.length + 1));
+    return session.published.at(-1)?.mandatory === false;
+  }, what);
+}
+
 it('without the option every publish is mandatory and nothing is consumed', async () => {
   const { producer, broker } = await startedRig();
   const receipts = await producer.publishMany([task(1), task(2)]);
@@ -52,10 +61,7 @@ it('leaves mandatory off for an exchange once its probe came out of the unroutab
   expect(probe).toMatchObject({ exchange: 'tasks', properties: { type: PROBE_TYPE } });
   expect(probe.routingKey).toBe(probe.properties.messageId);
 
-  await eventually(() => {
-    void producer.publish(task(session.published.length + 1));
-    return session.published.at(-1)?.mandatory === false;
-  }, 'a publish without mandatory');
+  await publishUntilProven(producer, session, 'a publish without mandatory');
   // Another exchange is proven on its own.
   await producer.publish(task(100, { exchange: 'other' }));
   expect(session.published.at(-1)).toMatchObject({ exchange: 'other', mandatory: true });
@@ -98,10 +104,7 @@ it('keeps mandatory and warns when the probe does not come back', async () => {
 it('renews a proof, and goes back to mandatory when the renewal does not come back', async () => {
   const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
   const session = broker.session;
-  await eventually(() => {
-    void producer.publish(task(session.published.length + 1));
-    return session.published.at(-1)?.mandatory === false;
-  }, 'a publish without mandatory');
+  await publishUntilProven(producer, session, 'a publish without mandatory');
   // The policy is removed: the renewal's probe goes nowhere.
   session.alternateExchangeQueue = null;
   await eventually(() => session.unconfirmed.length === 2, 'the renewal probe');
@@ -180,10 +183,7 @@ it('goes back to mandatory when the consumer is cancelled, declares again and co
   const topology = buildTopology({ exchange: 'tasks', queues: ['ml.summarize'] });
   const { producer, broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
   const session = broker.session;
-  await eventually(() => {
-    void producer.publish(task(session.published.length + 1));
-    return session.published.at(-1)?.mandatory === false;
-  }, 'a publish without mandatory');
+  await publishUntilProven(producer, session, 'a publish without mandatory');
 
   session.cancelConsumer(UNROUTABLE.queue);
   await producer.publish(task(1_000));
@@ -196,19 +196,13 @@ it('goes back to mandatory when the consumer is cancelled, declares again and co
     () => session.declared.length === 2 && session.consumers.has(UNROUTABLE.queue),
     'consumed again',
   );
-  await eventually(() => {
-    void producer.publish(task(session.published.length + 1));
-    return session.published.at(-1)?.mandatory === false;
-  }, 'proven again');
+  await publishUntilProven(producer, session, 'proven again');
 });
 
 it('a new connection proves its exchanges anew', async () => {
   const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
   const first = broker.session;
-  await eventually(() => {
-    void producer.publish(task(first.published.length + 1));
-    return first.published.at(-1)?.mandatory === false;
-  }, 'a publish without mandatory');
+  await publishUntilProven(producer, first, 'a publish without mandatory');
   first.ackAll();
   first.dropConnection();
   await eventually(() => broker.sessions.length === 2, 'a new session');
