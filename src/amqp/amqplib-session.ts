@@ -119,14 +119,6 @@ function untrackedPublish(channel: ConfirmChannel): ConfirmChannel['publish'] {
   return typeof base === 'function' ? (base as ConfirmChannel['publish']) : channel.publish;
 }
 
-/**
- * Frames the confirm channel queues for the socket before `publish` returns `false` (amqplib's default
- * is 1,024). A queued frame is a copy of its message; at the default about a thousand of them waited
- * at a time, lived long enough to reach the old generation and were freed only by a full collection:
- * 50,000 outstanding messages peaked ≈28 MiB higher, with no gain in throughput.
- */
-const CONFIRM_CHANNEL_WRITE_BUFFER = 64;
-
 /** Unacknowledged deliveries a consumer holds at once: enough to keep it busy, few to hand back. */
 const CONSUMER_PREFETCH = 64;
 
@@ -358,7 +350,7 @@ class AmqplibSession implements BrokerSession {
     await this.flushed(this.writeQueue);
     let channel: ConfirmChannel;
     try {
-      channel = await this.model.createConfirmChannel({ highWaterMark: CONFIRM_CHANNEL_WRITE_BUFFER });
+      channel = await this.model.createConfirmChannel();
     } catch (error) {
       throw FerryError.from(error, 'CONNECTION_LOST');
     }
