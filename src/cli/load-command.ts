@@ -106,10 +106,13 @@ async function generate(tasks: MlTasks, o: LoadOptions, io: LoadOutput): Promise
   let published = start;
   try {
     for (let n = 0; n < o.count; n += 1) {
-      // Due times come from the start, not the previous send, so that delays do not add up.
+      // Due times come from the start, not the previous send, so that delays do not add up. Timers
+      // count whole milliseconds from a clock that can lag, so one can fire a little early: never send
+      // before the due time, or the rate asked is exceeded.
       const due = start + (n * 1_000) / o.rate;
-      const wait = due - performance.now();
-      if (wait >= 1) await sleep(wait);
+      for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+        await sleep(Math.ceil(wait));
+      }
       try {
         const receipt = await send(tasks, o.type, `load-${run}-${n}`, n);
         const acceptedAt = performance.now();
