@@ -42,9 +42,16 @@ it('retries an unroutable message maxAttempts times, then dead-letters it with r
   expect(deadLetters[0]?.exchange).toBe(names.deadLetterExchange);
 
   const verdict = score(
-    routable.map((request) => request.messageId as string),
+    [...routable.map((request) => request.messageId as string), unroutable.messageId as string],
     await drainQueue(SHARED_BROKER_URL, names.queue),
+    { deadLetters },
   );
-  report('unroutable', verdict, { deadLettered: deadLetters.length });
-  expect(verdict).toMatchObject({ delivered: ROUTABLE, lost: 0, duplicated: 0, unexpected: 0 });
+  report('unroutable', verdict);
+  expect(verdict).toMatchObject({
+    delivered: ROUTABLE,
+    deadLettered: 1,
+    lost: 0,
+    duplicated: 0,
+    unexpected: 0,
+  });
 }, 30_000);
