@@ -15,6 +15,7 @@ import {
   type Message,
   type Options,
 } from 'amqplib';
+import { defined } from '../defined.js';
 import { FerryError } from '../errors.js';
 import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
 import { declareTopology } from './declare.js';
@@ -125,25 +126,23 @@ const CONSUMER_PREFETCH = 64;
 /** A consumed message in the port's terms; amqplib's properties carry `deliveryMode`, not `persistent`. */
 function toDelivery(message: Message): Delivery {
   const { properties } = message;
-  const known: Record<string, unknown> = {
-    messageId: properties.messageId,
-    correlationId: properties.correlationId,
-    contentType: properties.contentType,
-    contentEncoding: properties.contentEncoding,
-    headers: properties.headers,
-    timestamp: properties.timestamp,
-    persistent: properties.deliveryMode === 2 ? true : undefined,
-    expiration: properties.expiration === undefined ? undefined : Number(properties.expiration),
-    priority: properties.priority,
-    type: properties.type,
-    appId: properties.appId,
-  };
-  for (const key of Object.keys(known)) if (known[key] === undefined) delete known[key];
   return {
     exchange: message.fields.exchange,
     routingKey: message.fields.routingKey,
     content: message.content,
-    properties: known as PublishProperties,
+    properties: defined({
+      messageId: properties.messageId,
+      correlationId: properties.correlationId,
+      contentType: properties.contentType,
+      contentEncoding: properties.contentEncoding,
+      headers: properties.headers,
+      timestamp: properties.timestamp,
+      persistent: properties.deliveryMode === 2 ? true : undefined,
+      expiration: properties.expiration === undefined ? undefined : Number(properties.expiration),
+      priority: properties.priority,
+      type: properties.type,
+      appId: properties.appId,
+    }),
   };
 }
 

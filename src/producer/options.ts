@@ -19,6 +19,7 @@ import {
   type Topology,
   withAlternateExchange,
 } from '../amqp/topology.js';
+import { defined } from '../defined.js';
 import { FerryError } from '../errors.js';
 import type { JournalConfig } from '../journal/create-journal.js';
 import { PROBE_TIMEOUT_MS, REPROBE_INTERVAL_MS, type UnroutableSettings } from './unroutable-catcher.js';
@@ -203,11 +204,6 @@ export interface ResolvedOptions {
 
 /** The broker ferry talks to when none is configured: the local one, as in the quick start. */
 export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
-
-/** Drops `undefined` fields so defaults spread under them survive `exactOptionalPropertyTypes`. */
-function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
-}
 
 /**
  * Validates options and fills in defaults.

@@ -5,8 +5,10 @@
  * An empty variable counts as unset (compose files often write `NAME=`). Secrets are never echoed: the
  * report names the variable and what is wrong, not the value.
  */
+
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { defined } from '../defined.js';
 import { DEFAULT_JOURNAL_SPEC, type JournalConfig, parseJournalSpec } from '../journal/create-journal.js';
 import { DEFAULT_URL, type ProducerOptions } from '../producer/options.js';
 import type { PreferredBackends } from '../tasks/task-types.js';
@@ -181,8 +183,4 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
 /** The report printed when the configuration is bad: one line per problem. */
 export function formatConfigProblems(problems: readonly string[]): string {
   return `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`;
-}
-
-function defined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }
