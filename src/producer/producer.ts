@@ -501,10 +501,10 @@ export class Producer {
         ...properties,
         messageId,
         headers: { ...properties.headers, [CAUGHT_HEADER]: caughtBefore + 1 },
-        contentType: delivery.properties.contentType ?? 'application/octet-stream',
-        timestamp: delivery.properties.timestamp ?? Math.floor(this.now() / 1000),
+        contentType: properties.contentType ?? 'application/octet-stream',
+        timestamp: properties.timestamp ?? Math.floor(this.now() / 1000),
         persistent: true,
-        appId: delivery.properties.appId ?? this.settings.appId,
+        appId: properties.appId ?? this.settings.appId,
       },
     });
     this.journal.append({ type: 'accepted', message: accepted.message });

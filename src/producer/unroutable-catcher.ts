@@ -96,8 +96,6 @@ export class UnroutableCatcher {
   /** Tells this producer's probes from those of others consuming the same queue. */
   private readonly probePrefix = `${PROBE_PREFIX}${randomUUID()}.`;
   private readonly proofs = new Map<string, Proof>();
-  /** The last exchange {@link catches} answered `true` for: most producers publish to one. */
-  private lastProven: string | null = null;
 
   constructor(
     private readonly settings: UnroutableSettings,
@@ -112,12 +110,8 @@ export class UnroutableCatcher {
   catches(exchange: string): boolean {
     // Proofs belong to the session they were made on; the next session's consumer starts with attach.
     if (this.session === null || this.hooks.session() !== this.session) return false;
-    if (exchange === this.lastProven) return true;
     const proof = this.proofs.get(exchange);
-    if (proof?.state === 'proven' || (proof?.state === 'probing' && proof.renewing)) {
-      this.lastProven = exchange;
-      return true;
-    }
+    if (proof?.state === 'proven' || (proof?.state === 'probing' && proof.renewing)) return true;
     if (proof === undefined || (proof.state === 'unproven' && this.hooks.now() >= proof.retryAt)) {
       this.probe(exchange, false);
     }
@@ -205,7 +199,6 @@ export class UnroutableCatcher {
       state: 'unproven',
       retryAt: this.hooks.now() + this.settings.reprobeIntervalMs,
     });
-    if (this.lastProven === exchange) this.lastProven = null;
     this.hooks.warn(
       `no alternate exchange of '${exchange}' routes to ${this.settings.queue}; publishing to it with mandatory`,
       new FerryError(
@@ -218,6 +211,5 @@ export class UnroutableCatcher {
   private forget(): void {
     for (const proof of this.proofs.values()) if (proof.state !== 'unproven') clearTimeout(proof.timer);
     this.proofs.clear();
-    this.lastProven = null;
   }
 }

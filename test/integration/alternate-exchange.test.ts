@@ -17,7 +17,7 @@ import type { PublishRequest } from '../../src/producer/publish-request.js';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology, withChannel } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
-import { FAST_OPTIONS, message } from './support/producer.js';
+import { FAST_OPTIONS, message, statusWhere } from './support/producer.js';
 
 const names = uniqueTopology('alternate-exchange');
 const unroutable = { alternateExchange: `${names.exchange}.ae`, queue: `${names.exchange}.unroutable` };
@@ -118,7 +118,7 @@ it('catches unroutable messages published without mandatory, retries them, then 
   const receipts = await producer.publishMany([...routable.slice(0, 100), ...lost, ...routable.slice(100)]);
   await Promise.all(receipts.map((receipt) => receipt.settled));
   const lostIds = lost.map((request) => request.messageId as string);
-  await waitFor(() => producer.status().messages.deadLettered === lost.length, 'the dead-letters');
+  await statusWhere(producer, (status) => status.messages.deadLettered === lost.length, 'the dead-letters');
   // Each went out without mandatory, was caught, came back as a retry with mandatory, and was returned.
   for (const id of lostIds) expect(mandatory.get(id)).toEqual([false, true, true]);
   // Caught once as first sent, once more as retried: each catch used up an attempt.
@@ -167,13 +167,13 @@ it('a binding removed mid-stream: caught messages are delivered once the topolog
   await Promise.all(receipts.map((receipt) => receipt.settled));
   // Confirmed into the unroutable queue is not yet delivered: wait for the work queue to hold them all.
   const expected = warmUps.flat().length + requests.length;
-  await waitForAsync(
+  await until(
     async () =>
       (await withChannel(SHARED_BROKER_URL, (channel) => channel.checkQueue(names.queue))).messageCount >=
       expected,
     'every message in the work queue',
   );
-  await waitFor(() => producer.status().messages.journalPending === 0, 'the journal emptied');
+  await statusWhere(producer, (status) => status.messages.journalPending === 0, 'the journal emptied');
   expect(producer.status().messages.unroutable).toBeGreaterThan(0);
   expect(producer.status().messages.deadLettered).toBe(0);
   await producer.close();
@@ -187,11 +187,8 @@ it('a binding removed mid-stream: caught messages are delivered once the topolog
   expect(verdict).toMatchObject({ deadLettered: 0, lost: 0, unexpected: 0 });
 }, 60_000);
 
-function waitFor(check: () => boolean, what: string): Promise<void> {
-  return waitForAsync(async () => check(), what);
-}
-
-async function waitForAsync(check: () => Promise<boolean>, what: string): Promise<void> {
+/** Polls a check on the broker (no event announces a queue's depth) until it holds, or fails. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

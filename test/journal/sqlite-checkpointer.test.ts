@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SqliteCheckpointer } from '../../src/journal/sqlite-checkpointer.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
+import { eventually } from '../producer/helpers.js';
 import { outbound } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 it('checkpoints the WAL into the database file from its worker, the writer’s own checkpoints off', async () => {
   const path = join(dir, 'journal.db');
@@ -30,7 +23,7 @@ it('checkpoints the WAL into the database file from its worker, the writer’s o
     }
     await journal.commit();
   }
-  await until(() => statSync(path).size > 4 * 1_048_576, 'the database file to take the pages');
+  await eventually(() => statSync(path).size > 4 * 1_048_576, 'the database file to take the pages', 10_000);
   await journal.close();
   const reopened = new SqliteJournal({ path });
   expect(await reopened.open()).toHaveLength(5_000);
@@ -40,7 +33,7 @@ it('checkpoints the WAL into the database file from its worker, the writer’s o
 it('reports a worker that cannot run, so that the writer checkpoints again', async () => {
   const failures: Error[] = [];
   const checkpointer = new SqliteCheckpointer(join(dir, 'missing.db'), (error) => failures.push(error));
-  await until(() => failures.length > 0, 'the failure');
+  await eventually(() => failures.length > 0, 'the failure');
   expect(failures).toHaveLength(1);
   await checkpointer.stop();
 });
