@@ -36,8 +36,10 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<JournalEventType>([
 /** Splits an event into stored columns. */
 export function encodeEvent(event: JournalEvent): StoredEvent {
   if (event.type === 'accepted') {
-    const { messageId, content, acceptedAt, ...rest } = event.message;
-    return { messageId, type: 'accepted', at: acceptedAt, data: JSON.stringify(rest), content };
+    // Named rather than a rest pattern, which copies the object key by key before it is serialised.
+    const { messageId, content, acceptedAt, exchange, routingKey, properties } = event.message;
+    const data = JSON.stringify({ exchange, routingKey, properties });
+    return { messageId, type: 'accepted', at: acceptedAt, data, content };
   }
   const { type, messageId, at, ...rest } = event;
   return { messageId, type, at, data: JSON.stringify(rest), content: null };

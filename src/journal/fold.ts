@@ -115,9 +115,15 @@ export class JournalState {
   apply(event: JournalEvent): void {
     if (event.type === 'accepted') {
       const { message } = event;
-      // Re-accepting an id moves it to the back, as a fresh message would be.
-      this.entries.delete(message.messageId);
-      this.entries.set(message.messageId, message);
+      const { entries } = this;
+      const size = entries.size;
+      entries.set(message.messageId, message);
+      // Re-accepting an id moves it to the back, as a fresh message would be. Checked after the set,
+      // so that a new id (nearly every one) costs one hash lookup, not two.
+      if (entries.size === size) {
+        entries.delete(message.messageId);
+        entries.set(message.messageId, message);
+      }
       return;
     }
     const id = event.messageId;

@@ -30,11 +30,11 @@ export class Accepted extends Receipt {
   /** When its current publish was written (ms), for the confirm-latency metric. */
   writtenAt = 0;
 
+  /** The body's size: read on every hand-off, and a typed array's `byteLength` is a getter call. */
+  readonly bytes: number;
+
   constructor(readonly message: OutboundMessage) {
     super(message.messageId);
-  }
-
-  get bytes(): number {
-    return this.message.content.byteLength;
+    this.bytes = message.content.byteLength;
   }
 }

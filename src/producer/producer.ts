@@ -391,7 +391,8 @@ export class Producer {
 
   /** Journals a prepared batch, then sends it or buffers it. */
   private async accept(batch: Accepted[]): Promise<Accepted[]> {
-    const bytes = batch.reduce((sum, accepted) => sum + accepted.bytes, 0);
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i += 1) bytes += (batch[i] as Accepted).bytes;
     if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes, batch.length)) {
       await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs, batch.length);
     }
