@@ -308,6 +308,7 @@ export class Producer {
     this.publisher.detach(closed);
     this.publisher.stop();
     this.unroutable?.stop();
+    this.topologyRepair?.stop();
     const abandoned = new FerryError(
       'CLOSED',
       'the producer closed before the message settled; it stays journaled',

@@ -34,7 +34,8 @@ export interface PublisherHooks {
   connectionEvent(event: ConnectionSignal): void;
   /**
    * The broker showed part of the topology missing (an unroutable return, a 404 closing the channel):
-   * the re-declaration it started, if any, which the channel's reopen waits for.
+   * the re-declaration that answers it (at once, or when the rate limit allows), which the channel's
+   * reopen waits for; `undefined` when the user owns the topology.
    */
   topologyMissing(): Promise<void> | undefined;
 }

@@ -26,19 +26,56 @@ export interface TopologyRepairSettings {
  */
 export class TopologyRepair {
   private running: Promise<void> | null = null;
+  /** A declaration waiting for the interval to pass: the requests meanwhile share it. */
+  private deferred: {
+    readonly promise: Promise<void>;
+    readonly timer: NodeJS.Timeout;
+    readonly cancel: () => void;
+  } | null = null;
   private lastStart = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(private readonly settings: TopologyRepairSettings) {}
 
   /**
-   * Starts a re-declaration unless one is running or one started less than `intervalMs` ago. Returns
-   * the running one (which never rejects), so a caller may wait for it; `undefined` when none runs.
+   * A declaration that starts no earlier than this call: now, or once `intervalMs` has passed since
+   * the last one started. A request made while one runs gets the running one. The promise never
+   * rejects; it resolves once that declaration has finished, or at {@link stop}.
+   *
+   * A request is never dropped: the object missing now (a queue deleted right after the last
+   * declaration) may not have been missing when the last one ran.
    */
-  request(): Promise<void> | undefined {
+  request(): Promise<void> {
     if (this.running !== null) return this.running;
-    const now = this.settings.now();
-    if (now - this.lastStart < this.settings.intervalMs) return undefined;
-    this.lastStart = now;
+    if (this.deferred !== null) return this.deferred.promise;
+    if (this.stopped) return Promise.resolve();
+    const wait = this.lastStart + this.settings.intervalMs - this.settings.now();
+    if (wait <= 0) return this.start();
+    let finish: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const timer = setTimeout(() => {
+      this.deferred = null;
+      this.start().then(finish);
+    }, wait);
+    timer.unref();
+    this.deferred = { promise, timer, cancel: finish };
+    return promise;
+  }
+
+  /** No more declarations: a deferred one is cancelled (its waiters resume), later requests do nothing. */
+  stop(): void {
+    this.stopped = true;
+    const deferred = this.deferred;
+    this.deferred = null;
+    if (deferred === null) return;
+    clearTimeout(deferred.timer);
+    deferred.cancel();
+  }
+
+  private start(): Promise<void> {
+    this.lastStart = this.settings.now();
     const running = this.declare().finally(() => {
       this.running = null;
     });

@@ -36,7 +36,10 @@ export interface UnroutableSettings {
 export interface UnroutableCatcherHooks {
   /** The session messages are published on now. */
   readonly session: () => BrokerSession | null;
-  /** Declares the topology again (the unroutable queue among it); the running attempt, if any. */
+  /**
+   * Declares the topology again (the unroutable queue among it), at once or when the rate limit
+   * allows; `undefined` when the user owns the topology.
+   */
   readonly repairTopology: () => Promise<void> | undefined;
   /** Takes back a message that went nowhere; resolves once the journal holds it. */
   readonly takeBack: (delivery: Delivery) => Promise<void>;

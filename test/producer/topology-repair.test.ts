@@ -1,8 +1,15 @@
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { FerryError } from '../../src/errors.js';
 import { TopologyRepair } from '../../src/producer/topology-repair.js';
 
-/** A repair on a clock the test moves, whose declarations the test settles by hand. */
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A repair on a clock the test moves (its timers too), whose declarations the test settles by hand. */
 function repairRig() {
   let time = 0;
   const declarations: { resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -19,27 +26,52 @@ function repairRig() {
     errors,
     advance: (ms: number) => {
       time += ms;
+      vi.advanceTimersByTime(ms);
     },
   };
 }
 
-it('declares at most once per interval', async () => {
+it('declares at most once per interval; a request within it waits for its end instead of being dropped', async () => {
   const { repair, declarations, advance } = repairRig();
   const first = repair.request();
   expect(declarations).toHaveLength(1);
   declarations[0]!.resolve();
   await first;
 
-  advance(999);
-  expect(repair.request()).toBeUndefined();
+  advance(400);
+  const deferred = repair.request();
+  expect(repair.request()).toBe(deferred);
+  expect(declarations).toHaveLength(1);
+  advance(599);
   expect(declarations).toHaveLength(1);
 
   advance(1);
-  const second = repair.request();
-  expect(second).toBeInstanceOf(Promise);
   expect(declarations).toHaveLength(2);
+  let done = false;
+  void deferred.then(() => {
+    done = true;
+  });
+  await Promise.resolve();
+  expect(done).toBe(false);
   declarations[1]!.resolve();
-  await second;
+  await deferred;
+
+  advance(1_000);
+  const third = repair.request();
+  expect(third).not.toBe(deferred);
+  expect(declarations).toHaveLength(3);
+});
+
+it('stop cancels a deferred declaration and its waiters go on', async () => {
+  const { repair, declarations, advance } = repairRig();
+  void repair.request();
+  declarations[0]!.resolve();
+  const deferred = repair.request();
+  repair.stop();
+  await expect(deferred).resolves.toBeUndefined();
+  advance(5_000);
+  await repair.request();
+  expect(declarations).toHaveLength(1);
 });
 
 it('never runs two declarations at once: requests meanwhile get the running one', async () => {

@@ -199,6 +199,27 @@ it('goes back to mandatory when the consumer is cancelled, declares again and co
   await publishUntilProven(producer, session, 'proven again');
 });
 
+it('consumes again when the queue goes twice within the repair interval', async () => {
+  // The second cancel comes right after the first repair: a rate-limited repair must be deferred,
+  // not dropped, or nothing would consume the queue until the next connection.
+  const topology = buildTopology({ exchange: 'tasks', queues: ['ml.summarize'] });
+  const { producer, broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  await publishUntilProven(producer, session, 'a publish without mandatory');
+
+  session.cancelConsumer(UNROUTABLE.queue);
+  await eventually(
+    () => session.declared.length === 2 && session.consumers.has(UNROUTABLE.queue),
+    'consumed again',
+  );
+  session.cancelConsumer(UNROUTABLE.queue);
+  await eventually(
+    () => session.declared.length === 3 && session.consumers.has(UNROUTABLE.queue),
+    'consumed a third time',
+  );
+  await publishUntilProven(producer, session, 'proven again');
+});
+
 it('a new connection proves its exchanges anew', async () => {
   const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
   const first = broker.session;
