@@ -18,6 +18,7 @@ export type JsonValue =
 
 /** A message to publish. */
 export interface PublishRequest {
+  /** `''` is the default exchange: it routes to the queue named by `routingKey`. */
   readonly exchange: string;
   readonly routingKey: string;
   /** Bytes are sent as they are; a string as UTF-8 text; anything else as JSON. */
@@ -120,8 +121,6 @@ function checkShortString(name: string, value: unknown, required: boolean, probl
     problems.push(`${name} must be a string`);
   } else if (value.length > SURELY_SHORT && Buffer.byteLength(value) > MAX_SHORT_STRING) {
     problems.push(`${name} must be at most ${MAX_SHORT_STRING} bytes`);
-  } else if (required && name !== 'routingKey' && value.length === 0) {
-    problems.push(`${name} must not be empty`);
   }
 }
 

@@ -76,6 +76,8 @@ export const REPROBE_INTERVAL_MS = 60_000;
  */
 export const FOREIGN_PROBE_DELAY_MS = 50;
 const PROBE_PREFIX = 'ferry-probe.';
+/** The default exchange's name. */
+const DEFAULT_EXCHANGE = '';
 
 type Proof =
   /** `timer` renews the proof. */
@@ -113,6 +115,8 @@ export class UnroutableCatcher {
   catches(exchange: string): boolean {
     // Proofs belong to the session they were made on; the next session's consumer starts with attach.
     if (this.session === null || this.hooks.session() !== this.session) return false;
+    // The default exchange takes no alternate exchange (RabbitMQ special-cases it; no policy applies).
+    if (exchange === DEFAULT_EXCHANGE) return false;
     const proof = this.proofs.get(exchange);
     if (proof?.state === 'proven' || (proof?.state === 'probing' && proof.renewing)) return true;
     if (proof === undefined || (proof.state === 'unproven' && this.hooks.now() >= proof.retryAt)) {

@@ -105,11 +105,16 @@ describe('toOutboundMessage', () => {
     ).not.toThrow();
   });
 
+  it("takes the default exchange (''): it routes by queue name", () => {
+    const message = toOutboundMessage({ exchange: '', routingKey: 'tasks', body: 1 }, NOW, limits);
+    expect(message).toMatchObject({ exchange: '', routingKey: 'tasks' });
+  });
+
   it('reports every problem at once, with the list in details', () => {
-    const error = invalid({ exchange: '', routingKey: 1, body: undefined, priority: 300, headers: [] });
+    const error = invalid({ exchange: 7, routingKey: 1, body: undefined, priority: 300, headers: [] });
     expect(error.code).toBe('INVALID_MESSAGE');
     expect(error.details?.problems).toEqual([
-      'exchange must not be empty',
+      'exchange must be a string',
       'routingKey must be a string',
       'headers must be an object',
       'priority must be an integer from 0 to 255',

@@ -68,6 +68,21 @@ it('leaves mandatory off for an exchange once its probe came out of the unroutab
   expect(warnings).toEqual([]);
 });
 
+it('keeps mandatory on the default exchange and sends it no probe: it takes no alternate exchange', async () => {
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  const receipts = await producer.publishMany(
+    Array.from({ length: 5 }, (_, n) => task(n, { exchange: '', routingKey: 'ml.summarize' })),
+  );
+  session.ackAll();
+  await Promise.all(receipts.map((receipt) => receipt.settled));
+  expect(session.published.map((p) => [p.exchange, p.mandatory])).toEqual(
+    Array.from({ length: 5 }, () => ['', true]),
+  );
+  expect(session.unconfirmed).toEqual([]);
+  expect(warnings).toEqual([]);
+});
+
 it('declares the alternate exchange and its queue with the topology', async () => {
   const topology = buildTopology({ exchange: 'tasks', queues: ['ml.embed'] });
   const { broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
