@@ -10,7 +10,7 @@ circular.self = circular;
 /** Requests that must be refused, each with a word its error message must contain. */
 const BAD: readonly (readonly [string, unknown, string])[] = [
   ['missing exchange', { routingKey: 'k', body: 1 }, 'exchange'],
-  ['empty exchange', { exchange: '', routingKey: 'k', body: 1 }, 'exchange'],
+  ['non-string exchange', { exchange: 7, routingKey: 'k', body: 1 }, 'exchange'],
   ['non-string routing key', { exchange: 'x', routingKey: 42, body: 1 }, 'routingKey'],
   [
     '300-byte message id',
