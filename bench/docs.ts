@@ -20,7 +20,10 @@ const VARIANT_NOTES: Record<Variant, string> = {
     'Time from the first publish to the last confirm. amqplib publishes with a confirm callback and ' +
     'waits for `drain` when `publish()` returns false; the promise-based clients issue every publish ' +
     'and await all the promises; ferry hands the messages to `publishMany()` (its batch call, one ' +
-    'journal commit per batch) in batches of 1,000 and awaits every `receipt.settled`. After each run ' +
+    'journal commit per batch) in batches of 1,000 and awaits `flush()`, which resolves once every ' +
+    'accepted message is confirmed or dead-lettered (the dead-lettered count from `status()`); ' +
+    '`ferry-memory-receipts` awaits every `receipt.settled` instead, as a caller who needs each ' +
+    'message’s own outcome does, which costs a promise per message. After each run ' +
     'the queue must hold exactly N messages (`checkQueue`). rascal and celery-node publish fewer ' +
     'messages (shown next to their name): at their rate the full count would take many minutes; ' +
     'celery-node has no publisher confirms, so its run is timed until the queue holds every message. ' +

@@ -48,6 +48,7 @@ export type { ProducerObserver } from './producer/observer.js';
 export type { ProducerOptions } from './producer/options.js';
 export {
   type CloseOptions,
+  type FlushOptions,
   createProducer,
   Producer,
   type ProducerDependencies,

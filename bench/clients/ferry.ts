@@ -1,9 +1,12 @@
 /**
  * ferry through its public API: `createProducer`, `publishMany()` (its batch call, one journal commit
  * per batch) on the fast path, `publish()` (resolves on acceptance) in the sequential loop, and
- * `receipt.settled` (resolves on the confirm) to know when every message is confirmed. The runner declares the queue, so the producer declares
- * no topology of its own. Two configurations: the memory journal and the sqlite journal; both catch
- * unroutable messages with the alternate exchange the runner gives the bench exchange.
+ * `flush()` (resolves once every accepted message is confirmed or dead-lettered) to know when the run
+ * is done; the dead-lettered count comes from `status()`. A reference configuration awaits every
+ * `receipt.settled` instead, as a caller who needs each message's outcome does. The runner declares
+ * the queue, so the producer declares no topology of its own. Two journals: memory and sqlite; every
+ * configuration but one catches unroutable messages with the alternate exchange the runner gives the
+ * bench exchange.
  */
 import { join } from 'node:path';
 import {
@@ -32,6 +35,8 @@ interface Variation {
   readonly maxInFlight?: number;
   /** Publish every message `mandatory`: ferry's default when no alternate exchange is configured. */
   readonly mandatory?: boolean;
+  /** Await every receipt's `settled` instead of one `flush()`: a promise per message. */
+  readonly receipts?: boolean;
 }
 
 function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): ClientFactory {
@@ -63,30 +68,46 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
       const outcome = await (await accept(message)).settled;
       if (outcome !== 'confirmed') throw new Error(`message ${message.id} was ${outcome}`);
     };
-    /** `publishMany` in batches of `batch` (one journal commit each), then every receipt's outcome. */
+    /**
+     * Waits until every message is settled; resolves with how many were not confirmed. With one
+     * `flush()` those are the dead-lettered ones (a flush that never ends fails the run at the
+     * runner's deadline); with receipts, every `settled` is awaited.
+     */
+    const settleAll = async (receipts: readonly PublishReceipt[], deadLetteredBefore: number) => {
+      if (variation.receipts === true) return unconfirmed(receipts.map((receipt) => receipt.settled));
+      await producer.flush();
+      return producer.status().messages.deadLettered - deadLetteredBefore;
+    };
+    /** `publishMany` in batches of `batch` (one journal commit each), then every outcome. */
     const batches = async (count: number, make: MakeMessage, batch: number): Promise<number> => {
-      const settled: Promise<Settlement>[] = [];
+      const deadLetteredBefore = producer.status().messages.deadLettered;
+      const all: PublishReceipt[] = [];
       for (let first = 0; first < count; first += batch) {
         const size = Math.min(batch, count - first);
         const receipts = await producer.publishMany(
           Array.from({ length: size }, (_, i) => request(make(first + i))),
         );
-        for (const receipt of receipts) settled.push(receipt.settled);
+        if (variation.receipts === true) all.push(...receipts);
       }
-      return unconfirmed(settled);
+      return settleAll(all, deadLetteredBefore);
     };
     const client: BenchClient = {
       // ferry's batch API is its fast path.
       pipelined: (count, make) => batches(count, make, BATCH),
       sequential: async (count, make) => {
         // The naive loop awaits each publish(), which resolves on acceptance, then the confirms.
-        const settled: Promise<Settlement>[] = [];
-        for (let n = 0; n < count; n += 1) settled.push((await accept(make(n))).settled);
-        return unconfirmed(settled);
+        const deadLetteredBefore = producer.status().messages.deadLettered;
+        const receipts: PublishReceipt[] = [];
+        for (let n = 0; n < count; n += 1) {
+          const receipt = await accept(make(n));
+          if (variation.receipts === true) receipts.push(receipt);
+        }
+        return settleAll(receipts, deadLetteredBefore);
       },
       outstanding: async (count, make) => {
         // Every batch is issued before any is awaited, as the other clients issue every publish: all
         // N are accepted in one turn of the event loop, before a single confirm can come back.
+        const deadLetteredBefore = producer.status().messages.deadLettered;
         const accepting: Promise<PublishReceipt[]>[] = [];
         for (let first = 0; first < count; first += BATCH) {
           const size = Math.min(BATCH, count - first);
@@ -94,8 +115,8 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
             producer.publishMany(Array.from({ length: size }, (_, i) => request(make(first + i)))),
           );
         }
-        const receipts = (await Promise.all(accepting)).flat();
-        return unconfirmed(receipts.map((receipt) => receipt.settled));
+        const receipts = await Promise.all(accepting);
+        return settleAll(variation.receipts === true ? receipts.flat() : [], deadLetteredBefore);
       },
       send: confirmed,
       close: () => producer.close({ timeoutMs: 10_000 }),
@@ -122,3 +143,8 @@ export const createNarrowWindowClient = connectFerry('memory', { maxInFlight: NA
  * publishes where no alternate exchange is configured, shown to size what `mandatory` costs.
  */
 export const createMandatoryClient = connectFerry('memory', { mandatory: true });
+/**
+ * ferry with the memory journal awaiting every receipt's `settled` instead of one `flush()`: what a
+ * caller pays for each message's own outcome (a promise per message), shown next to the default.
+ */
+export const createReceiptsClient = connectFerry('memory', { receipts: true });

@@ -57,6 +57,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'ferry-memory-receipts': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createReceiptsClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory-window-1k': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createNarrowWindowClient,

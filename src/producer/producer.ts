@@ -26,6 +26,7 @@ import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
+import { FlushWaiters } from './flush-waiters.js';
 import { type MachineEffects, provideSupervisor } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -53,6 +54,12 @@ export interface ProducerDependencies {
 
 /** At most one re-declaration of the topology per this many ms while connected. */
 const TOPOLOGY_REPAIR_INTERVAL_MS = 1_000;
+
+/** Options of {@link Producer.flush}. */
+export interface FlushOptions {
+  /** Stop waiting after this many ms (the messages go on); no limit when absent. */
+  readonly timeoutMs?: number;
+}
 
 /** Options of {@link Producer.close}. */
 export interface CloseOptions {
@@ -86,6 +93,9 @@ export class Producer {
   private successFlushScheduled = false;
   private breakerCountsSuccesses = false;
   private drainWaiter: (() => void) | null = null;
+  /** Messages of `publish` calls between validation and their hand-off to the outbox or the channel. */
+  private accepting = 0;
+  private readonly flushes = new FlushWaiters();
   private opened: Promise<void> | null = null;
   private stopClaiming: () => void = () => undefined;
   private closing: Promise<void> | null = null;
@@ -173,6 +183,31 @@ export class Producer {
       return Promise.reject(error);
     }
     return this.accept(batch);
+  }
+
+  /**
+   * Waits until this producer holds nothing unsettled: every message it accepted confirmed or
+   * dead-lettered, those accepted while it waits included (as a Kafka producer's `flush`), so call it
+   * once you have stopped publishing, before a batch job exits for instance. One promise for any
+   * number of messages, where awaiting every `receipt.settled` costs a promise per message.
+   *
+   * Resolves `true` once nothing is held; `false` when `timeoutMs` passed first or the producer
+   * closed. Either way the messages stay owned: journaled, retried, delivered. Without `timeoutMs` it
+   * waits as long as that takes, which for a parked message (its dead-letter hand-off failing) is
+   * until the cause is fixed.
+   *
+   * @throws FerryError `INVALID_OPTIONS` when `timeoutMs` is not a non-negative number.
+   */
+  flush(options: FlushOptions = {}): Promise<boolean> {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+      return Promise.reject(
+        new FerryError('INVALID_OPTIONS', 'flush timeoutMs must be a non-negative number of ms'),
+      );
+    }
+    if (this.holdsNothing()) return Promise.resolve(true);
+    if (this.lifecycle === 'closed') return Promise.resolve(false);
+    return this.flushes.wait(timeoutMs);
   }
 
   /** The status, synchronously. */
@@ -318,6 +353,7 @@ export class Producer {
     this.stopClaiming();
     await this.journal.close();
     this.lifecycle = 'closed';
+    this.flushes.release(false);
     this.onSupervisorChange();
   }
 
@@ -394,11 +430,19 @@ export class Producer {
   private async accept(batch: Accepted[]): Promise<Accepted[]> {
     let bytes = 0;
     for (let i = 0; i < batch.length; i += 1) bytes += (batch[i] as Accepted).bytes;
-    if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes, batch.length)) {
-      await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs, batch.length);
+    this.accepting += batch.length;
+    try {
+      if (!this.publisher.canSendNow() && !this.outbox.hasRoom(bytes, batch.length)) {
+        await this.outbox.waitForRoom(bytes, this.settings.bufferTimeoutMs, batch.length);
+      }
+      for (const accepted of batch) this.journal.append({ type: 'accepted', message: accepted.message });
+      await this.journal.commit();
+    } catch (error) {
+      this.accepting -= batch.length;
+      this.releaseFlushesIfIdle();
+      throw error;
     }
-    for (const accepted of batch) this.journal.append({ type: 'accepted', message: accepted.message });
-    await this.journal.commit();
+    this.accepting -= batch.length;
     this.counts.accepted += batch.length;
     const { observers } = this;
     for (const accepted of batch) {
@@ -647,6 +691,21 @@ export class Producer {
     accepted.settle(outcome);
     if (this.drainWaiter !== null && this.outbox.length === 0 && this.publisher.inFlight === 0)
       this.drainWaiter();
+    this.releaseFlushesIfIdle();
+  }
+
+  private releaseFlushesIfIdle(): void {
+    if (this.flushes.any && this.holdsNothing()) this.flushes.release(true);
+  }
+
+  /** Nothing accepted is unsettled: none being accepted, buffered, in flight or with a message actor. */
+  private holdsNothing(): boolean {
+    return (
+      this.accepting === 0 &&
+      this.outbox.length === 0 &&
+      this.publisher.inFlight === 0 &&
+      this.retrying.size === 0
+    );
   }
 
   /**
