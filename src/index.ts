@@ -48,8 +48,8 @@ export type { ProducerObserver } from './producer/observer.js';
 export type { ProducerOptions } from './producer/options.js';
 export {
   type CloseOptions,
-  type FlushOptions,
   createProducer,
+  type FlushOptions,
   Producer,
   type ProducerDependencies,
 } from './producer/producer.js';

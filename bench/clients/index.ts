@@ -64,6 +64,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'ferry-memory-stamped': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createStampedClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory-window-1k': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createNarrowWindowClient,

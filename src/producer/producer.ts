@@ -32,7 +32,7 @@ import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { type ProducerEvent, producerEvents } from './producer-events.js';
-import { type PublishRequest, toOutboundMessage } from './publish-request.js';
+import { type MessageProperties, type PublishRequest, toOutboundMessage } from './publish-request.js';
 import { Publisher, type PublisherHooks } from './publisher.js';
 import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
@@ -411,7 +411,8 @@ export class Producer {
       throw new FerryError('BREAKER_OPEN', 'the circuit breaker is open');
     }
     const now = this.now();
-    const limits = { maxMessageBytes: this.settings.maxMessageBytes, appId: this.settings.appId };
+    const { maxMessageBytes, appId, timestamp } = this.settings;
+    const limits = { maxMessageBytes, appId, timestamp };
     const batch = new Array<Accepted>(requests.length);
     for (let index = 0; index < requests.length; index += 1) {
       try {
@@ -543,15 +544,13 @@ export class Producer {
       content: delivery.content,
       acceptedAt: this.now(),
       // Taken as ferry would have sent it: whatever another publisher left out gets ferry's defaults.
-      properties: {
+      properties: this.withOptionalProperties({
         ...properties,
         messageId,
         headers: { ...properties.headers, [CAUGHT_HEADER]: caughtBefore + 1 },
         contentType: properties.contentType ?? 'application/octet-stream',
-        timestamp: properties.timestamp ?? Math.floor(this.now() / 1000),
         persistent: true,
-        appId: properties.appId ?? this.settings.appId,
-      },
+      }),
     });
     this.journal.append({ type: 'accepted', message: accepted.message });
     await this.journal.commit();
@@ -568,6 +567,23 @@ export class Producer {
         { details: { messageId } },
       ),
     );
+  }
+
+  /** `properties` with the `timestamp` and `appId` options applied where they are missing. */
+  private withOptionalProperties(properties: MessageProperties): MessageProperties {
+    const { timestamp, appId } = this.settings;
+    if (
+      (!timestamp || properties.timestamp !== undefined) &&
+      (appId === undefined || properties.appId !== undefined)
+    )
+      return properties;
+    return {
+      ...properties,
+      ...(timestamp && properties.timestamp === undefined
+        ? { timestamp: Math.floor(this.now() / 1000) }
+        : {}),
+      ...(properties.appId === undefined && appId !== undefined ? { appId } : {}),
+    };
   }
 
   private newTopologyRepair(): TopologyRepair | null {

@@ -45,14 +45,15 @@ export interface MessageProperties {
   readonly contentType: string;
   readonly contentEncoding?: string;
   readonly headers?: Readonly<Record<string, unknown>>;
-  /** Seconds since the epoch, as AMQP defines it. */
-  readonly timestamp: number;
+  /** Seconds since the epoch, as AMQP defines it; with the `timestamp` option. */
+  readonly timestamp?: number;
   readonly persistent: true;
   readonly type?: string;
   readonly priority?: number;
   /** Per-message TTL, ms. */
   readonly expiration?: number;
-  readonly appId: string;
+  /** With the `appId` option. */
+  readonly appId?: string;
 }
 
 /** An accepted message: everything needed to publish it again, after a retry or a restart. */
@@ -69,7 +70,10 @@ export interface OutboundMessage {
 /** Limits applied while validating. */
 export interface RequestLimits {
   readonly maxMessageBytes: number;
-  readonly appId: string;
+  /** Set as every message's `appId` when defined. */
+  readonly appId: string | undefined;
+  /** Set every message's `timestamp`. */
+  readonly timestamp: boolean;
 }
 
 const MAX_SHORT_STRING = 255;
@@ -171,10 +175,10 @@ export function toOutboundMessage(
   const properties: Mutable<MessageProperties> = {
     messageId,
     contentType: request.contentType ?? contentType,
-    timestamp: Math.floor(now / 1000),
     persistent: true,
-    appId: limits.appId,
   };
+  if (limits.timestamp) properties.timestamp = Math.floor(now / 1000);
+  if (limits.appId !== undefined) properties.appId = limits.appId;
   if (request.correlationId !== undefined) properties.correlationId = request.correlationId;
   if (request.contentEncoding !== undefined) properties.contentEncoding = request.contentEncoding;
   if (headers !== undefined) properties.headers = headers;

@@ -3,7 +3,7 @@ import { eventually, startedRig, task } from './helpers.js';
 
 describe('healthy path', () => {
   it('publishes straight to the session with the message properties', async () => {
-    const { producer, broker } = await startedRig({ appId: 'gateway' });
+    const { producer, broker } = await startedRig({ appId: 'gateway', timestamp: true });
     const before = Date.now();
     await producer.publish(
       task(1, { correlationId: 'corr-1', headers: { traceparent: '00-abc-def-01' }, type: 'summarize' }),
@@ -37,6 +37,16 @@ describe('healthy path', () => {
     expect(bytes!.properties.messageId).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+
+  it('by default sets neither an app id nor a timestamp', async () => {
+    const { producer, broker } = await startedRig();
+    await producer.publish(task(1));
+    expect(Object.keys(broker.session.published[0]!.properties).sort()).toEqual([
+      'contentType',
+      'messageId',
+      'persistent',
+    ]);
   });
 
   it('a caller-given content type overrides the derived one', async () => {

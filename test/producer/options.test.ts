@@ -32,8 +32,9 @@ describe('resolveOptions', () => {
       failFastWhenOpen: false,
       maxInFlight: 10_000,
       confirmTimeoutMs: 5_000,
-      appId: 'ferry',
+      timestamp: false,
     });
+    expect(resolved.appId).toBeUndefined();
     expect(resolved.supervisor).toMatchObject({ seed: 1, maxLiveMessages: 256 });
     // Unset machine settings stay unset, so the machines' own defaults apply; the one exception is the
     // bound on a whole connect attempt, which covers the adapter's per-URL timeout plus the declarations.

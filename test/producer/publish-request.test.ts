@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/errors.js';
 import { type PublishRequest, toOutboundMessage } from '../../src/producer/publish-request.js';
 
-const limits = { maxMessageBytes: 1_024, appId: 'ferry-test' };
+const limits = { maxMessageBytes: 1_024, appId: 'ferry-test', timestamp: true };
+/** The defaults: neither an app id nor a timestamp. */
+const lean = { maxMessageBytes: 1_024, appId: undefined, timestamp: false };
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
 function invalid(request: unknown, limit = limits): FerryError {
@@ -71,6 +73,11 @@ describe('toOutboundMessage', () => {
       'timestamp',
     ]);
     expect(properties.contentType).toBe('application/json');
+  });
+
+  it('sets neither an app id nor a timestamp unless asked to', () => {
+    const { properties } = toOutboundMessage({ exchange: 'x', routingKey: '', body: null }, NOW, lean);
+    expect(Object.keys(properties).sort()).toEqual(['contentType', 'messageId', 'persistent']);
   });
 
   it('sends strings as UTF-8 text and bytes as they are', () => {

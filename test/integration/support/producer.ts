@@ -14,6 +14,7 @@ import type { ProducerStatus, SupervisorSummary } from '../../../src/producer/st
 /** Retry, reconnect and parking delays in tens of milliseconds: the defaults are seconds. */
 export const FAST_OPTIONS: ProducerOptions = {
   appId: 'ferry-it',
+  timestamp: true,
   retry: { initialDelayMs: 20, maxDelayMs: 200 },
   reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
   parkedRetryDelayMs: 300,
