@@ -3,9 +3,10 @@
  * stand-in producer that does the least any client must do to hold a message until its confirm (a
  * Buffer of its JSON body, a receipt with a lazily created `settled` promise), in a process that has
  * imported ferry and holds one broker connection, as the bench child does. No message is sent.
- * Prints the process's peak RSS (VmHWM) and the V8 heap spaces.
+ * Prints the process's peak RSS (VmHWM) and the V8 heap spaces. With `--flush` the caller reads no
+ * `settled` (it waits for all of them at once, as with ferry's `flush()`): no promise per message.
  *
- *   npm run build && node bench/outstanding-floor.mjs
+ *   npm run build && node bench/outstanding-floor.mjs [--flush]
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -56,9 +57,13 @@ for (let first = 0; first < MESSAGES; first += BATCH) {
   accepting.push(publishMany(requests));
 }
 const receipts = (await Promise.all(accepting)).flat();
-const settling = receipts.map((receipt) => receipt.settled);
-for (const receipt of receipts) receipt.resolve('confirmed');
-await Promise.all(settling);
+if (process.argv.includes('--flush')) {
+  for (const receipt of receipts) receipt.resolve?.('confirmed');
+} else {
+  const settling = receipts.map((receipt) => receipt.settled);
+  for (const receipt of receipts) receipt.resolve('confirmed');
+  await Promise.all(settling);
+}
 const spaces = Object.fromEntries(
   v8.getHeapSpaceStatistics().map((space) => [space.space_name, MiB(space.space_size)]),
 );
