@@ -101,6 +101,8 @@ export class UnroutableCatcher {
   /** Tells this producer's probes from those of others consuming the same queue. */
   private readonly probePrefix = `${PROBE_PREFIX}${randomUUID()}.`;
   private readonly proofs = new Map<string, Proof>();
+  /** The next attempt to consume the queue, after a consumer could not start or ended unrepaired. */
+  private consumeRetry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: UnroutableSettings,
@@ -128,6 +130,7 @@ export class UnroutableCatcher {
   /** A new session: nothing is proven on it until its consumer runs and a probe comes back. */
   attach(session: BrokerSession): Promise<void> {
     this.forget();
+    clearTimeout(this.consumeRetry);
     this.session = session;
     return this.consume(session);
   }
@@ -135,6 +138,7 @@ export class UnroutableCatcher {
   /** The producer closed: no more probes, renewals or warnings. */
   stop(): void {
     this.forget();
+    clearTimeout(this.consumeRetry);
     this.session = null;
   }
 
@@ -150,16 +154,34 @@ export class UnroutableCatcher {
           this.hooks.warn(`stopped consuming ${queue}; publishing with mandatory`, error);
           // Deleted: declared again, then consumed again; the exchanges are proven anew.
           const repaired = this.hooks.repairTopology();
-          if (repaired !== undefined) {
+          if (repaired === undefined) this.consumeLater(session);
+          else
             repaired.then(() => {
               if (this.session === session) return this.consume(session);
             });
-          }
         },
       )
       .catch((error: unknown) => {
-        this.hooks.warn(`cannot consume ${queue}; publishing with mandatory`, FerryError.from(error));
+        if (this.session !== session) return;
+        this.hooks.warn(
+          `cannot consume ${queue}; publishing with mandatory, trying again in ${this.settings.reprobeIntervalMs} ms`,
+          FerryError.from(error),
+        );
+        this.consumeLater(session);
       });
+  }
+
+  /**
+   * Consumes again after `reprobeIntervalMs`: the queue may be back by then (declared by whoever owns
+   * the topology, or by ferry's next repair), and until then every exchange stays `mandatory`.
+   */
+  private consumeLater(session: BrokerSession): void {
+    clearTimeout(this.consumeRetry);
+    this.consumeRetry = setTimeout(() => {
+      this.consumeRetry = undefined;
+      if (this.session === session) void this.consume(session);
+    }, this.settings.reprobeIntervalMs);
+    this.consumeRetry.unref();
   }
 
   private onDelivery(delivery: Delivery): Promise<void> {

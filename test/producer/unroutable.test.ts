@@ -235,6 +235,20 @@ it('consumes again when the queue goes twice within the repair interval', async 
   await publishUntilProven(producer, session, 'proven again');
 });
 
+it('with topology: false, consumes again after reprobeIntervalMs when the queue goes', async () => {
+  // ferry cannot declare the queue back; whoever owns the topology may, so ferry keeps trying.
+  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const session = broker.session;
+  await publishUntilProven(producer, session, 'a publish without mandatory');
+
+  session.cancelConsumer(UNROUTABLE.queue);
+  await producer.publish(task(2_000));
+  expect(session.published.at(-1)!.mandatory).toBe(true);
+  expect(session.declared).toHaveLength(0);
+  await eventually(() => session.consumers.has(UNROUTABLE.queue), 'consumed again');
+  await publishUntilProven(producer, session, 'proven again');
+});
+
 it('a new connection proves its exchanges anew', async () => {
   const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
   const first = broker.session;
