@@ -26,7 +26,7 @@ import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import { Deque } from './deque.js';
-import { FlushWaiters } from './flush-waiters.js';
+import { IdleWaiters } from './idle-waiters.js';
 import { type MachineEffects, provideSupervisor } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -92,10 +92,9 @@ export class Producer {
   private pendingSuccesses = 0;
   private successFlushScheduled = false;
   private breakerCountsSuccesses = false;
-  private drainWaiter: (() => void) | null = null;
   /** Messages of `publish` calls between validation and their hand-off to the outbox or the channel. */
   private accepting = 0;
-  private readonly flushes = new FlushWaiters();
+  private readonly idleWaiters = new IdleWaiters();
   private opened: Promise<void> | null = null;
   private stopClaiming: () => void = () => undefined;
   private closing: Promise<void> | null = null;
@@ -205,9 +204,8 @@ export class Producer {
         new FerryError('INVALID_OPTIONS', 'flush timeoutMs must be a non-negative number of ms'),
       );
     }
-    if (this.holdsNothing()) return Promise.resolve(true);
-    if (this.lifecycle === 'closed') return Promise.resolve(false);
-    return this.flushes.wait(timeoutMs);
+    if (this.lifecycle === 'closed' && !this.holdsNothing()) return Promise.resolve(false);
+    return this.idleWaiters.wait(() => this.holdsNothing(), timeoutMs);
   }
 
   /** The status, synchronously. */
@@ -353,7 +351,7 @@ export class Producer {
     this.stopClaiming();
     await this.journal.close();
     this.lifecycle = 'closed';
-    this.flushes.release(false);
+    this.idleWaiters.release();
     this.onSupervisorChange();
   }
 
@@ -440,7 +438,7 @@ export class Producer {
       await this.journal.commit();
     } catch (error) {
       this.accepting -= batch.length;
-      this.releaseFlushesIfIdle();
+      this.idleWaiters.check();
       throw error;
     }
     this.accepting -= batch.length;
@@ -705,13 +703,7 @@ export class Producer {
     if (outcome === 'confirmed') this.counts.confirmed += 1;
     else this.counts.deadLettered += 1;
     accepted.settle(outcome);
-    if (this.drainWaiter !== null && this.outbox.length === 0 && this.publisher.inFlight === 0)
-      this.drainWaiter();
-    this.releaseFlushesIfIdle();
-  }
-
-  private releaseFlushesIfIdle(): void {
-    if (this.flushes.any && this.holdsNothing()) this.flushes.release(true);
+    this.idleWaiters.check();
   }
 
   /** Nothing accepted is unsettled: none being accepted, buffered, in flight or with a message actor. */
@@ -793,19 +785,9 @@ export class Producer {
     return child === undefined ? null : (child.getSnapshot().context as BreakerContext);
   }
 
-  private drained(timeoutMs: number): Promise<void> {
-    if (this.outbox.length === 0 && this.publisher.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, timeoutMs);
-      function finish(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.drainWaiter = () => {
-        this.drainWaiter = null;
-        finish();
-      };
-    });
+  /** Nothing buffered or in flight (retrying messages stay journaled at close). */
+  private drained(timeoutMs: number): Promise<boolean> {
+    return this.idleWaiters.wait(() => this.outbox.length === 0 && this.publisher.inFlight === 0, timeoutMs);
   }
 }
 
