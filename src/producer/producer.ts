@@ -32,7 +32,12 @@ import type { ProducerObserver } from './observer.js';
 import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { type ProducerEvent, producerEvents } from './producer-events.js';
-import { type MessageProperties, type PublishRequest, toOutboundMessage } from './publish-request.js';
+import {
+  addOptionalProperties,
+  type MessageProperties,
+  type PublishRequest,
+  toOutboundMessage,
+} from './publish-request.js';
 import { Publisher, type PublisherHooks } from './publisher.js';
 import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
@@ -535,20 +540,22 @@ export class Producer {
     // Its confirm can still be on the way: the journal must see the original finish before the copy.
     await this.publisher.inFlightWith(messageId)?.settled.catch(() => undefined);
     const caughtBefore = caughtCount(properties.headers);
+    // Taken as ferry would have sent it: whatever another publisher left out gets ferry's defaults.
+    const taken: MessageProperties = {
+      ...properties,
+      messageId,
+      headers: { ...properties.headers, [CAUGHT_HEADER]: caughtBefore + 1 },
+      contentType: properties.contentType ?? 'application/octet-stream',
+      persistent: true,
+    };
+    addOptionalProperties(taken, this.settings, this.now());
     const accepted = new Accepted({
       messageId,
       exchange: delivery.exchange,
       routingKey: delivery.routingKey,
       content: delivery.content,
       acceptedAt: this.now(),
-      // Taken as ferry would have sent it: whatever another publisher left out gets ferry's defaults.
-      properties: this.withOptionalProperties({
-        ...properties,
-        messageId,
-        headers: { ...properties.headers, [CAUGHT_HEADER]: caughtBefore + 1 },
-        contentType: properties.contentType ?? 'application/octet-stream',
-        persistent: true,
-      }),
+      properties: taken,
     });
     this.journal.append({ type: 'accepted', message: accepted.message });
     await this.journal.commit();
@@ -565,23 +572,6 @@ export class Producer {
         { details: { messageId } },
       ),
     );
-  }
-
-  /** `properties` with the `timestamp` and `appId` options applied where they are missing. */
-  private withOptionalProperties(properties: MessageProperties): MessageProperties {
-    const { timestamp, appId } = this.settings;
-    if (
-      (!timestamp || properties.timestamp !== undefined) &&
-      (appId === undefined || properties.appId !== undefined)
-    )
-      return properties;
-    return {
-      ...properties,
-      ...(timestamp && properties.timestamp === undefined
-        ? { timestamp: Math.floor(this.now() / 1000) }
-        : {}),
-      ...(properties.appId === undefined && appId !== undefined ? { appId } : {}),
-    };
   }
 
   private newTopologyRepair(): TopologyRepair | null {

@@ -67,13 +67,17 @@ export interface OutboundMessage {
   readonly acceptedAt: number;
 }
 
-/** Limits applied while validating. */
-export interface RequestLimits {
-  readonly maxMessageBytes: number;
+/** The properties the producer's options add to every message. */
+export interface OptionalProperties {
   /** Set as every message's `appId` when defined. */
   readonly appId: string | undefined;
   /** Set every message's `timestamp`. */
   readonly timestamp: boolean;
+}
+
+/** Limits applied while validating, and the properties the options add. */
+export interface RequestLimits extends OptionalProperties {
+  readonly maxMessageBytes: number;
 }
 
 const MAX_SHORT_STRING = 255;
@@ -129,6 +133,19 @@ function checkShortString(name: string, value: unknown, required: boolean, probl
 }
 
 /**
+ * Sets the `timestamp` and `appId` the options ask for on `properties`, a fresh object, where it has
+ * none: a new message has neither, a message taken back from the alternate exchange keeps its own.
+ */
+export function addOptionalProperties(
+  properties: { timestamp?: number; appId?: string },
+  options: OptionalProperties,
+  now: number,
+): void {
+  if (options.timestamp && properties.timestamp === undefined) properties.timestamp = Math.floor(now / 1000);
+  if (options.appId !== undefined && properties.appId === undefined) properties.appId = options.appId;
+}
+
+/**
  * Validates a request and turns it into an {@link OutboundMessage}.
  *
  * @throws FerryError `INVALID_MESSAGE` listing every problem; nothing has been accepted.
@@ -177,8 +194,7 @@ export function toOutboundMessage(
     contentType: request.contentType ?? contentType,
     persistent: true,
   };
-  if (limits.timestamp) properties.timestamp = Math.floor(now / 1000);
-  if (limits.appId !== undefined) properties.appId = limits.appId;
+  addOptionalProperties(properties, limits, now);
   if (request.correlationId !== undefined) properties.correlationId = request.correlationId;
   if (request.contentEncoding !== undefined) properties.contentEncoding = request.contentEncoding;
   if (headers !== undefined) properties.headers = headers;

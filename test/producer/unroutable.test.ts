@@ -176,6 +176,31 @@ it('takes a caught message back: journaled before the ack, retried with mandator
   });
 });
 
+it("gives a caught message of another publisher ferry's properties where it has none, and keeps its own", async () => {
+  const options = { unroutable: UNROUTABLE, appId: 'gateway', timestamp: true };
+  const { broker } = await startedRig(options, brokerWithPolicy());
+  const session = broker.session;
+  const before = Math.floor(Date.now() / 1000);
+  const foreign = { exchange: 'tasks', routingKey: 'ml.nowhere', content: Buffer.from('x') };
+  await session.deliver(UNROUTABLE.queue, { ...foreign, properties: { messageId: 'bare' } });
+  await session.deliver(UNROUTABLE.queue, {
+    ...foreign,
+    properties: { messageId: 'own', appId: 'billing', timestamp: 1_700_000_000, contentType: 'text/csv' },
+  });
+  await eventually(() => session.publishesOf('bare').length === 1, 'the first retry');
+  await eventually(() => session.publishesOf('own').length === 1, 'the second retry');
+
+  const bare = session.publishesOf('bare')[0]!.properties;
+  expect(bare).toMatchObject({ appId: 'gateway', contentType: 'application/octet-stream', persistent: true });
+  expect(bare.timestamp).toBeGreaterThanOrEqual(before);
+  expect(bare.timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+  expect(session.publishesOf('own')[0]!.properties).toMatchObject({
+    appId: 'billing',
+    timestamp: 1_700_000_000,
+    contentType: 'text/csv',
+  });
+});
+
 it('waits for the original confirm before journaling the copy of a caught message', async () => {
   const { producer, broker, journal } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
   const session = broker.session;
