@@ -146,10 +146,36 @@ function toDelivery(message: Message): Delivery {
   };
 }
 
-/** amqplib 2.3.1 internals: the ChannelModel's Connection and its socket. */
+/** amqplib 2.3.1 internals: the ChannelModel's Connection, its socket and its muxer. */
 interface ModelInternals {
   readonly connection: {
     readonly stream: { destroy(error?: Error): void; cork?(): void; uncork?(): void };
+    /** Moves queued frames from the channels' write buffers to the socket, one `write` per frame. */
+    readonly muxer?: { _readIncoming?: () => void };
+  };
+}
+
+/**
+ * amqplib's muxer writes each queued frame with its own `socket.write`: a syscall and a TCP segment
+ * per message, and on a loopback or busy link the syscall is most of the cost (the broker's side of
+ * it runs in it too). Corking the socket around each pass makes a pass one `writev`. It must be every
+ * pass, not just the turn a message is published in: a corked socket fills its 16 KiB buffer after
+ * about fifteen 1 KiB frames, the muxer stops until `drain`, and the passes after `drain` write the
+ * rest. Left as amqplib does it when its internals are not the ones this adapter knows.
+ */
+function writeEachPassAtOnce(model: ChannelModel): void {
+  const { stream: socket, muxer } = (model as unknown as ModelInternals).connection;
+  const pass = muxer?._readIncoming;
+  if (muxer === undefined || pass === undefined || socket.cork === undefined || socket.uncork === undefined) {
+    return;
+  }
+  muxer._readIncoming = () => {
+    socket.cork?.();
+    try {
+      pass.call(muxer);
+    } finally {
+      socket.uncork?.();
+    }
   };
 }
 
@@ -189,8 +215,6 @@ class AmqplibSession implements BrokerSession {
   /** The confirm channel's write buffer in amqplib, kept to know when a closed channel's frames are out. */
   private writeQueue: WriteQueue | undefined;
   private tag = 1;
-  /** The socket is corked until amqplib's next write turn has run; see {@link coalesceWrites}. */
-  private corked = false;
   private listener: SessionListener | undefined;
   /** `close`/`destroy` was called or the connection died: nothing more is reported. */
   private ended = false;
@@ -202,6 +226,7 @@ class AmqplibSession implements BrokerSession {
   constructor(model: ChannelModel, endpoint: string) {
     this.model = model;
     this.endpoint = endpoint;
+    writeEachPassAtOnce(model);
     // Needed: amqplib throws an 'error' nobody listens to. The 'close' that follows carries it too.
     model.on('error', () => undefined);
     this.closed = new Promise((resolve) => {
@@ -247,29 +272,7 @@ class AmqplibSession implements BrokerSession {
       throw FerryError.from(error, 'INVALID_MESSAGE');
     }
     this.tag += 1;
-    this.coalesceWrites();
     return written;
-  }
-
-  /**
-   * amqplib queues each publish on the channel and writes the queue to the socket on the next
-   * `setImmediate`, one `socket.write` per message: as many syscalls and TCP segments as messages.
-   * Corking the socket for that turn turns them into one `writev`. The uncork is scheduled from a
-   * `nextTick`, so that it runs after amqplib's own immediate (which the channel's `readable`
-   * event, itself on a `nextTick`, schedules).
-   */
-  private coalesceWrites(): void {
-    if (this.corked) return;
-    const socket = (this.model as unknown as ModelInternals).connection.stream;
-    if (socket.cork === undefined || socket.uncork === undefined) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() =>
-      setImmediate(() => {
-        this.corked = false;
-        socket.uncork?.();
-      }),
-    );
   }
 
   async publishUnconfirmed(
