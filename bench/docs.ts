@@ -163,20 +163,26 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
       'workload in Node with V8’s default heap: `bench/outstanding-floor.mjs` runs the same accept loop ' +
       'in a process that imported ferry and holds one connection, against a stand-in that keeps only ' +
       'what any client must (a Buffer of each body and a receipt whose `settled` promise the caller ' +
-      'reads), and it peaks at ≈157 MiB (165 MB; median of 3), ≈152 MiB (160 MB) with `--flush`, where ' +
+      'reads), and it peaks at ≈161 MiB (168 MB; median of 3), ≈154 MiB (161 MB) with `--flush`, where ' +
       'the caller reads no promise, as ferry’s run here waits with `flush()`: Node and the libraries ≈42 MiB, ' +
       'the bodies 48 MiB, the young generation, which grows to its 32 MiB maximum under any such ' +
-      'allocation rate, and the old generation the receipts are promoted to. What ferry adds on top ' +
-      'is its own objects per message (≈0.45 KiB: the message, its properties, the accepted record, ' +
-      'the journal’s map entry) and the frames amqplib copies each message into: up to 1,024 of them ' +
-      'wait in the confirm channel’s write buffer, long enough to reach the old generation. A buffer ' +
-      'of 64 frames peaked ≈18 MiB lower here, but streaming (routed, client-bound) it held 10–30 MiB ' +
-      'more and cost ≈1 µs of CPU per message, so ferry keeps amqplib’s default. amqplib itself: ' +
+      'allocation rate, and the old generation the receipts are promoted to. With `--ferry`, ferry’s own ' +
+      'producer accepts the same messages without ever connecting, so it holds them all and sends none: ' +
+      '≈166 MiB (174 MB), ≈11 MiB over the stand-in (its objects per message: the message, its ' +
+      'properties, the accepted record, the journal’s map entry). Sending is what takes the run above ' +
+      'that: with `--ferry-sent` (started, sending, waiting with `flush()`) the peak was 198–244 MiB and ' +
+      'off-heap memory (`arrayBuffers`, sampled every 10 ms) peaked at 69–113 MiB against 49 MiB of ' +
+      'bodies (3 runs). amqplib copies every message into new buffers (a frame from Node’s buffer pool, ' +
+      'a zeroed body frame, a properties frame: ≈2.2 KiB per 1 KiB message), garbage once written but ' +
+      'outside V8’s heap, so freed only when a later collection finds their handles dead: with a 2 MiB ' +
+      'young generation instead of 16 (`node --max-semi-space-size=2`, a process flag, not a library’s ' +
+      'to set) the off-heap peak was 61–68 MiB and the RSS peak 214 MiB. amqplib itself: ' +
       `${find(report, 'outstanding', BASELINE)?.peakRssMiB.toFixed(0) ?? 'n/a'} ` +
-      'MiB (it holds every encoded frame). What would close the rest of the gap to the floor: writing ' +
-      'each body into its frame once instead of amqplib’s copies (relies on amqplib’s internals), one ' +
-      'record per message instead of three objects, zod loaded only for options that fail a quick ' +
-      'check; none of them reaches 150 MB. A caller who needs a bound sets `maxBufferedBytes` or ' +
+      'MiB (it holds every encoded frame). What would close the gap to the floor: frames encoded without ' +
+      'amqplib’s per-message copies (an encoder writing each message into one reused buffer, which means ' +
+      'replacing amqplib’s publish path), then fewer objects per held message; even both leave the ' +
+      'floor above 150 MB while zod and xstate are loaded. A caller who needs a bound sets ' +
+      '`maxBufferedBytes` or ' +
       '`maxBufferedMessages`: beyond them `publish()` waits for room.'
     );
   },
