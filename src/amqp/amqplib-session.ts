@@ -157,24 +157,24 @@ interface ModelInternals {
 
 /**
  * amqplib's muxer writes each queued frame with its own `socket.write`: a syscall and a TCP segment
- * per message, and on a loopback or busy link the syscall is most of the cost (the broker's side of
- * it runs in it too). Corking the socket around each pass makes a pass one `writev`. It must be every
- * pass, not just the turn a message is published in: a corked socket fills its 16 KiB buffer after
- * about fifteen 1 KiB frames, the muxer stops until `drain`, and the passes after `drain` write the
- * rest. Left as amqplib does it when its internals are not the ones this adapter knows.
+ * per message. On loopback, where the broker's receive path runs inside the sender's syscall, that
+ * was ≈4 µs of CPU per message in the bench's profile. Corking the socket around each pass makes a
+ * pass one `writev`. It must be every pass, not just the turn a message is published in: a corked
+ * socket fills its write buffer (16 KiB on Node 20: about fifteen 1 KiB frames), the muxer stops
+ * until `drain`, and the passes after `drain` write the rest. Left as amqplib does it when its
+ * internals are not the ones this adapter knows.
  */
 function writeEachPassAtOnce(model: ChannelModel): void {
   const { stream: socket, muxer } = (model as unknown as ModelInternals).connection;
   const pass = muxer?._readIncoming;
-  if (muxer === undefined || pass === undefined || socket.cork === undefined || socket.uncork === undefined) {
-    return;
-  }
+  const { cork, uncork } = socket;
+  if (muxer === undefined || pass === undefined || cork === undefined || uncork === undefined) return;
   muxer._readIncoming = () => {
-    socket.cork?.();
+    cork.call(socket);
     try {
       pass.call(muxer);
     } finally {
-      socket.uncork?.();
+      uncork.call(socket);
     }
   };
 }
