@@ -414,12 +414,10 @@ export class Producer {
       throw new FerryError('BREAKER_OPEN', 'the circuit breaker is open');
     }
     const now = this.now();
-    const { maxMessageBytes, appId, timestamp } = this.settings;
-    const limits = { maxMessageBytes, appId, timestamp };
     const batch = new Array<Accepted>(requests.length);
     for (let index = 0; index < requests.length; index += 1) {
       try {
-        batch[index] = new Accepted(toOutboundMessage(requests[index] as PublishRequest, now, limits));
+        batch[index] = new Accepted(toOutboundMessage(requests[index] as PublishRequest, now, this.settings));
       } catch (error) {
         if (requests.length === 1 || !(error instanceof FerryError)) throw error;
         throw new FerryError('INVALID_MESSAGE', `message ${index}: ${error.message}`, {
@@ -540,6 +538,7 @@ export class Producer {
     // Its confirm can still be on the way: the journal must see the original finish before the copy.
     await this.publisher.inFlightWith(messageId)?.settled.catch(() => undefined);
     const caughtBefore = caughtCount(properties.headers);
+    const now = this.now();
     // Taken as ferry would have sent it: whatever another publisher left out gets ferry's defaults.
     const taken: MessageProperties = {
       ...properties,
@@ -548,13 +547,13 @@ export class Producer {
       contentType: properties.contentType ?? 'application/octet-stream',
       persistent: true,
     };
-    addOptionalProperties(taken, this.settings, this.now());
+    addOptionalProperties(taken, this.settings, now);
     const accepted = new Accepted({
       messageId,
       exchange: delivery.exchange,
       routingKey: delivery.routingKey,
       content: delivery.content,
-      acceptedAt: this.now(),
+      acceptedAt: now,
       properties: taken,
     });
     this.journal.append({ type: 'accepted', message: accepted.message });
@@ -698,12 +697,12 @@ export class Producer {
 
   /** Nothing accepted is unsettled: none being accepted, buffered, in flight or with a message actor. */
   private holdsNothing(): boolean {
-    return (
-      this.accepting === 0 &&
-      this.outbox.length === 0 &&
-      this.publisher.inFlight === 0 &&
-      this.retrying.size === 0
-    );
+    return this.accepting === 0 && this.retrying.size === 0 && this.sendsNothing();
+  }
+
+  /** Nothing buffered or in flight (retrying messages stay journaled at close). */
+  private sendsNothing(): boolean {
+    return this.outbox.length === 0 && this.publisher.inFlight === 0;
   }
 
   /**
@@ -775,9 +774,8 @@ export class Producer {
     return child === undefined ? null : (child.getSnapshot().context as BreakerContext);
   }
 
-  /** Nothing buffered or in flight (retrying messages stay journaled at close). */
   private drained(timeoutMs: number): Promise<boolean> {
-    return this.idleWaiters.wait(() => this.outbox.length === 0 && this.publisher.inFlight === 0, timeoutMs);
+    return this.idleWaiters.wait(() => this.sendsNothing(), timeoutMs);
   }
 }
 
