@@ -29,6 +29,9 @@ const READ_CHUNK = 1_000;
 export async function connectRedis(url: string): Promise<Redis> {
   const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
+  // Connection errors reach the callers as failed commands (and a failed open); unheard, ioredis
+  // would print each one.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     return redis;

@@ -21,6 +21,7 @@ import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
+import { journalStatus, withOpenRetry } from '../journal/open-retry.js';
 import { rxjs } from '../optional-deps.js';
 import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
@@ -111,7 +112,7 @@ export class Producer {
   /** @internal Use {@link createProducer}. */
   constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
     this.settings = resolveOptions(options);
-    this.journal = dependencies.journal ?? createJournal(this.settings.journal);
+    this.journal = withOpenRetry(dependencies.journal ?? createJournal(this.settings.journal));
     this.broker = dependencies.broker ?? createAmqplibBroker();
     this.now = dependencies.now ?? Date.now;
     this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
@@ -264,6 +265,7 @@ export class Producer {
         unroutable: this.counts.unroutable,
         journalPending: this.journal.pendingCount(),
       },
+      journal: journalStatus(this.journal),
     };
   }
 
