@@ -148,10 +148,7 @@ export class RedisJournal extends BufferedJournal {
     for (let tries = 0; tries < FENCED_WRITE_TRIES; tries += 1) {
       if (this.fenced || !this.registered) await this.own(redis);
       const added = await this.writeFenced(redis, writeArgs(ops, this.entries));
-      if (added === null) {
-        this.fenced = true;
-        continue;
-      }
+      if (added === null) continue;
       let next = 0;
       for (const op of ops) {
         if (op.op === 'delete') {
@@ -191,8 +188,12 @@ export class RedisJournal extends BufferedJournal {
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  /** Runs {@link WRITE_SCRIPT}: the new entry ids, or `null` when the lease's token is stale. */
+  /**
+   * Runs {@link WRITE_SCRIPT}: the new entry ids, or `null` when the lease's token is stale (and the
+   * instance is then fenced, unless it owns again already).
+   */
   private async writeFenced(redis: Redis, args: (string | Buffer)[]): Promise<string[] | null> {
+    const { token } = this;
     const result = (await redis.eval(
       WRITE_SCRIPT,
       4,
@@ -200,10 +201,16 @@ export class RedisJournal extends BufferedJournal {
       this.keys.owned(this.instance),
       this.keys.events,
       this.keys.totals,
-      this.token,
+      token,
       ...args,
     )) as string[] | null;
+    if (result === null) this.lost(token);
     return result;
+  }
+
+  /** The lease that carried `token` is lost: fenced, unless a later ownership replaced it already. */
+  private lost(token: string): void {
+    if (this.token === token) this.fenced = true;
   }
 
   private async claimFrom(redis: Redis, other: string): Promise<PendingMessage[]> {
@@ -215,6 +222,7 @@ export class RedisJournal extends BufferedJournal {
     for (const id of ids) if (this.state.has(id) && !fold.entries.has(id)) take.push(id);
     const unreadable = fold.unreadable.filter((id) => !this.state.has(id));
     const gone = fold.gone.filter((id) => !this.state.has(id));
+    const { token } = this;
     const result = (await redis.eval(
       CLAIM_SCRIPT,
       6,
@@ -224,7 +232,7 @@ export class RedisJournal extends BufferedJournal {
       this.keys.owned(other),
       this.keys.instances,
       this.keys.unreadable,
-      this.token,
+      token,
       other,
       `claimed-by:${this.instance}`,
       String(this.leaseMs * 10),
@@ -234,7 +242,7 @@ export class RedisJournal extends BufferedJournal {
       ...unreadable,
       ...gone,
     )) as string[];
-    if (result[0] === 'fenced') this.fenced = true;
+    if (result[0] === 'fenced') this.lost(token);
     if (result[0] !== 'ok') return [];
     const moved = new Set(result.slice(1));
     const claimed: PendingMessage[] = [];
@@ -254,12 +262,13 @@ export class RedisJournal extends BufferedJournal {
       this.own(redis).catch(() => undefined);
       return;
     }
+    const { token } = this;
     redis
-      .eval(RENEW_SCRIPT, 1, this.keys.lease(this.instance), this.token, String(this.leaseMs))
+      .eval(RENEW_SCRIPT, 1, this.keys.lease(this.instance), token, String(this.leaseMs))
       .then(async (renewed) => {
         if (renewed === 1 || this.redis !== redis) return;
-        this.fenced = true;
-        await this.own(redis);
+        this.lost(token);
+        if (this.fenced) await this.own(redis);
       })
       .catch(() => undefined);
   }
@@ -311,7 +320,6 @@ export class RedisJournal extends BufferedJournal {
     if (ops.length > 0) {
       const added = await this.writeFenced(redis, writeArgs(ops, this.entries));
       if (added === null) {
-        this.fenced = true;
         throw new JournalError('JOURNAL_LEASE_LOST', `the lease of ${this.instance} was lost again at once`);
       }
       // The entries written under a former name are its claimer's to compact now.

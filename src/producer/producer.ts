@@ -142,6 +142,8 @@ export class Producer {
    * Replays the journal, then connects. Resolves once connected with the topology declared; rejects
    * with the connection's error when it reaches `failed` (a permanent error such as bad credentials,
    * or the attempt budget spent). Either way the producer keeps accepting and keeps trying to connect.
+   * A journal that cannot open yet is tried again with backoff and `start()` waits for it
+   * (`status().journal` says why); it rejects for a journal that is corrupt or too new.
    */
   start(): Promise<void> {
     this.opened ??= this.open();
