@@ -15,7 +15,7 @@ import { createProducer, type Producer } from '../../src/producer/producer.js';
 import { FaultProxy } from '../faults/support/fault-proxy.js';
 import { FakeBroker } from '../support/fake-broker.js';
 import { outbound } from './fixtures.js';
-import { deletePrefix, uniquePrefix } from './redis-support.js';
+import { deletePrefix, REDIS_URL, rawRedis, uniquePrefix } from './redis-support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ferry-open-retry-'));
 let dirs = 0;
@@ -92,6 +92,19 @@ describe('a journal that cannot open yet', () => {
     journal.append({ type: 'accepted', message: outbound('m') });
     await journal.commit();
     expect(journal.pendingCount()).toBe(1);
+  });
+
+  it('a journal written by a newer ferry is refused, not retried in a loop', async () => {
+    const keyPrefix = uniquePrefix('too-new');
+    cleanups.push(() => deletePrefix(keyPrefix));
+    const redis = rawRedis();
+    cleanups.push(() => {
+      redis.disconnect();
+    });
+    await redis.set(`${keyPrefix}:schema`, '99');
+    const journal = wrapped(new RedisJournal({ url: REDIS_URL, keyPrefix, instanceId: 'new' }));
+    expect((await refusal(journal.open())).code).toBe('JOURNAL_TOO_NEW');
+    expect(journal.status?.()).toMatchObject({ state: 'failed', failedAttempts: 1, retryAt: null });
   });
 
   it('a producer on it starts once the journal opens; status says why until then', async () => {
