@@ -53,6 +53,9 @@ export interface RedisJournalOptions extends BatchingOptions {
   readonly leaseMs?: number;
 }
 
+/** Events per script when held messages are registered under a new ownership. */
+const REGISTER_CHUNK = 2_000;
+
 /** How many times a batch refused for a stale lease is tried again under a new ownership. */
 const FENCED_WRITE_TRIES = 3;
 
@@ -309,28 +312,36 @@ export class RedisJournal extends BufferedJournal {
     }
     if (this.registered) return;
     // Written before and not in this name's set: claimed with a former name, or never registered here.
+    // Written a few thousand events per script, whole messages each, so Redis is never held long.
     const owned = new Set(await redis.smembers(this.keys.owned(this.instance)));
     const at = Date.now();
-    const ops: BatchOp[] = [];
+    let ops: BatchOp[] = [];
     for (const record of this.state.pending()) {
       const id = record.message.messageId;
       if (owned.has(id) || !this.entries.has(id)) continue;
       for (const event of recordEvents(record, at)) ops.push({ op: 'insert', event });
-    }
-    if (ops.length > 0) {
-      const added = await this.writeFenced(redis, writeArgs(ops, this.entries));
-      if (added === null) {
-        throw new JournalError('JOURNAL_LEASE_LOST', `the lease of ${this.instance} was lost again at once`);
-      }
-      // The entries written under a former name are its claimer's to compact now.
-      for (const [index, op] of ops.entries()) {
-        if (op.op !== 'insert') continue;
-        const id = eventMessageId(op.event);
-        if (op.event.type === 'accepted') this.entries.delete(id);
-        this.remember(id, added[index] as string);
+      if (ops.length >= REGISTER_CHUNK) {
+        await this.register(redis, ops);
+        ops = [];
       }
     }
+    if (ops.length > 0) await this.register(redis, ops);
     this.registered = true;
+  }
+
+  /** Writes held messages' events under the current name. */
+  private async register(redis: Redis, ops: readonly BatchOp[]): Promise<void> {
+    const added = await this.writeFenced(redis, writeArgs(ops, this.entries));
+    if (added === null) {
+      throw new JournalError('JOURNAL_LEASE_LOST', `the lease of ${this.instance} was lost again at once`);
+    }
+    // The entries written under a former name are its claimer's to compact now.
+    for (const [index, op] of ops.entries()) {
+      if (op.op !== 'insert') continue;
+      const id = eventMessageId(op.event);
+      if (op.event.type === 'accepted') this.entries.delete(id);
+      this.remember(id, added[index] as string);
+    }
   }
 
   private remember(messageId: string, entry: string): void {
