@@ -1,7 +1,8 @@
 /**
  * Turns the fault runs' verdicts (`.fault-results/*.json`, written by each scenario of
- * `test/faults` and `test/integration`) into the results table of docs/reliability.md, between its
- * markers. Run after `npx vitest run test/faults test/integration` (or a soak run):
+ * `test/faults`, `test/integration` and the redis scenarios of `test/crash`) into the results table of
+ * docs/reliability.md, between its markers. Run after `npx vitest run test/faults test/integration
+ * test/crash` (or a soak run):
  *
  * ```
  * npx tsx scripts/reliability-report.ts

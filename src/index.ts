@@ -34,7 +34,7 @@ export {
   type JournalConfig,
   parseJournalSpec,
 } from './journal/create-journal.js';
-export type { Journal, JournalEvent, PendingMessage } from './journal/journal.js';
+export type { Journal, JournalEvent, JournalStatus, PendingMessage } from './journal/journal.js';
 export { JournalError } from './journal/journal-error.js';
 export { MemoryJournal } from './journal/memory-journal.js';
 export { CONNECTION_STATE_VALUES } from './metrics/connection-state.js';

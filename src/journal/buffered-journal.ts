@@ -59,7 +59,7 @@ export abstract class BufferedJournal implements Journal {
   private opened = false;
 
   constructor(options: BatchingOptions) {
-    this.commits = new GroupCommit((batch) => this.write(compactBatch(batch)), {
+    this.commits = new GroupCommit((batch) => this.writeRefusing(batch), {
       delayMs: options.groupCommitMs ?? 0,
       maxBatch: options.maxBatch ?? 2_000,
       onError:
@@ -68,13 +68,20 @@ export abstract class BufferedJournal implements Journal {
     });
   }
 
+  /** Opens the store once; an open that failed is not kept: the next call tries again. */
   open(): Promise<readonly PendingMessage[]> {
-    this.opening ??= this.load().then((records) => {
-      this.state.adopt(records);
-      this.opened = true;
-      this.commits.start();
-      return records;
-    });
+    this.opening ??= this.load().then(
+      (records) => {
+        this.state.adopt(records);
+        this.opened = true;
+        this.commits.start();
+        return records;
+      },
+      (error: unknown) => {
+        this.opening = null;
+        throw error;
+      },
+    );
     return this.opening;
   }
 
@@ -102,6 +109,19 @@ export abstract class BufferedJournal implements Journal {
     );
     if (opened) await this.commits.drain();
     await this.closeStore(opened);
+  }
+
+  /**
+   * Writes a batch. When the write fails, the messages it accepted are refused (their `publish()`
+   * rejects), so they are no longer counted as held here.
+   */
+  private async writeRefusing(batch: readonly JournalEvent[]): Promise<void> {
+    try {
+      await this.write(compactBatch(batch));
+    } catch (error) {
+      for (const event of batch) if (event.type === 'accepted') this.state.forget([event.message.messageId]);
+      throw error;
+    }
   }
 
   /** Opens the store and folds what it holds. */

@@ -80,6 +80,48 @@ export function foldMessage(events: Iterable<JournalEvent>): MessageRecord | und
   return record;
 }
 
+/**
+ * Events whose fold is `record`, stamped `at`: a message written again from what is known of it (a
+ * shared journal re-registering what it holds under a new ownership).
+ */
+export function recordEvents(record: MessageRecord, at: number): JournalEvent[] {
+  const messageId = record.message.messageId;
+  const { random, nextDelayMs, retryAt, deadLetterFailures, lastFailure } = record;
+  const events: JournalEvent[] = [{ type: 'accepted', message: record.message }];
+  const parked = (): JournalEvent => ({
+    type: 'parked',
+    messageId,
+    at,
+    deadLetterFailures,
+    retryAt: retryAt ?? at,
+  });
+  const scheduled = (random: number, delayMs: number): JournalEvent => ({
+    type: 'retry-scheduled',
+    messageId,
+    delayMs,
+    retryAt: retryAt ?? at,
+    random,
+    at,
+  });
+  // Each event sets what it carries outright, so the last setter of each field decides: the earlier
+  // events only restore what the last ones leave as it was.
+  if (deadLetterFailures > 0 && record.state !== 'parked') events.push(parked());
+  if (nextDelayMs !== null && random !== null) events.push(scheduled(random, nextDelayMs));
+  if (lastFailure !== null) {
+    events.push({
+      type: 'failed',
+      messageId,
+      attempts: record.attempts,
+      failure: lastFailure,
+      at,
+      ...(random === null ? {} : { random }),
+    });
+  }
+  if (record.state === 'parked') events.push(parked());
+  else if (retryAt !== null && random !== null) events.push(scheduled(random, nextDelayMs ?? 0));
+  return events;
+}
+
 /** Counts of finished messages, since the journal was created. */
 export interface FinishedCounts {
   confirmed: number;

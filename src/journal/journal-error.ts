@@ -13,7 +13,10 @@ export type JournalErrorCode =
   | 'JOURNAL_UNAVAILABLE'
   /** A write failed: the events of that commit are not durable. */
   | 'JOURNAL_WRITE_FAILED'
-  /** Redis only: this instance's lease expired, so its messages may belong to another instance now. */
+  /**
+   * Shared journals: a write was refused because this instance's lease lapsed or was claimed, and it
+   * could not own again in time; nothing of that write is stored.
+   */
   | 'JOURNAL_LEASE_LOST';
 
 /** An error of a journal backend. */

@@ -85,6 +85,21 @@ export interface PendingMessage extends MessageRecord {
   readonly parked: boolean;
 }
 
+/** Where a journal's opening stands (see `withOpenRetry`). */
+export interface JournalStatus {
+  /**
+   * `idle` before the first open, `opening` while an attempt runs, `failed` between attempts (the
+   * next one is due at `retryAt`), `open`, `closed`.
+   */
+  readonly state: 'idle' | 'opening' | 'open' | 'failed' | 'closed';
+  /** Failed attempts to open. */
+  readonly failedAttempts: number;
+  /** Why the last attempt failed; `null` once open. */
+  readonly lastError: { readonly code: string; readonly message: string } | null;
+  /** When the next attempt starts, ms since the epoch; `null` unless `failed`. */
+  readonly retryAt: number | null;
+}
+
 /** Storage for journal events. */
 export interface Journal {
   /** `memory`, `sqlite`, `redis`, ... */
@@ -109,5 +124,7 @@ export interface Journal {
   claim?(): Promise<readonly PendingMessage[]>;
   /** How often {@link claim} is worth calling, ms. */
   readonly claimIntervalMs?: number;
+  /** Where its opening stands; a journal without it is taken as open once `open()` resolved. */
+  status?(): JournalStatus;
   close(): Promise<void>;
 }

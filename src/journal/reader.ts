@@ -8,8 +8,8 @@ import type { JournalConfig } from './create-journal.js';
 import { type FinishedCounts, foldJournal, type JournalState } from './fold.js';
 import type { JournalEvent } from './journal.js';
 import { JournalError } from './journal-error.js';
-import { connectRedis, readStream } from './redis-journal.js';
 import { RedisKeys } from './redis-keys.js';
+import { connectRedis, readStream } from './redis-store.js';
 import { checkJournal, openDatabase, readEvents, readTotals } from './sqlite-store.js';
 
 /** One stored event and where it is (`seq 12`, `entry 1700000000000-0`). */
@@ -96,7 +96,10 @@ async function redisReader(url: string, prefix: string): Promise<JournalReader> 
     description: `redis ${prefix} at ${url.replace(/\/\/[^@/]*@/, '//***@')}`,
     schemaVersion: version,
     async *events() {
-      for await (const { id, event } of readStream(redis, keys)) yield { position: `entry ${id}`, event };
+      for await (const entry of readStream(redis, keys)) {
+        if (entry.error !== undefined) throw entry.error;
+        yield { position: `entry ${entry.id}`, event: entry.event };
+      }
     },
     totals: async () => {
       const totals = await redis.hgetall(keys.totals);

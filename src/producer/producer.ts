@@ -21,6 +21,7 @@ import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
+import { journalStatus, withOpenRetry } from '../journal/open-retry.js';
 import { rxjs } from '../optional-deps.js';
 import { emitFerryWarning } from '../warnings.js';
 import { Accepted } from './accepted.js';
@@ -111,7 +112,7 @@ export class Producer {
   /** @internal Use {@link createProducer}. */
   constructor(options: ProducerOptions, dependencies: ProducerDependencies) {
     this.settings = resolveOptions(options);
-    this.journal = dependencies.journal ?? createJournal(this.settings.journal);
+    this.journal = withOpenRetry(dependencies.journal ?? createJournal(this.settings.journal));
     this.broker = dependencies.broker ?? createAmqplibBroker();
     this.now = dependencies.now ?? Date.now;
     this.outbox = new Outbox(this.settings.maxBufferedMessages, this.settings.maxBufferedBytes);
@@ -141,6 +142,8 @@ export class Producer {
    * Replays the journal, then connects. Resolves once connected with the topology declared; rejects
    * with the connection's error when it reaches `failed` (a permanent error such as bad credentials,
    * or the attempt budget spent). Either way the producer keeps accepting and keeps trying to connect.
+   * A journal that cannot open yet is tried again with backoff and `start()` waits for it
+   * (`status().journal` says why); it rejects for a journal that is corrupt or too new.
    */
   start(): Promise<void> {
     this.opened ??= this.open();
@@ -264,6 +267,7 @@ export class Producer {
         unroutable: this.counts.unroutable,
         journalPending: this.journal.pendingCount(),
       },
+      journal: journalStatus(this.journal),
     };
   }
 

@@ -8,7 +8,9 @@
  *   its deadline (a restored XState snapshot would not re-arm it), zero if the deadline passed;
  * - `parked`: its actor resumes parked, and tries the dead-letter hand-off again at the journaled time.
  *
- * The same hand-over serves messages claimed at run time from a dead instance's lease (redis).
+ * The same hand-over serves messages claimed at run time from a dead instance's lease (redis). A shared
+ * journal's claim never returns a message it already holds, so a claimed message is never a second
+ * record of one this producer has in its outbox or in flight.
  */
 import { FAILURE_CODES, type Failure } from '../../machines/failure.js';
 import type { ResumeTimer } from '../../machines/message.machine.js';

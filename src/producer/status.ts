@@ -4,6 +4,7 @@
 
 import type { ConnectionPhase } from '../../machines/connection.machine.js';
 import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import type { JournalStatus } from '../journal/journal.js';
 
 /** A failure as status pages show it. */
 export interface FailureSummary {
@@ -69,6 +70,8 @@ export interface ProducerStatus {
     /** What the journal still owns. */
     readonly journalPending: number;
   };
+  /** Whether the journal is open, and why not while it is retrying. */
+  readonly journal: JournalStatus;
 }
 
 /** The supervisor's state in a few fields, as `state$` emits it: changes only when one of these does. */

@@ -5,6 +5,7 @@
  * still owned at the kill may arrive twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { report, score as scoreRun } from '../faults/support/scorer.js';
 import { deletePrefix, rawRedis, uniquePrefix } from '../journal/redis-support.js';
 import {
   BROKER_URL,
@@ -93,6 +94,16 @@ describe('crash: two instances on the redis journal', () => {
       expect(duplicated.filter((id) => !unknown.has(id))).toEqual([]);
       for (const id of unknown) expect(counts.has(id)).toBe(true);
       expect(await redis.xlen(`${keyPrefix}:events`)).toBe(0);
+      // The row of docs/reliability.md: accepted includes what the killed child journaled and had not
+      // reported yet (every delivered id of either run).
+      const deliveries = [...counts].flatMap(([messageId, n]) =>
+        Array.from({ length: n }, () => ({ messageId })),
+      );
+      report('redis-kill', scoreRun(new Set([...accepted, ...counts.keys()]), deliveries), {
+        leaseMs: LEASE_MS,
+        ownedAtKill: unknown.size,
+        recoveryMs: claimedAfterMs,
+      });
       console.log(
         `killed after ${doomed.accepted.size} accepted reported; ${unknown.size} owned by it at the kill; ` +
           `claimed and finished ${claimedAfterMs} ms after the kill; ${accepted.size} accepted in all, ` +
