@@ -34,6 +34,10 @@ export interface ThrowawayBrokerOptions {
   readonly name?: string;
   /** Adds a TLS listener on 127.0.0.1 next to the plain one. */
   readonly tls?: ThrowawayTlsOptions;
+  /** More `rabbitmq.conf` lines (`key = value`), after the listener settings. */
+  readonly config?: readonly string[];
+  /** Erlang terms for the node's `advanced.config` (settings `rabbitmq.conf` cannot make, such as `net_ticktime`). */
+  readonly advancedConfig?: string;
 }
 
 /** A running throwaway node. Every method targets this node only. */
@@ -61,7 +65,12 @@ export interface ThrowawayBroker {
   unfreeze(): void;
   /** `kill -9` of the node; resolves once the process is gone. Data on disk stays for a restart. */
   kill(): Promise<void>;
-  /** Starts the node again on the same ports and data, after {@link ThrowawayBroker.kill} or `ctl('stop')`. */
+  /**
+   * Stops the node gracefully (`rabbitmqctl stop`) and resolves once its process is gone; its data
+   * stays for {@link ThrowawayBroker.restart} (a rolling restart's step).
+   */
+  shutDown(): Promise<void>;
+  /** Starts the node again on the same ports and data, after {@link ThrowawayBroker.kill} or `shutDown()`. */
   restart(): Promise<void>;
   /** Stops the node (killing it if it will not stop) and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
@@ -141,6 +150,8 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
       distPort,
       tls: options.tls,
       tlsPort,
+      config: options.config ?? [],
+      advancedConfig: options.advancedConfig,
       state,
     });
     await launch();
@@ -170,6 +181,11 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
       signal(pid, 'SIGKILL');
       if (!(await exited(pid, EXIT_TIMEOUT_MS))) throw new Error(`beam.smp ${pid} survived SIGKILL`);
     },
+    shutDown: async () => {
+      const pid = currentPid();
+      await ctl('stop', pidFile);
+      if (!(await exited(pid, EXIT_TIMEOUT_MS))) throw new Error(`beam.smp ${pid} did not stop`);
+    },
     restart: launch,
     stop,
   };
@@ -185,6 +201,8 @@ interface NodeLayout {
   readonly distPort: number;
   readonly tls: ThrowawayTlsOptions | undefined;
   readonly tlsPort: number | undefined;
+  readonly config: readonly string[];
+  readonly advancedConfig: string | undefined;
   /** Receives the node's OS pid after every launch. */
   readonly state: { pid: number | undefined };
 }
@@ -206,6 +224,7 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
   if (layout.tls && layout.tlsPort !== undefined) {
     config.push(...(await tlsConfig(dir, owner, layout.tls, layout.tlsPort)));
   }
+  config.push(...layout.config);
   // Our own config file also keeps the node away from /etc/rabbitmq/rabbitmq.conf, whose listener
   // setting (127.0.0.1:5672 here) wins over RABBITMQ_NODE_PORT and would clash with the shared broker.
   const env: NodeJS.ProcessEnv = {
@@ -218,7 +237,10 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
     RABBITMQ_PID_FILE: pidFile,
     RABBITMQ_ENABLED_PLUGINS_FILE: await writeOwned('enabled_plugins', '[].\n'),
     RABBITMQ_CONFIG_FILE: await writeOwned('rabbitmq.conf', `${config.join('\n')}\n`),
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+    RABBITMQ_ADVANCED_CONFIG_FILE:
+      layout.advancedConfig === undefined
+        ? join(dir, 'advanced.config')
+        : await writeOwned('advanced.config', `${layout.advancedConfig}\n`),
     ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
   };
   return async () => {
