@@ -217,8 +217,8 @@ describe(`a three-node cluster (seed ${seed})`, () => {
       const visited = new Set<number>();
       const result = await runFault({
         ...common('cluster-rolling-restart', names, run),
-      // The restarts take a minute or more on a loaded machine: half the pace keeps the count modest.
-      perTick: 1,
+        // The restarts take a minute or more on a loaded machine: half the pace keeps the count modest.
+        perTick: 1,
         inject: async () => {
           visited.add(nodeOf(run, nodes) ?? home);
           for (let node = 0; node < NODES; node += 1) {
