@@ -36,19 +36,17 @@ export interface ThrowawayCluster {
   startApp(index: number): Promise<void>;
   /** `kill -9` of the node's VM; data stays for {@link ThrowawayCluster.restart}. */
   kill(index: number): Promise<void>;
-  /** A graceful stop of the node's VM; data stays for {@link ThrowawayCluster.restart}. */
-  shutDown(index: number): Promise<void>;
-  /** Starts a killed or shut-down node again; it rejoins the cluster from its data. */
+  /** Starts a killed node again; it rejoins the cluster from its data. */
   restart(index: number): Promise<void>;
   /** `kill -STOP`: the node answers nobody, its peers and clients included, until {@link ThrowawayCluster.resume}. */
   pause(index: number): void;
   /** `kill -CONT`. */
   resume(index: number): void;
   /**
-   * Which node leads each of `queues` and which members are online, asked of the first node in
-   * `askOrder` that answers (by default every node in turn): a stopped or paused node cannot.
+   * Which node leads each of `queues` and which members are online, asked of each node in turn until
+   * one answers: a stopped or killed node cannot.
    */
-  placement(queues: readonly string[], askOrder?: readonly number[]): Promise<Map<string, QueuePlacement>>;
+  placement(queues: readonly string[]): Promise<Map<string, QueuePlacement>>;
   /** Polls {@link ThrowawayCluster.placement} until `ready` holds for every queue; rejects after `timeoutMs`. */
   awaitPlacement(
     queues: readonly string[],
@@ -121,9 +119,9 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
     const index = nodes.findIndex((candidate) => candidate.nodeName === name);
     return index < 0 ? undefined : index;
   };
-  const placement: ThrowawayCluster['placement'] = async (queues, askOrder = nodes.map((_, i) => i)) => {
+  const placement: ThrowawayCluster['placement'] = async (queues) => {
     let lastError: unknown;
-    for (const index of askOrder) {
+    for (const index of nodes.keys()) {
       try {
         const rows = JSON.parse(
           await node(index).ctl(
@@ -170,7 +168,6 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
       await node(index).ctl('start_app');
     },
     kill: (index) => node(index).kill(),
-    shutDown: (index) => node(index).shutDown(),
     restart: (index) => node(index).restart(),
     pause: (index) => node(index).freeze(),
     resume: (index) => node(index).unfreeze(),

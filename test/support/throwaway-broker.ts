@@ -65,12 +65,7 @@ export interface ThrowawayBroker {
   unfreeze(): void;
   /** `kill -9` of the node; resolves once the process is gone. Data on disk stays for a restart. */
   kill(): Promise<void>;
-  /**
-   * Stops the node gracefully (`rabbitmqctl stop`) and resolves once its process is gone; its data
-   * stays for {@link ThrowawayBroker.restart} (a rolling restart's step).
-   */
-  shutDown(): Promise<void>;
-  /** Starts the node again on the same ports and data, after {@link ThrowawayBroker.kill} or `shutDown()`. */
+  /** Starts the node again on the same ports and data, after {@link ThrowawayBroker.kill} or `ctl('stop')`. */
   restart(): Promise<void>;
   /** Stops the node (killing it if it will not stop) and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
@@ -180,11 +175,6 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
       const pid = currentPid();
       signal(pid, 'SIGKILL');
       if (!(await exited(pid, EXIT_TIMEOUT_MS))) throw new Error(`beam.smp ${pid} survived SIGKILL`);
-    },
-    shutDown: async () => {
-      const pid = currentPid();
-      await ctl('stop', pidFile);
-      if (!(await exited(pid, EXIT_TIMEOUT_MS))) throw new Error(`beam.smp ${pid} did not stop`);
     },
     restart: launch,
     stop,
