@@ -84,14 +84,17 @@ export function attemptFailure(endpoint: string, error: unknown): FerryError {
 }
 
 /**
- * One error for a failover round in which every URL failed: the last transient failure (a retry may
- * reach that host), or the last permanent one when all were permanent. All attempts are in `details`.
+ * One error for a failover round in which every URL failed: the code of the last transient failure (a
+ * retry may reach that host), or of the last permanent one when all were permanent. The message names
+ * every attempt in the order tried (each with its endpoint), so that a log line says which node did
+ * what; the attempts are also in `details`.
  */
 export function roundFailure(failures: readonly FerryError[]): FerryError {
   const chosen = failures.findLast((failure) => !failure.permanent) ?? failures.at(-1);
   if (chosen === undefined) return new FerryError('CLOSED', 'connect was aborted before any attempt');
   if (failures.length === 1) return chosen;
-  return new FerryError(chosen.code, `all ${failures.length} broker URLs failed; ${chosen.message}`, {
+  const tried = failures.map((failure) => `${failure.code} ${failure.message}`).join('; ');
+  return new FerryError(chosen.code, `all ${failures.length} broker URLs failed: ${tried}`, {
     cause: chosen,
     details: {
       ...chosen.details,

@@ -19,6 +19,13 @@ import { defined } from '../defined.js';
 import { FerryError } from '../errors.js';
 import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
 import { declareTopology } from './declare.js';
+import {
+  afterConnected,
+  afterFailed,
+  firstRotation,
+  type NodeRotation,
+  roundOrder,
+} from './node-rotation.js';
 import type {
   AmqpConnectOptions,
   BrokerPort,
@@ -29,25 +36,32 @@ import type {
 } from './ports.js';
 import type { Topology } from './topology.js';
 
-/** A broker port backed by amqplib, with multi-host failover across `options.urls`. */
+/**
+ * A broker port backed by amqplib, with multi-host failover across `options.urls`: each round tries
+ * every URL once, in the order {@link roundOrder} gives (a seeded start, a failed node last).
+ */
 export function createAmqplibBroker(): BrokerPort {
-  // Index of the URL the next round starts with: the one after the last failure, or the last success.
-  let start = 0;
+  let rotation: NodeRotation | undefined;
+  // The session handed out last and its URL: lost rather than closed by its owner, its node failed.
+  let last: { readonly index: number; readonly session: AmqplibSession } | undefined;
   return {
     async connect(options, signal) {
       validateConnectOptions(options);
-      const failures: FerryError[] = [];
       const count = options.urls.length;
-      const first = start;
-      for (let i = 0; i < count && !signal.aborted; i += 1) {
-        const index = (first + i) % count;
+      if (rotation?.count !== count) rotation = firstRotation(count, options.seed ?? Date.now());
+      if (last !== undefined && !last.session.closedByOwner) rotation = afterFailed(rotation, last.index);
+      last = undefined;
+      const failures: FerryError[] = [];
+      for (const index of roundOrder(rotation)) {
+        if (signal.aborted) break;
         try {
           const session = await openSession(options.urls[index]!, options, signal);
-          start = index;
+          rotation = afterConnected(rotation, index);
+          last = { index, session };
           return session;
         } catch (error) {
           failures.push(error as FerryError);
-          start = (index + 1) % count;
+          rotation = afterFailed(rotation, index);
         }
       }
       throw signal.aborted ? new FerryError('CLOSED', 'connect was aborted') : roundFailure(failures);
@@ -218,6 +232,8 @@ class AmqplibSession implements BrokerSession {
   private listener: SessionListener | undefined;
   /** `close`/`destroy` was called or the connection died: nothing more is reported. */
   private ended = false;
+  /** `close` was called: the session ended because its owner chose to, not because its node failed. */
+  private ownerClosed = false;
   /** A close that happened while no listener was set, delivered by `setListener`. */
   private undelivered: ((listener: SessionListener) => void) | undefined;
   private blockedReason: string | undefined;
@@ -243,6 +259,11 @@ class AmqplibSession implements BrokerSession {
       this.blockedReason = undefined;
       this.listener?.unblocked();
     });
+  }
+
+  /** Whether `close` (not `destroy`, not the broker or the network) ended the session. */
+  get closedByOwner(): boolean {
+    return this.ownerClosed;
   }
 
   get nextDeliveryTag(): number {
@@ -382,6 +403,7 @@ class AmqplibSession implements BrokerSession {
 
   async close(): Promise<void> {
     this.ended = true;
+    this.ownerClosed = true;
     // Resolves on close-ok, or when the socket dies (a `destroy` during a hung close).
     await Promise.race([this.model.close().catch(() => undefined), this.closed]);
   }

@@ -19,8 +19,14 @@ export interface TlsOptions {
 
 /** How to reach the broker. */
 export interface AmqpConnectOptions {
-  /** Tried in order, starting after the one that failed last (multi-host failover). */
+  /**
+   * The broker's nodes (multi-host failover). Each round tries every URL once: the first round from a
+   * URL drawn from `seed`, later ones from where the last round connected, or from the URL after a
+   * node that failed or whose session was lost.
+   */
   readonly urls: readonly string[];
+  /** Draws the first round's URL, so that instances spread over the nodes; the time when omitted. */
+  readonly seed?: number;
   /** Heartbeat interval asked of the broker (`RABBITMQ_HEARTBEAT`); 0 disables heartbeats. */
   readonly heartbeatSeconds: number;
   /** Bound on one URL's attempt: TCP, TLS, AMQP handshake and opening the confirm channel. */

@@ -5,7 +5,6 @@
  * SIGTERM/SIGINT: readiness false, finish requests, drain, close.
  */
 import { Command } from 'commander';
-import { redactUrl } from '../errors.js';
 import { inspectModeFromEnv, type StatelyInspector, startStatelyInspector } from '../inspector/stately.js';
 import { createProducerMetrics } from '../metrics/producer-metrics.js';
 import { createProducer } from '../producer/producer.js';
@@ -45,13 +44,16 @@ export async function startService(
   // Not awaited: the service takes tasks into the journal while the broker is away.
   const producerLog = componentLog(log, 'producer');
   producer.start().then(
-    () => producerLog('info', 'connected', { broker: redactUrl(config.producer.url ?? '') }),
+    () => producerLog('info', 'connected', { broker: producer.status().connection.endpoint }),
     (error: unknown) =>
       producerLog('error', 'not connected yet; accepting into the journal and retrying', {
         error: error instanceof Error ? error.message : String(error),
       }),
   );
-  producer.state$.subscribe((summary) => producerLog('info', 'state', { ...summary }));
+  // The endpoint names the node ferry is on now: with several URLs a reconnect may move it.
+  producer.state$.subscribe((summary) =>
+    producerLog('info', 'state', { ...summary, broker: producer.status().connection.endpoint }),
+  );
   const shutdown = service.shutdown;
   return Object.assign(service, {
     port: address.port,

@@ -247,9 +247,11 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
   const confirmTimeoutMs = o.confirmTimeoutMs ?? 5_000;
   const tls: TlsOptions | undefined =
     o.tls === undefined ? undefined : { rejectUnauthorized: true, ...defined(o.tls) };
+  const seed = o.seed ?? Math.floor(Math.random() * 0x100000000);
   return {
     connect: {
       urls: o.urls ?? [o.url ?? DEFAULT_URL],
+      seed,
       heartbeatSeconds: o.heartbeatSeconds ?? 30,
       connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
       clientName: o.clientName ?? 'ferry',
@@ -260,7 +262,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
     healthCheckExchange: o.healthCheckExchange ?? topology?.exchanges[0]?.name ?? 'amq.topic',
     deadLetterExchange: o.deadLetterExchange ?? DEAD_LETTER_EXCHANGE,
     supervisor: {
-      seed: o.seed ?? Math.floor(Math.random() * 0x100000000),
+      seed,
       connection: defined({
         maxReconnectAttempts: o.maxReconnectAttempts,
         // The adapter bounds each URL's attempt, then the topology is declared: the machine's bound

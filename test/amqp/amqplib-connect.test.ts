@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAmqplibBroker } from '../../src/amqp/amqplib-session.js';
+import { firstRotation } from '../../src/amqp/node-rotation.js';
 import type { BrokerSession } from '../../src/amqp/ports.js';
 import { FerryError } from '../../src/errors.js';
 import { closedPort, FaultProxy, type ProxyMode } from '../faults/support/fault-proxy.js';
@@ -25,6 +26,15 @@ async function startServer(mode: ProxyMode): Promise<FaultProxy> {
   const server = await FaultProxy.start({ mode, targetPort: 5672 });
   servers.push(server);
   return server;
+}
+
+function seedStartsAt(seed: number, index: number, count = 3): boolean {
+  return firstRotation(count, seed).next === index;
+}
+
+/** A seed whose first failover round over `count` URLs starts with URL `index`. */
+function seedStartingAt(index: number, count: number): number {
+  for (let seed = 0; ; seed += 1) if (seedStartsAt(seed, index, count)) return seed;
 }
 
 async function connectFails(
@@ -127,7 +137,7 @@ describe('multi-host failover', () => {
   it('skips a dead first URL, and the next round starts with the URL that worked', async () => {
     const dead = await startServer('hang-up');
     const broker = createAmqplibBroker();
-    const options = connectOptions({ urls: [dead.url, BROKER_URL] });
+    const options = connectOptions({ urls: [dead.url, BROKER_URL], seed: seedStartingAt(0, 2) });
     const first = await broker.connect(options, new AbortController().signal);
     open.push(first);
     expect(first.endpoint).toBe('amqp://guest:***@127.0.0.1:5672');
@@ -139,6 +149,44 @@ describe('multi-host failover', () => {
     expect(dead.accepted).toBe(1);
   });
 
+  it('after the session on a node is lost, the next round starts on another node', async () => {
+    const nodes = [await startServer('proxy'), await startServer('proxy'), await startServer('proxy')];
+    const broker = createAmqplibBroker();
+    const options = connectOptions({ urls: nodes.map((node) => node.url), seed: seedStartingAt(1, 3) });
+    const first = await broker.connect(options, new AbortController().signal);
+    open.push(first);
+    expect(first.endpoint).toBe(`amqp://guest:***@127.0.0.1:${nodes[1]!.port}`);
+    // The node goes away under the session, as a stopped broker's socket would.
+    nodes[1]!.closeAll();
+    const second = await broker.connect(options, new AbortController().signal);
+    open.push(second);
+    expect(second.endpoint).toBe(`amqp://guest:***@127.0.0.1:${nodes[2]!.port}`);
+    expect(nodes.map((node) => node.accepted)).toEqual([0, 1, 1]);
+    // A session its owner destroyed (a failed health check) counts as its node failing too.
+    second.destroy();
+    const third = await broker.connect(options, new AbortController().signal);
+    open.push(third);
+    expect(third.endpoint).toBe(`amqp://guest:***@127.0.0.1:${nodes[0]!.port}`);
+  });
+
+  it('instances with different seeds start on different nodes', async () => {
+    const nodes = [await startServer('proxy'), await startServer('proxy'), await startServer('proxy')];
+    const urls = nodes.map((node) => node.url);
+    for (let seed = 0; seed < 12; seed += 1) {
+      const session = await createAmqplibBroker().connect(
+        connectOptions({ urls, seed }),
+        new AbortController().signal,
+      );
+      await session.close();
+    }
+    const drawn = [0, 1, 2].map(
+      (index) =>
+        Array.from({ length: 12 }, (_, seed) => seed).filter((seed) => seedStartsAt(seed, index)).length,
+    );
+    expect(nodes.map((node) => node.accepted)).toEqual(drawn);
+    for (const node of nodes) expect(node.accepted).toBeGreaterThan(0);
+  });
+
   it('when every URL fails, reports the last transient failure and every attempt', async () => {
     const port = await closedPort();
     const error = await connectFails(
@@ -147,10 +195,14 @@ describe('multi-host failover', () => {
         `amqp://guest:guest@127.0.0.1:${port}`,
         'amqp://guest:guest@ferry.invalid',
       ],
-      { lookup: offlineLookup },
+      { lookup: offlineLookup, seed: seedStartingAt(0, 3) },
     );
     expect(error.code).toBe('DNS_FAILURE');
     expect(error.permanent).toBe(false);
+    // The message names every node and what it did, in the order tried.
+    expect(error.message).toMatch(
+      new RegExp(`ACCESS_REFUSED .*5672.*; CONNECTION_REFUSED .*:${port}.*; DNS_FAILURE .*ferry\\.invalid`),
+    );
     const attempts = (error.details?.attempts ?? []) as { code: string }[];
     expect(attempts.map((attempt) => attempt.code)).toEqual([
       'ACCESS_REFUSED',

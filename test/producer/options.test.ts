@@ -21,6 +21,8 @@ describe('resolveOptions', () => {
     const resolved = resolveOptions({ seed: 1 });
     expect(resolved.connect).toEqual({
       urls: [DEFAULT_URL],
+      // The same seed draws the first URL of a failover round and the machines' jitter.
+      seed: 1,
       heartbeatSeconds: 30,
       connectionTimeoutMs: 10_000,
       clientName: 'ferry',

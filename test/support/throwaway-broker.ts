@@ -34,6 +34,10 @@ export interface ThrowawayBrokerOptions {
   readonly name?: string;
   /** Adds a TLS listener on 127.0.0.1 next to the plain one. */
   readonly tls?: ThrowawayTlsOptions;
+  /** More `rabbitmq.conf` lines (`key = value`), after the listener settings. */
+  readonly config?: readonly string[];
+  /** Erlang terms for the node's `advanced.config` (settings `rabbitmq.conf` cannot make, such as `net_ticktime`). */
+  readonly advancedConfig?: string;
 }
 
 /** A running throwaway node. Every method targets this node only. */
@@ -141,6 +145,8 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
       distPort,
       tls: options.tls,
       tlsPort,
+      config: options.config ?? [],
+      advancedConfig: options.advancedConfig,
       state,
     });
     await launch();
@@ -185,6 +191,8 @@ interface NodeLayout {
   readonly distPort: number;
   readonly tls: ThrowawayTlsOptions | undefined;
   readonly tlsPort: number | undefined;
+  readonly config: readonly string[];
+  readonly advancedConfig: string | undefined;
   /** Receives the node's OS pid after every launch. */
   readonly state: { pid: number | undefined };
 }
@@ -206,6 +214,7 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
   if (layout.tls && layout.tlsPort !== undefined) {
     config.push(...(await tlsConfig(dir, owner, layout.tls, layout.tlsPort)));
   }
+  config.push(...layout.config);
   // Our own config file also keeps the node away from /etc/rabbitmq/rabbitmq.conf, whose listener
   // setting (127.0.0.1:5672 here) wins over RABBITMQ_NODE_PORT and would clash with the shared broker.
   const env: NodeJS.ProcessEnv = {
@@ -218,7 +227,10 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
     RABBITMQ_PID_FILE: pidFile,
     RABBITMQ_ENABLED_PLUGINS_FILE: await writeOwned('enabled_plugins', '[].\n'),
     RABBITMQ_CONFIG_FILE: await writeOwned('rabbitmq.conf', `${config.join('\n')}\n`),
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+    RABBITMQ_ADVANCED_CONFIG_FILE:
+      layout.advancedConfig === undefined
+        ? join(dir, 'advanced.config')
+        : await writeOwned('advanced.config', `${layout.advancedConfig}\n`),
     ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
   };
   return async () => {

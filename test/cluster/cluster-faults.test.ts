@@ -1,0 +1,244 @@
+/**
+ * Node faults on a real three-node RabbitMQ cluster (throwaway nodes, never the shared broker), with
+ * the five ML-style queues as quorum queues over all three nodes and ferry given all three URLs. Each
+ * scenario is scored like the fault suite (test/faults/support/fault-run.ts): nothing accepted is lost,
+ * duplicates only for unknown outcomes, nothing unsettled once the cluster has healed.
+ *
+ * - `stop_app` on the node ferry is connected to (it also leads the queues: ferry declared them there);
+ * - `kill -9` of the node leading the queues while ferry is connected to another one: the queues elect
+ *   a new leader and ferry keeps its connection;
+ * - the node ferry publishes through paused with SIGSTOP: heartbeats find the silence and ferry moves
+ *   to another node, which it tries before the paused one. Its topology declaration there waits until
+ *   the other nodes declare the paused one down (`net_ticktime`, 10 s on these nodes): an exchange or
+ *   binding declaration is a cluster-wide write. Resumed, the node finds itself alone and RabbitMQ
+ *   restarts on it (`pause_minority`);
+ * - a rolling restart (`stop_app`, `start_app`, wait for the queues' members) of all three nodes under
+ *   steady load: every accepted message ends in its queue.
+ *
+ * The cluster starts once for the file. Load is modest (about 400 messages a second at most): three
+ * Erlang VMs share the machine's cores with ferry.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type FaultProducer,
+  faultProducer,
+  faultSeed,
+  runFault,
+  SOAK,
+  scenarioRandom,
+} from '../faults/support/fault-run.js';
+import type { ThrowawayCluster } from '../support/cluster.js';
+import {
+  type ClusterTopology,
+  clusterMessage,
+  clusterTopology,
+  declareThrough,
+  drainWorkQueues,
+  seedStartingOn,
+  useThrowawayCluster,
+} from './support.js';
+
+const seed = faultSeed('cluster');
+const MESSAGES = SOAK ? 10_000 : 2_000;
+/** Two messages per 5 ms tick: at most about 400 a second. */
+const PER_TICK = 2;
+/** Each scenario's bound, with room for a node's restart on a loaded machine. */
+const SCENARIO_TIMEOUT_MS = 240_000;
+const NODES = 3;
+const cluster = useThrowawayCluster('ferry-cluster');
+
+// A scenario that failed half-way may leave a node paused, killed or stopped.
+afterEach(() => cluster.current().heal(), SCENARIO_TIMEOUT_MS);
+
+/** A producer given every node's URL, whose first failover round starts on node `home`. */
+function clusterProducer(names: ClusterTopology, home: number): FaultProducer {
+  const nodes = cluster.current();
+  return faultProducer({
+    ...names.producerOptions,
+    urls: [...nodes.urls],
+    seed: seedStartingOn(seed, home, NODES),
+    // A paused node is found by its missing heartbeats within about two intervals.
+    heartbeatSeconds: 2,
+    connectionTimeoutMs: 3_000,
+    maxReconnectAttempts: 1_000,
+  });
+}
+
+/** The node of ferry's current connection. */
+function nodeOf(run: FaultProducer, nodes: ThrowawayCluster): number | undefined {
+  const { endpoint, phase } = run.producer.status().connection;
+  return endpoint === null || phase !== 'connected' ? undefined : nodes.nodeAt(endpoint);
+}
+
+/** A node in [0, 3) drawn from `random`, and another one. */
+function twoNodes(random: () => number): [number, number] {
+  const first = Math.floor(random() * NODES);
+  return [first, (first + 1 + Math.floor(random() * (NODES - 1))) % NODES];
+}
+
+/** Every member of the scenario's queues online again, and each queue led. */
+function healed(nodes: ThrowawayCluster, names: ClusterTopology): Promise<unknown> {
+  return nodes.awaitPlacement(
+    names.quorumQueues,
+    (placement) => placement.leader !== undefined && placement.online.length === NODES,
+  );
+}
+
+/** The options every scenario shares. */
+function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
+  const nodes = cluster.current();
+  return {
+    scenario,
+    run,
+    names,
+    brokerUrl: nodes.urls[0]!,
+    random: scenarioRandom(seed, scenario),
+    messages: MESSAGES,
+    perTick: PER_TICK,
+    request: (n: number) => clusterMessage(names, scenario, n),
+    collect: () => drainWorkQueues(nodes.urls[0]!, names),
+  };
+}
+
+describe(`a three-node cluster (seed ${seed})`, () => {
+  it(
+    'stop_app on the node ferry is connected to: ferry moves to another node, nothing lost',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('stop-app');
+      const [home] = twoNodes(scenarioRandom(seed, 'cluster-nodes-stop-app'));
+      const run = clusterProducer(names, home);
+      let stopped: number | undefined;
+      let leaderStopped = false;
+      const result = await runFault({
+        ...common('cluster-stop-app', names, run),
+        inject: async () => {
+          stopped = nodeOf(run, nodes);
+          // ferry declared the queues on connect, so the node it is on leads them.
+          const before = await nodes.placement(names.quorumQueues);
+          leaderStopped = [...before.values()].every((placement) => placement.leader === stopped);
+          if (stopped !== undefined) await nodes.stopApp(stopped);
+        },
+        healWhen: () => {
+          const now = nodeOf(run, nodes);
+          return now !== undefined && now !== stopped;
+        },
+        heal: async () => {
+          await nodes.startApp(stopped!);
+          await healed(nodes, names);
+        },
+        reconnects: true,
+      });
+      expect(stopped).toBe(home);
+      expect(leaderStopped).toBe(true);
+      expect(nodes.nodeAt(result.status.connection.endpoint!)).not.toBe(stopped);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'kill -9 of the node leading the queues while ferry is on another: a new leader, no reconnect',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('kill-leader');
+      const [leader, home] = twoNodes(scenarioRandom(seed, 'cluster-nodes-kill-leader'));
+      await declareThrough(nodes.urls[leader]!, names);
+      const before = await healed(nodes, names);
+      const run = clusterProducer(names, home);
+      let connectedTo: number | undefined;
+      let electedOn: number[] = [];
+      const result = await runFault({
+        ...common('cluster-kill-leader', names, run),
+        inject: async () => {
+          connectedTo = nodeOf(run, nodes);
+          await nodes.kill(leader);
+          const after = await nodes.awaitPlacement(
+            names.quorumQueues,
+            (placement) => placement.leader !== undefined && placement.leader !== leader,
+          );
+          electedOn = [...after.values()].map((placement) => placement.leader ?? -1);
+        },
+        healWhen: () => true,
+        heal: async () => {
+          await nodes.restart(leader);
+          await healed(nodes, names);
+        },
+        reconnects: false,
+      });
+      expect(before).toEqual(
+        new Map(names.quorumQueues.map((queue) => [queue, { leader, online: [0, 1, 2] }])),
+      );
+      expect(connectedTo).toBe(home);
+      expect(electedOn.every((node) => node !== leader && node >= 0)).toBe(true);
+      expect(nodes.nodeAt(result.status.connection.endpoint!)).toBe(home);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'the node ferry publishes through paused (SIGSTOP): ferry moves to another node, nothing lost',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('pause');
+      const [leader, home] = twoNodes(scenarioRandom(seed, 'cluster-nodes-pause'));
+      await declareThrough(nodes.urls[leader]!, names);
+      await healed(nodes, names);
+      const run = clusterProducer(names, home);
+      let paused: number | undefined;
+      const result = await runFault({
+        ...common('cluster-pause', names, run),
+        inject: () => {
+          paused = nodeOf(run, nodes);
+          if (paused !== undefined) nodes.pause(paused);
+        },
+        healWhen: () => {
+          const now = nodeOf(run, nodes);
+          return now !== undefined && now !== paused;
+        },
+        heal: async () => {
+          nodes.resume(paused!);
+          await healed(nodes, names);
+        },
+        reconnects: true,
+      });
+      expect(paused).toBe(home);
+      expect(nodes.nodeAt(result.status.connection.endpoint!)).not.toBe(paused);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'a rolling restart of all three nodes under steady load: every accepted message in its queue',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('rolling');
+      const [home] = twoNodes(scenarioRandom(seed, 'cluster-nodes-rolling'));
+      const run = clusterProducer(names, home);
+      const visited = new Set<number>();
+      const result = await runFault({
+        ...common('cluster-rolling-restart', names, run),
+        // The restarts take a minute or more on a loaded machine: half the pace keeps the count modest.
+        perTick: 1,
+        inject: async () => {
+          visited.add(nodeOf(run, nodes) ?? home);
+          for (let node = 0; node < NODES; node += 1) {
+            await nodes.stopApp(node);
+            await nodes.startApp(node);
+            // The next node goes only once every queue has all its members back: a majority stays up.
+            await healed(nodes, names);
+            const now = nodeOf(run, nodes);
+            if (now !== undefined) visited.add(now);
+          }
+        },
+        healWhen: () => true,
+        heal: () => undefined,
+        reconnects: true,
+      });
+      expect(result.verdict.delivered).toBe(result.verdict.accepted);
+      expect(result.verdict.deadLettered).toBe(0);
+      // ferry's own node was restarted under it, so it moved at least once.
+      expect(visited.size).toBeGreaterThan(1);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,118 @@
+/**
+ * The cluster suite's shared parts: one throwaway three-node cluster per test file, ML-style topologies
+ * with unique names whose queues (the dead-letter queue too) are quorum queues over all three nodes,
+ * and seeds that make ferry's failover start on a chosen node.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { firstRotation } from '../../src/amqp/node-rotation.js';
+import { buildTopology, ML_QUEUES, type Topology } from '../../src/amqp/topology.js';
+import type { PublishRequest } from '../../src/producer/publish-request.js';
+import { type Delivery, drainQueue } from '../faults/support/scorer.js';
+import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
+import { message } from '../integration/support/producer.js';
+import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
+
+/** Three nodes booting at once take 20–90 s here, longer while other test files start nodes too. */
+const START_TIMEOUT_MS = 240_000;
+
+/** Starts a cluster before the file's tests and stops every node after them, whether they passed or not. */
+export function useThrowawayCluster(name: string): { current(): ThrowawayCluster } {
+  let cluster: ThrowawayCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startThrowawayCluster({ name });
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, START_TIMEOUT_MS);
+  return {
+    current: () => {
+      if (cluster === undefined) throw new Error('the throwaway cluster did not start');
+      return cluster;
+    },
+  };
+}
+
+/** One scenario's objects: the five ML queues under unique names, all quorum queues. */
+export interface ClusterTopology extends TestTopology {
+  /** The five work queues, each bound with its own name as the routing key. */
+  readonly queues: readonly string[];
+  /** The work queues and the dead-letter queue: every Raft group the scenario has. */
+  readonly quorumQueues: readonly string[];
+}
+
+/**
+ * Fresh names for `label`. The dead-letter queue is a quorum queue here too: a classic queue lives on
+ * one node, and while that node is down its declaration fails, which would stop ferry's reconnect.
+ */
+export function clusterTopology(label: string): ClusterTopology {
+  const base = `ferry-cluster-${label}-${randomBytes(4).toString('hex')}`;
+  const queues = ML_QUEUES.map((queue) => `${base}.${queue}`);
+  const deadLetterQueue = `${base}.dlq`;
+  const built = buildTopology({
+    exchange: `${base}.x`,
+    queues,
+    deadLetterExchange: `${base}.dlx`,
+    deadLetterQueue,
+  });
+  const topology: Topology = {
+    ...built,
+    queues: built.queues.map((queue) =>
+      queue.name === deadLetterQueue ? { ...queue, arguments: { 'x-queue-type': 'quorum' } } : queue,
+    ),
+  };
+  return {
+    exchange: `${base}.x`,
+    queue: queues[0]!,
+    queues,
+    quorumQueues: [...queues, deadLetterQueue],
+    deadLetterExchange: `${base}.dlx`,
+    deadLetterQueue,
+    topology,
+    producerOptions: {
+      topology,
+      deadLetterExchange: `${base}.dlx`,
+      healthCheckExchange: `${base}.x`,
+    },
+  };
+}
+
+/** Message `n` of a scenario, to the five queues in turn, as a service spreads its task types. */
+export function clusterMessage(names: ClusterTopology, scenario: string, n: number): PublishRequest {
+  return message(names.exchange, names.queues[n % names.queues.length]!, scenario, n);
+}
+
+/**
+ * Declares the topology through `url`. RabbitMQ places a new quorum queue's leader on the node the
+ * declaring client is connected to, so this decides which node leads the scenario's queues.
+ */
+export function declareThrough(url: string, names: ClusterTopology): Promise<void> {
+  return withChannel(url, async (channel) => {
+    for (const exchange of names.topology.exchanges) {
+      await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable });
+    }
+    for (const queue of names.topology.queues) {
+      await channel.assertQueue(queue.name, { durable: queue.durable, arguments: { ...queue.arguments } });
+    }
+    for (const binding of names.topology.bindings) {
+      await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
+    }
+  });
+}
+
+/** Every message the five work queues hold, read through `url`. */
+export async function drainWorkQueues(url: string, names: ClusterTopology): Promise<Delivery[]> {
+  const deliveries: Delivery[] = [];
+  for (const queue of names.queues) deliveries.push(...(await drainQueue(url, queue)));
+  return deliveries;
+}
+
+/**
+ * The first seed from `seed` on whose failover round over the cluster's nodes starts on node `index`:
+ * the scenario then knows where ferry connects first, and the seed still comes from the run's seed.
+ */
+export function seedStartingOn(seed: number, index: number, nodes: number): number {
+  for (let candidate = seed; ; candidate += 1) {
+    if (firstRotation(nodes, candidate).next === index) return candidate;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * A throwaway three-node RabbitMQ cluster for tests that take nodes away: three
+ * {@link startThrowawayBroker} nodes (own node names, AMQP and distribution ports, folders; the
+ * `rabbitmq` user's Erlang cookie, which they share), the second and third joined to the first with
+ * `rabbitmqctl join_cluster`. A quorum queue declared on it is replicated to all three nodes.
+ *
+ * Every node is stopped and its folder removed by {@link ThrowawayCluster.stop}, and killed by the
+ * throwaway helper's exit hook if the test process ends first.
+ */
+import { isProcessRunning, startThrowawayBroker, type ThrowawayBroker } from './throwaway-broker.js';
+
+/** Options for {@link startThrowawayCluster}. */
+export interface ThrowawayClusterOptions {
+  /** Readable prefix of the node names; each node adds its number and a unique part. */
+  readonly name?: string;
+}
+
+/** Where a queue's Raft group stands, as `rabbitmqctl list_queues` reports it. */
+export interface QueuePlacement {
+  /** Index of the node that leads the queue, or `undefined` while it has no leader. */
+  readonly leader: number | undefined;
+  /** Indexes of the nodes whose member of the queue is online. */
+  readonly online: readonly number[];
+}
+
+/** A running cluster. Nodes are addressed by index (0–2), in the order of {@link ThrowawayCluster.urls}. */
+export interface ThrowawayCluster {
+  readonly nodes: readonly ThrowawayBroker[];
+  /** Each node's `amqp://` URL, by index. */
+  readonly urls: readonly string[];
+  /** The index of the node an endpoint (a URL, password redacted or not) points at. */
+  nodeAt(endpoint: string): number;
+  /** `rabbitmqctl stop_app` on one node: RabbitMQ stops, its Erlang VM stays (a broker restart's first half). */
+  stopApp(index: number): Promise<void>;
+  /** `rabbitmqctl start_app`, undoing {@link ThrowawayCluster.stopApp}. */
+  startApp(index: number): Promise<void>;
+  /** `kill -9` of the node's VM; data stays for {@link ThrowawayCluster.restart}. */
+  kill(index: number): Promise<void>;
+  /** Starts a killed node again; it rejoins the cluster from its data. */
+  restart(index: number): Promise<void>;
+  /** `kill -STOP`: the node answers nobody, its peers and clients included, until {@link ThrowawayCluster.resume}. */
+  pause(index: number): void;
+  /** `kill -CONT`. */
+  resume(index: number): void;
+  /**
+   * Which node leads each of `queues` and which members are online, asked of each node in turn until
+   * one answers: a stopped or killed node cannot.
+   */
+  placement(queues: readonly string[]): Promise<Map<string, QueuePlacement>>;
+  /** Polls {@link ThrowawayCluster.placement} until `ready` holds for every queue; rejects after `timeoutMs`. */
+  awaitPlacement(
+    queues: readonly string[],
+    ready: (placement: QueuePlacement) => boolean,
+    timeoutMs?: number,
+  ): Promise<Map<string, QueuePlacement>>;
+  /**
+   * Undoes whatever a test left: resumes paused nodes, restarts dead ones, starts stopped apps. For an
+   * `afterEach`, so that a failed scenario does not leave the next one a broken cluster.
+   */
+  heal(): Promise<void>;
+  /** Stops every node and removes their folders; safe to call twice, and after a failed test. */
+  stop(): Promise<void>;
+}
+
+const CLUSTER_SIZE = 3;
+/**
+ * A paused or cut-off node is declared down after 10 s (±25 %) instead of Erlang's 60: until then
+ * every cluster-wide write (an exchange or binding declaration) waits for it. `pause_minority` then
+ * stops RabbitMQ on the node that finds itself alone, and starts it again once it sees the others: a
+ * node that was paused rejoins by itself.
+ */
+const NODE_CONFIG = {
+  config: ['cluster_partition_handling = pause_minority'],
+  advancedConfig: '[{kernel, [{net_ticktime, 10}]}].',
+};
+const PLACEMENT_TIMEOUT_MS = 60_000;
+/** How long `list_queues` may wait for the queues' answers, which a loaded machine slows. */
+const ASK_TIMEOUT_SECONDS = 15;
+
+/** Starts three nodes at once, joins the second and third to the first, and resolves once all run. */
+export async function startThrowawayCluster(
+  options: ThrowawayClusterOptions = {},
+): Promise<ThrowawayCluster> {
+  const prefix = options.name ?? 'cluster';
+  const started = await Promise.allSettled(
+    Array.from({ length: CLUSTER_SIZE }, (_, i) =>
+      startThrowawayBroker({ name: `${prefix}-${i + 1}`, ...NODE_CONFIG }),
+    ),
+  );
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  // Each node's stop resumes a paused node first and kills one that will not stop.
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const [first, ...others] = nodes as [ThrowawayBroker, ...ThrowawayBroker[]];
+    // One at a time: two nodes joining the same node at once can race on its schema.
+    for (const node of others) {
+      await node.ctl('stop_app');
+      await node.ctl('join_cluster', first.nodeName);
+      await node.ctl('start_app');
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return clusterOf(nodes, stop);
+}
+
+function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>): ThrowawayCluster {
+  const node = (index: number): ThrowawayBroker => {
+    const found = nodes[index];
+    if (found === undefined) throw new Error(`no cluster node ${index}`);
+    return found;
+  };
+  const indexOfNodeName = (name: string): number | undefined => {
+    const index = nodes.findIndex((candidate) => candidate.nodeName === name);
+    return index < 0 ? undefined : index;
+  };
+  const placement: ThrowawayCluster['placement'] = async (queues) => {
+    let lastError: unknown;
+    for (const index of nodes.keys()) {
+      try {
+        const rows = JSON.parse(
+          await node(index).ctl(
+            'list_queues',
+            'name',
+            'leader',
+            'online',
+            '--formatter',
+            'json',
+            '--timeout',
+            String(ASK_TIMEOUT_SECONDS),
+          ),
+        ) as { name: string; leader: string; online: string[] | string }[];
+        const result = new Map<string, QueuePlacement>();
+        for (const queue of queues) {
+          const row = rows.find((candidate) => candidate.name === queue);
+          if (row === undefined) throw new Error(`queue ${queue} is not declared on the cluster`);
+          const online = Array.isArray(row.online) ? row.online : [];
+          result.set(queue, {
+            leader: indexOfNodeName(row.leader),
+            online: online.flatMap((name) => indexOfNodeName(name) ?? []).sort((a, b) => a - b),
+          });
+        }
+        return result;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  };
+  return {
+    nodes,
+    urls: nodes.map((candidate) => candidate.url),
+    nodeAt: (endpoint) => {
+      const port = Number(new URL(endpoint).port);
+      const index = nodes.findIndex((candidate) => candidate.port === port);
+      if (index < 0) throw new Error(`${endpoint} is not a node of the cluster`);
+      return index;
+    },
+    stopApp: async (index) => {
+      await node(index).ctl('stop_app');
+    },
+    startApp: async (index) => {
+      await node(index).ctl('start_app');
+    },
+    kill: (index) => node(index).kill(),
+    restart: (index) => node(index).restart(),
+    pause: (index) => node(index).freeze(),
+    resume: (index) => node(index).unfreeze(),
+    placement,
+    heal: async () => {
+      await Promise.all(
+        nodes.map(async (candidate) => {
+          if (!isProcessRunning(candidate.pid())) {
+            await candidate.restart();
+            return;
+          }
+          candidate.unfreeze();
+          // A no-op where RabbitMQ runs.
+          await candidate.ctl('start_app');
+        }),
+      );
+    },
+    awaitPlacement: async (queues, ready, timeoutMs = PLACEMENT_TIMEOUT_MS) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await placement(queues).catch((error: unknown) => error);
+        if (current instanceof Map && [...current.values()].every(ready)) return current;
+        if (Date.now() > deadline) {
+          const seen = current instanceof Map ? JSON.stringify([...current]) : String(current);
+          throw new Error(`queue placement not reached within ${timeoutMs} ms: ${seen}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    stop,
+  };
+}
