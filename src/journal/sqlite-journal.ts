@@ -17,6 +17,7 @@ import { eventMessageId, foldJournal } from './fold.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
 import { JournalError } from './journal-error.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { acquireJournalLock, type JournalLock } from './sqlite-lock.js';
 import { MessageRows, seqRanges } from './sqlite-rows.js';
 import { checkJournal, openDatabase, prepareJournal, readEvents, sqliteErrors } from './sqlite-store.js';
 
@@ -51,6 +52,8 @@ export class SqliteJournal extends BufferedJournal {
   private rows: MessageRows | null = null;
   private writeBatch: ((ops: readonly BatchOp[]) => void) | null = null;
   private checkpointer: SqliteCheckpointer | null = null;
+  /** Held while open: a journal file has one writer (sqlite-lock.ts). */
+  private lock: JournalLock | null = null;
 
   constructor(private readonly options: SqliteJournalOptions) {
     super(options);
@@ -63,7 +66,14 @@ export class SqliteJournal extends BufferedJournal {
 
   protected async load(): Promise<readonly PendingMessage[]> {
     const { path } = this.options;
-    const db = await openDatabase(path, false);
+    const lock = await acquireJournalLock(path);
+    let db: Database;
+    try {
+      db = await openDatabase(path, false);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     try {
       const fresh = checkJournal(db, path);
       const events: JournalEvent[] = [];
@@ -78,11 +88,13 @@ export class SqliteJournal extends BufferedJournal {
       prepareJournal(db, path, this.options.durability === 'power' ? 'FULL' : 'NORMAL');
       this.prepareWrites(db);
       this.db = db;
+      this.lock = lock;
       this.rows = rows;
       this.checkpointOffThread(db);
       return folded.pending();
     } catch (error) {
       db.close();
+      lock.release();
       throw error;
     }
   }
@@ -109,10 +121,16 @@ export class SqliteJournal extends BufferedJournal {
     const checkpointer = this.checkpointer;
     this.checkpointer = null;
     await checkpointer?.stop();
+    const lock = this.lock;
+    this.lock = null;
     if (db === null) return;
-    // Folds the WAL back into the file so a closed journal is one file again.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
+    try {
+      // Folds the WAL back into the file so a closed journal is one file again.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    } finally {
+      lock?.release();
+    }
   }
 
   /** Hands checkpoints to a worker thread; back to sqlite's own in the commits if the worker fails. */
