@@ -32,6 +32,11 @@ export interface SqliteJournalOptions extends BatchingOptions {
   /** The journal file; created when missing. */
   readonly path: string;
   readonly durability?: Durability;
+  /**
+   * A WAL file larger than this is emptied by a `TRUNCATE` checkpoint, bytes; 32 MiB by default. It
+   * bounds the journal's disk use under a sustained load, when passive checkpoints never catch up.
+   */
+  readonly walTruncateBytes?: number;
 }
 
 interface Statements {
@@ -103,14 +108,18 @@ export class SqliteJournal extends BufferedJournal {
     const write = this.writeBatch;
     if (write === null)
       throw new JournalError('JOURNAL_WRITE_FAILED', `the journal ${this.options.path} is closed`);
-    sqliteErrors(this.options.path, () => {
-      try {
-        write(ops);
-      } catch (error) {
-        this.rows = null;
-        throw error;
-      }
-    });
+    sqliteErrors(
+      this.options.path,
+      () => {
+        try {
+          write(ops);
+        } catch (error) {
+          this.rows = null;
+          throw error;
+        }
+      },
+      'write',
+    );
   }
 
   protected async closeStore(): Promise<void> {
@@ -136,15 +145,19 @@ export class SqliteJournal extends BufferedJournal {
   /** Hands checkpoints to a worker thread; back to sqlite's own in the commits if the worker fails. */
   private checkpointOffThread(db: Database): void {
     db.pragma('wal_autocheckpoint = 0');
-    this.checkpointer = new SqliteCheckpointer(this.options.path, (error) => {
-      if (this.db !== db) return;
-      db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-      emitFerryWarning(
-        'FerryJournalWarning',
-        'the sqlite checkpoint worker failed; checkpointing in commits',
-        error,
-      );
-    });
+    this.checkpointer = new SqliteCheckpointer(
+      this.options.path,
+      (error) => {
+        if (this.db !== db) return;
+        db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+        emitFerryWarning(
+          'FerryJournalWarning',
+          'the sqlite checkpoint worker failed; checkpointing in commits',
+          error,
+        );
+      },
+      this.options.walTruncateBytes,
+    );
   }
 
   private prepareWrites(db: Database): void {
