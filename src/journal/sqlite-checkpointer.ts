@@ -59,11 +59,7 @@ export class SqliteCheckpointer {
   private stopping = false;
 
   /** `onFailure` is told once if the worker dies before {@link stop}: checkpoint on the writer again. */
-  constructor(
-    path: string,
-    onFailure: (error: Error) => void,
-    truncateBytes: number = WAL_TRUNCATE_BYTES,
-  ) {
+  constructor(path: string, onFailure: (error: Error) => void, truncateBytes: number = WAL_TRUNCATE_BYTES) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,

@@ -7,7 +7,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { FerryError } from '../errors.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
 import { bearerTokenCheck } from './api-token.js';
@@ -102,7 +101,8 @@ export function createService(options: ServiceOptions): Service {
   const shutdown = async (): Promise<void> => {
     state.draining = true;
     // Readiness answers 503 while the listener is still open, so that load balancers take it out.
-    if ((options.shutdownDelayMs ?? 0) > 0) await delay(options.shutdownDelayMs);
+    const window = options.shutdownDelayMs ?? 0;
+    if (window > 0) await new Promise((resolve) => setTimeout(resolve, window));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // A client holding a keep-alive connection open must not hold up the shutdown for long.
