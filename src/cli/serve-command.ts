@@ -16,6 +16,7 @@ import { createProducerMetrics } from '../metrics/producer-metrics.js';
 import { createProducer } from '../producer/producer.js';
 import { isLoopback } from '../service/api-token.js';
 import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
+import { connectionReason } from '../service/connection-reason.js';
 import { JournalHealth } from '../service/journal-health.js';
 import { journalBytesMetric } from '../service/journal-metric.js';
 import { livePage } from '../service/live-page/live-page.js';
@@ -134,7 +135,15 @@ export async function startService(
         error: describeError(error),
       }),
   );
-  producer.state$.subscribe((summary) => producerLog('info', 'state', { ...summary }));
+  producer.state$.subscribe((summary) => {
+    // A connection that is not up says why, in words, on the same line.
+    const failure = summary.connection === 'connected' ? null : producer.status().connection.lastError;
+    producerLog(
+      failure === null ? 'info' : 'warn',
+      'state',
+      failure === null ? { ...summary } : { ...summary, failure: connectionReason(failure) },
+    );
+  });
   const shutdown = service.shutdown;
   return Object.assign(service, {
     port: address.port,
