@@ -71,7 +71,7 @@ describe('ferry serve', () => {
     }
   });
 
-  it('on SIGTERM drains, logs the tasks left in the journal, and exits 0', async () => {
+  it("exports the journal's disk use; on SIGTERM drains, logs the tasks left in the journal, exits 0", async () => {
     const run = serve({ FERRY_JOURNAL: `sqlite:${join(dir, 'drain.db')}`, FERRY_SHUTDOWN_DELAY_MS: '0' });
     const port = await new Promise<number>((resolve, reject) => {
       const check = (): void => {
@@ -87,6 +87,10 @@ describe('ferry serve', () => {
       body: JSON.stringify({ content: { text: 'kept' } }),
     });
     expect(reply.status).toBe(202);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const db = /^ml_producer_journal_bytes\{file="db"\} (\d+)$/m.exec(metrics);
+    expect(Number(db?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^ml_producer_journal_bytes\{file="wal"\} \d+$/m);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     const stopped = lines(run.stdout()).find((line) => line.msg === 'stopped');
