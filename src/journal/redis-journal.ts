@@ -236,6 +236,12 @@ export class RedisJournal extends BufferedJournal {
 export async function connectRedis(url: string): Promise<Redis> {
   const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
+  // Without a listener ioredis prints every connection error with its stack; the failures that matter
+  // reach the caller through the commands that fail, and the first one names the cause here.
+  let cause: Error | null = null;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await redis.connect();
     return redis;
@@ -243,7 +249,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     redis.disconnect();
     throw new JournalError(
       'JOURNAL_UNAVAILABLE',
-      `cannot reach the redis journal: ${(error as Error).message}`,
+      `cannot reach the redis journal: ${(cause ?? (error as Error)).message}`,
       {
         cause: error,
       },

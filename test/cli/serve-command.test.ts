@@ -58,6 +58,14 @@ describe('ferry serve', () => {
     expect(lines(run.stdout()).map((line) => line.msg)).not.toContain('listening');
   });
 
+  it('says in one line that an unreachable Redis journal refused the connection', async () => {
+    const run = serve({ FERRY_JOURNAL: 'redis://127.0.0.1:1' });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toBe(
+      'ferry serve: the journal cannot open: cannot reach the redis journal: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
+  });
+
   it('exits 1 naming the holder when another process owns the journal', async () => {
     const path = join(dir, 'owned.db');
     const owner = new SqliteJournal({ path });
