@@ -198,9 +198,10 @@ export function loadCommand(
     .requiredOption('--count <n>', 'how many tasks', positiveInt)
     .addOption(new Option('--type <type>', 'which ML task').choices(TYPES).default('summarize'))
     .addOption(
-      new Option('--journal <spec>', 'memory | sqlite:<path> | redis://host:port')
-        .env('FERRY_JOURNAL')
-        .default('memory'),
+      new Option(
+        '--journal <spec>',
+        'memory | sqlite:<path> | redis://host:port (FERRY_JOURNAL is not read: a service owns its journal)',
+      ).default('memory'),
     )
     .addOption(
       new Option('--timeout <ms>', 'how long to wait for the last confirms')

@@ -8,12 +8,17 @@
  * ferry publish embed share-3 --content '{"text":"hello","type":"tweet"}'
  * ```
  *
- * Exit codes: 0 confirmed, 1 dead-lettered or not confirmed in time, 2 invalid input or configuration.
+ * The journal is the memory journal unless `--journal` names one: `FERRY_JOURNAL` is not read, since a
+ * service's journal is that service's (one owner per file) and publishing one task must not send its
+ * backlog. `--task-id` makes a retry idempotent: consumers dedupe on the id.
+ *
+ * Exit codes: 0 confirmed, 1 dead-lettered, refused by the broker, or not confirmed in time, 2 invalid
+ * input or configuration.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { FerryError } from '../errors.js';
 import { parseJournalSpec } from '../journal/create-journal.js';
-import { createProducer } from '../producer/producer.js';
+import { createProducer, type Producer } from '../producer/producer.js';
 import type { PublishReceipt } from '../producer/receipt.js';
 import { formatConfigProblems, loadServiceConfig } from '../service/config.js';
 import { createMlTasks, type MlTasks } from '../tasks/ml-tasks.js';
@@ -27,6 +32,7 @@ interface PublishOptions {
   options?: string;
   correlationId?: string;
   traceparent?: string;
+  taskId?: string;
   journal: string;
   timeout: number;
 }
@@ -48,6 +54,7 @@ function json(flag: string, text: string | undefined): unknown {
 function send(tasks: MlTasks, kind: TaskKind, shareId: string, o: PublishOptions): Promise<PublishReceipt> {
   const options = json('--options', o.options) as never;
   const delivery = {
+    ...(o.taskId === undefined ? {} : { taskId: o.taskId }),
     ...(o.correlationId === undefined ? {} : { correlationId: o.correlationId }),
     ...(o.traceparent === undefined ? {} : { traceparent: o.traceparent }),
   };
@@ -63,6 +70,42 @@ function send(tasks: MlTasks, kind: TaskKind, shareId: string, o: PublishOptions
     : tasks.publishEmbeddingTask(shareId, content, options, delivery);
 }
 
+/** `--timeout`: whole milliseconds, at least 1, at most a day. */
+function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(ms) || ms < 1 || ms > 86_400_000) {
+    throw new InvalidArgumentError('must be a whole number of milliseconds from 1 to 86400000');
+  }
+  return ms;
+}
+
+/**
+ * Resolves with the connection's error when it is permanent (wrong credentials, a missing vhost):
+ * waiting out the timeout cannot help then. Never resolves otherwise.
+ */
+function permanentRefusal(started: Promise<void>): Promise<FerryError> {
+  return new Promise((resolve) => {
+    started.catch((error: unknown) => {
+      const failure = FerryError.from(error);
+      if (failure.permanent) resolve(failure);
+    });
+  });
+}
+
+/** What is known of a message that was not confirmed in time, and what to do about it. */
+function timeoutAdvice(producer: Producer, o: PublishOptions, messageId: string): string {
+  const { messages, connection } = producer.status();
+  const where =
+    messages.inFlight > 0
+      ? 'it was written to the broker but not confirmed: it may have been delivered'
+      : `it was not written to the broker yet (the connection is ${connection.phase})`;
+  const next =
+    o.journal === 'memory'
+      ? `to retry without a duplicate, publish again with --task-id ${messageId}`
+      : `it stays in ${o.journal} and is sent by the next process that opens it`;
+  return `not confirmed within ${o.timeout} ms: ${where}; ${next}`;
+}
+
 /** The `publish` command; `io` defaults to the process's stdout and stderr. */
 export function publishCommand(
   io: Output = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
@@ -72,19 +115,24 @@ export function publishCommand(
     .addArgument(new Command().createArgument('<type>', 'summarize | transcribe | embed').choices(TYPES))
     .argument('<shareId>', 'the share the task is about')
     .option('--text <text>', 'the text to summarize or embed (content.text)')
-    .option('--content <json>', 'the whole content object, as JSON')
+    .addOption(new Option('--content <json>', 'the whole content object, as JSON').conflicts('text'))
     .option('--media-url <url>', 'the media to transcribe')
     .option('--options <json>', 'the task options, as JSON (e.g. {"backend":"local"})')
     .option('--correlation-id <id>', 'ties the task to a request upstream')
     .option('--traceparent <value>', 'W3C trace context passed to the worker')
+    .option(
+      '--task-id <id>',
+      'the Celery task id (the dedupe key); give the same one to retry without a copy',
+    )
     .addOption(
-      new Option('--journal <spec>', 'memory | sqlite:<path> | redis://host:port')
-        .env('FERRY_JOURNAL')
-        .default('memory'),
+      new Option(
+        '--journal <spec>',
+        'memory | sqlite:<path> | redis://host:port (FERRY_JOURNAL is not read: a service owns its journal)',
+      ).default('memory'),
     )
     .addOption(
       new Option('--timeout <ms>', 'how long to wait for the confirm')
-        .argParser((value) => Number.parseInt(value, 10))
+        .argParser(parseTimeout)
         .default(30_000),
     )
     .action(async (kind: TaskKind, shareId: string, o: PublishOptions) => {
@@ -94,7 +142,7 @@ export function publishCommand(
         process.exitCode = 2;
         return;
       }
-      let producer: ReturnType<typeof createProducer>;
+      let producer: Producer;
       try {
         producer = createProducer({ ...loaded.config.producer, journal: parseJournalSpec(o.journal) });
       } catch (error) {
@@ -104,19 +152,23 @@ export function publishCommand(
       }
       try {
         const tasks = createMlTasks(producer, { preferredBackends: loaded.config.preferredBackends });
-        // Not awaited: a broker that is down is retried until the timeout, like any publish.
-        producer.start().catch(() => undefined);
+        // Not awaited: a broker that is down is retried until the timeout, like any publish; one that
+        // refuses for good (credentials, vhost) ends the wait at once.
+        const started = producer.start();
+        started.catch(() => undefined);
         const receipt = await send(tasks, kind, shareId, o);
-        const outcome = await settledWithin(receipt, o.timeout);
-        io.out(`${JSON.stringify({ messageId: receipt.messageId, outcome })}\n`);
-        if (outcome === 'timeout') {
-          io.err(
-            `ferry publish: not confirmed within ${o.timeout} ms (${producer.status().connection.phase}); ` +
-              (o.journal === 'memory'
-                ? 'nothing was kept: publish it again\n'
-                : `it stays in ${o.journal}\n`),
+        const outcome = await Promise.race([settledWithin(receipt, o.timeout), permanentRefusal(started)]);
+        if (outcome instanceof FerryError) {
+          io.out(
+            `${JSON.stringify({ messageId: receipt.messageId, outcome: 'refused', error: outcome.code })}\n`,
           );
+          io.err(`ferry publish: the broker refused the connection (${outcome.code}): ${outcome.message}\n`);
+          process.exitCode = 1;
+          return;
         }
+        io.out(`${JSON.stringify({ messageId: receipt.messageId, outcome })}\n`);
+        if (outcome === 'timeout')
+          io.err(`ferry publish: ${timeoutAdvice(producer, o, receipt.messageId)}\n`);
         if (outcome !== 'confirmed') process.exitCode = 1;
       } catch (error) {
         const invalid =

@@ -11,6 +11,8 @@ export type JournalErrorCode =
   | 'JOURNAL_TOO_NEW'
   /** The store cannot be reached or opened (missing file in read-only mode, Redis down, ...). */
   | 'JOURNAL_UNAVAILABLE'
+  /** sqlite only: another process (or another journal in this one) owns the file. */
+  | 'JOURNAL_LOCKED'
   /** A write failed: the events of that commit are not durable. */
   | 'JOURNAL_WRITE_FAILED'
   /**

@@ -30,8 +30,11 @@ export async function connectRedis(url: string): Promise<Redis> {
   const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
   // Connection errors reach the callers as failed commands (and a failed open); unheard, ioredis
-  // would print each one.
-  redis.on('error', () => undefined);
+  // would print each one with its stack. The first one names the cause of a failed connect.
+  let cause: Error | null = null;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await redis.connect();
     return redis;
@@ -39,7 +42,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     redis.disconnect();
     throw new JournalError(
       'JOURNAL_UNAVAILABLE',
-      `cannot reach the redis journal: ${(error as Error).message}`,
+      `cannot reach the redis journal: ${(cause ?? (error as Error)).message}`,
       { cause: error },
     );
   }

@@ -17,6 +17,7 @@ import { eventMessageId, foldJournal } from './fold.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
 import { JournalError } from './journal-error.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { acquireJournalLock, type JournalLock } from './sqlite-lock.js';
 import { MessageRows, seqRanges } from './sqlite-rows.js';
 import { checkJournal, openDatabase, prepareJournal, readEvents, sqliteErrors } from './sqlite-store.js';
 
@@ -31,6 +32,11 @@ export interface SqliteJournalOptions extends BatchingOptions {
   /** The journal file; created when missing. */
   readonly path: string;
   readonly durability?: Durability;
+  /**
+   * A WAL file larger than this is emptied by a `TRUNCATE` checkpoint, bytes; 32 MiB by default. It
+   * bounds the journal's disk use under a sustained load, when passive checkpoints never catch up.
+   */
+  readonly walTruncateBytes?: number;
 }
 
 interface Statements {
@@ -51,6 +57,8 @@ export class SqliteJournal extends BufferedJournal {
   private rows: MessageRows | null = null;
   private writeBatch: ((ops: readonly BatchOp[]) => void) | null = null;
   private checkpointer: SqliteCheckpointer | null = null;
+  /** Held while open: a journal file has one writer (sqlite-lock.ts). */
+  private lock: JournalLock | null = null;
 
   constructor(private readonly options: SqliteJournalOptions) {
     super(options);
@@ -63,7 +71,14 @@ export class SqliteJournal extends BufferedJournal {
 
   protected async load(): Promise<readonly PendingMessage[]> {
     const { path } = this.options;
-    const db = await openDatabase(path, false);
+    const lock = await acquireJournalLock(path);
+    let db: Database;
+    try {
+      db = await openDatabase(path, false);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     try {
       const fresh = checkJournal(db, path);
       const events: JournalEvent[] = [];
@@ -78,11 +93,13 @@ export class SqliteJournal extends BufferedJournal {
       prepareJournal(db, path, this.options.durability === 'power' ? 'FULL' : 'NORMAL');
       this.prepareWrites(db);
       this.db = db;
+      this.lock = lock;
       this.rows = rows;
       this.checkpointOffThread(db);
       return folded.pending();
     } catch (error) {
       db.close();
+      lock.release();
       throw error;
     }
   }
@@ -91,14 +108,18 @@ export class SqliteJournal extends BufferedJournal {
     const write = this.writeBatch;
     if (write === null)
       throw new JournalError('JOURNAL_WRITE_FAILED', `the journal ${this.options.path} is closed`);
-    sqliteErrors(this.options.path, () => {
-      try {
-        write(ops);
-      } catch (error) {
-        this.rows = null;
-        throw error;
-      }
-    });
+    sqliteErrors(
+      this.options.path,
+      () => {
+        try {
+          write(ops);
+        } catch (error) {
+          this.rows = null;
+          throw error;
+        }
+      },
+      'write',
+    );
   }
 
   protected async closeStore(): Promise<void> {
@@ -109,24 +130,34 @@ export class SqliteJournal extends BufferedJournal {
     const checkpointer = this.checkpointer;
     this.checkpointer = null;
     await checkpointer?.stop();
+    const lock = this.lock;
+    this.lock = null;
     if (db === null) return;
-    // Folds the WAL back into the file so a closed journal is one file again.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
+    try {
+      // Folds the WAL back into the file so a closed journal is one file again.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    } finally {
+      lock?.release();
+    }
   }
 
   /** Hands checkpoints to a worker thread; back to sqlite's own in the commits if the worker fails. */
   private checkpointOffThread(db: Database): void {
     db.pragma('wal_autocheckpoint = 0');
-    this.checkpointer = new SqliteCheckpointer(this.options.path, (error) => {
-      if (this.db !== db) return;
-      db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-      emitFerryWarning(
-        'FerryJournalWarning',
-        'the sqlite checkpoint worker failed; checkpointing in commits',
-        error,
-      );
-    });
+    this.checkpointer = new SqliteCheckpointer(
+      this.options.path,
+      (error) => {
+        if (this.db !== db) return;
+        db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+        emitFerryWarning(
+          'FerryJournalWarning',
+          'the sqlite checkpoint worker failed; checkpointing in commits',
+          error,
+        );
+      },
+      this.options.walTruncateBytes,
+    );
   }
 
   private prepareWrites(db: Database): void {

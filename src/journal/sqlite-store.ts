@@ -124,13 +124,24 @@ export function readTotals(db: Database, path: string): { confirmed: number; dea
   return { confirmed: count('confirmed'), deadLettered: count('dead-lettered') };
 }
 
-/** Runs `read`, turning sqlite's "not a database" and "malformed" errors into a clear JournalError. */
-export function sqliteErrors<T>(path: string, read: () => T): T {
+/**
+ * Runs `read` (or a write, with `action`), turning sqlite's errors into a clear JournalError: "not a
+ * database" and "malformed" are `JOURNAL_CORRUPT`, a full disk says so, a failed write is
+ * `JOURNAL_WRITE_FAILED`.
+ */
+export function sqliteErrors<T>(path: string, read: () => T, action: 'read' | 'write' = 'read'): T {
   try {
     return read();
   } catch (error) {
     if (error instanceof JournalError) throw error;
     const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL') {
+      throw new JournalError(
+        action === 'write' ? 'JOURNAL_WRITE_FAILED' : 'JOURNAL_UNAVAILABLE',
+        `the disk holding the journal ${path} is full: free space there (nothing of this ${action} was kept)`,
+        { cause: error },
+      );
+    }
     if (code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))) {
       throw new JournalError(
         'JOURNAL_CORRUPT',
@@ -139,11 +150,9 @@ export function sqliteErrors<T>(path: string, read: () => T): T {
       );
     }
     throw new JournalError(
-      'JOURNAL_UNAVAILABLE',
-      `cannot read the journal ${path}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      action === 'write' ? 'JOURNAL_WRITE_FAILED' : 'JOURNAL_UNAVAILABLE',
+      `cannot ${action} the journal ${path}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
 }

@@ -12,6 +12,7 @@ import { defined } from '../defined.js';
 import { DEFAULT_JOURNAL_SPEC, type JournalConfig, parseJournalSpec } from '../journal/create-journal.js';
 import { DEFAULT_URL, type ProducerOptions } from '../producer/options.js';
 import type { PreferredBackends } from '../tasks/task-types.js';
+import { type HttpAccess, httpAccess, httpAccessEnv } from './http-access-config.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -75,6 +76,7 @@ const envSchema = z.object({
    * the same name, and publishes without `mandatory` where it proved the link (`unroutable` option).
    */
   FERRY_ALTERNATE_EXCHANGE: z.string().min(1).max(255).optional(),
+  ...httpAccessEnv,
 });
 
 /** The variables the service reads, as `process.env` holds them. */
@@ -87,6 +89,8 @@ export interface ServiceConfig {
   readonly journal: JournalConfig;
   readonly producer: ProducerOptions;
   readonly preferredBackends: PreferredBackends;
+  /** Who may call the service, and how it shuts down. */
+  readonly http: HttpAccess;
 }
 
 /** The outcome of {@link loadServiceConfig}: the config, or every problem found. */
@@ -176,6 +180,7 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
         stt: e.PREFERRED_STT,
         embedding: e.PREFERRED_EMBEDDING_BACKEND,
       },
+      http: httpAccess(e),
     },
   };
 }

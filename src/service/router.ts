@@ -5,6 +5,7 @@
  * malformed body (400), a handler's failure (500) — is a JSON object `{ error: { code, message } }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * What a handler answers: JSON, text with its content type, or a stream the handler writes itself
@@ -30,6 +31,8 @@ export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   readonly path: string;
   readonly handler: (context: RequestContext) => Reply | Promise<Reply>;
+  /** Reachable without the API token (health checks); routes need it by default when one is set. */
+  readonly open?: boolean;
 }
 
 /** An error with the HTTP status and code it is answered with. */
@@ -75,6 +78,30 @@ function match(segments: readonly string[], path: readonly string[]): Record<str
   return params;
 }
 
+/**
+ * The deepest nesting of arrays and objects a body may have. Deeper bodies are refused before they are
+ * parsed: validating one would recurse as deep, and no route takes more than a few levels.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** Whether JSON `text` nests deeper than `limit`, read without parsing (brackets in strings skipped). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
 /** Reads the body up to `limit` bytes and parses it as JSON. */
 async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -88,6 +115,8 @@ async function readJson(request: IncomingMessage, limit: number): Promise<unknow
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
   const tooLarge = new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
   if (declared > limit) throw tooLarge;
+  // A client that goes away mid-body is its own business, not the service's failure: no error log.
+  const gone = new HttpError(400, 'CLIENT_CLOSED', 'the client closed the connection before the body ended');
   // Events, not `for await`: leaving an async iterator early destroys the socket the 413 must go out on.
   const content = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -98,10 +127,20 @@ async function readJson(request: IncomingMessage, limit: number): Promise<unknow
       else chunks.push(chunk);
     });
     request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('error', () => reject(gone));
+    request.on('close', () => {
+      if (!request.complete) reject(gone);
+    });
   });
   const text = content.toString('utf8');
   if (text.trim() === '') throw new HttpError(400, 'INVALID_BODY', 'the body is empty: send a JSON object');
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    throw new HttpError(
+      400,
+      'INVALID_BODY',
+      `the body nests more than ${MAX_BODY_DEPTH} levels deep; the workers cannot decode it`,
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -146,6 +185,8 @@ export interface RouterOptions {
   readonly maxBodyBytes: number;
   /** Called with a handler's unexpected error (answered 500). */
   readonly onError?: (error: unknown, request: IncomingMessage) => void;
+  /** Runs before a matched route's handler; a reply it returns is sent instead (401, 503). */
+  readonly guard?: (request: IncomingMessage, route: Route) => Reply | null;
 }
 
 /** A request listener for `http.createServer` that dispatches to `routes`. */
@@ -166,6 +207,8 @@ export function createRouter(
         allowed.push(route.method);
         continue;
       }
+      const refused = options.guard?.(request, route) ?? null;
+      if (refused !== null) return refused;
       return route.handler({ request, url, params, json: () => readJson(request, options.maxBodyBytes) });
     }
     if (allowed.length > 0) {
@@ -183,17 +226,48 @@ export function createRouter(
     return errorReply(404, 'NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
   };
   return (request, response) => {
-    dispatch(request).then(
-      (reply) => send(response, reply, false),
-      (error: unknown) => {
-        if (error instanceof HttpError) {
-          // Unread body bytes would be parsed as the next request: close the connection after a 413.
-          send(response, errorReply(error.status, error.code, error.message), error.status === 413);
-          return;
-        }
-        options.onError?.(error, request);
-        send(response, errorReply(500, 'INTERNAL_ERROR', 'the request failed; see the service log'), false);
-      },
-    );
+    dispatch(request)
+      .then(
+        (reply) => send(response, reply, false),
+        (error: unknown) => {
+          if (error instanceof HttpError) {
+            // Unread body bytes would be parsed as the next request: close the connection after a 413.
+            send(response, errorReply(error.status, error.code, error.message), error.status === 413);
+            return;
+          }
+          options.onError?.(error, request);
+          send(response, errorReply(500, 'INTERNAL_ERROR', 'the request failed; see the service log'), false);
+        },
+      )
+      // A reply that cannot be written (its socket gone mid-way) ends the response, never the process.
+      .catch(() => response.destroy());
   };
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * A `clientError` listener for the server: a request Node cannot parse (a malformed request line, a
+ * target or headers over Node's 16 KiB limit) gets a JSON error like every other refusal, not an
+ * empty reply; a connection that is already gone is let go.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({
+    error:
+      status === 431
+        ? { code: 'REQUEST_TOO_LARGE', message: 'the request target or headers exceed 16 KiB' }
+        : { code: 'BAD_REQUEST', message: 'the request is not valid HTTP/1.1' },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

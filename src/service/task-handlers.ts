@@ -10,6 +10,7 @@ import { FerryError } from '../errors.js';
 import type { PublishReceipt } from '../producer/receipt.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
 import { parseTaskInput, type TaskDelivery, TRACEPARENT } from '../tasks/task-schemas.js';
+import { isJournalError, type JournalHealth } from './journal-health.js';
 import { errorReply, type Reply, type RequestContext, type Route } from './router.js';
 
 const delivery = {
@@ -44,14 +45,19 @@ function deliveryOf(body: Body, context: RequestContext): TaskDelivery {
   ) as TaskDelivery;
 }
 
-/** Turns a task method's outcome into the HTTP reply. */
-async function accepted(publish: () => Promise<PublishReceipt>): Promise<Reply> {
+/** Turns a task method's outcome into the HTTP reply; what it says about the journal goes to `journal`. */
+async function accepted(publish: () => Promise<PublishReceipt>, journal: JournalHealth): Promise<Reply> {
   try {
     const receipt = await publish();
+    journal.recovered();
     return { status: 202, json: { messageId: receipt.messageId } };
   } catch (error) {
     if (error instanceof FerryError && error.code === 'INVALID_MESSAGE') {
       return errorReply(400, error.code, error.message);
+    }
+    if (isJournalError(error)) {
+      journal.failed(error);
+      return errorReply(503, error.code, `the task was not accepted: ${error.message}`);
     }
     const failure = FerryError.from(error);
     return errorReply(503, failure.code, `the task was not accepted: ${failure.message}`);
@@ -60,7 +66,7 @@ async function accepted(publish: () => Promise<PublishReceipt>): Promise<Reply> 
 
 type Call = (shareId: string, body: Body, delivery: TaskDelivery) => Promise<PublishReceipt>;
 
-function taskRoute(name: string, schema: z.ZodType<Body>, call: Call): Route {
+function taskRoute(name: string, schema: z.ZodType<Body>, call: Call, journal: JournalHealth): Route {
   return {
     method: 'POST',
     path: `/api/shares/:shareId/ml/${name}`,
@@ -73,22 +79,34 @@ function taskRoute(name: string, schema: z.ZodType<Body>, call: Call): Route {
         const failure = FerryError.from(error);
         return errorReply(400, failure.code, failure.message);
       }
-      return accepted(() => call(context.params.shareId ?? '', body, deliveryOf(body, context)));
+      return accepted(() => call(context.params.shareId ?? '', body, deliveryOf(body, context)), journal);
     },
   };
 }
 
 /** The three task routes over `tasks`. The task layer validates what the body carries. */
-export function taskRoutes(tasks: MlTasks): Route[] {
+export function taskRoutes(tasks: MlTasks, journal: JournalHealth): Route[] {
   return [
-    taskRoute('summarize', contentBody, (id, body, delivery) =>
-      tasks.publishSummarizationTask(id, body.content as never, body.options as never, delivery),
+    taskRoute(
+      'summarize',
+      contentBody,
+      (id, body, delivery) =>
+        tasks.publishSummarizationTask(id, body.content as never, body.options as never, delivery),
+      journal,
     ),
-    taskRoute('transcribe', mediaBody, (id, body, delivery) =>
-      tasks.publishTranscriptionTask(id, body.mediaUrl as never, body.options as never, delivery),
+    taskRoute(
+      'transcribe',
+      mediaBody,
+      (id, body, delivery) =>
+        tasks.publishTranscriptionTask(id, body.mediaUrl as never, body.options as never, delivery),
+      journal,
     ),
-    taskRoute('embed', contentBody, (id, body, delivery) =>
-      tasks.publishEmbeddingTask(id, body.content as never, body.options as never, delivery),
+    taskRoute(
+      'embed',
+      contentBody,
+      (id, body, delivery) =>
+        tasks.publishEmbeddingTask(id, body.content as never, body.options as never, delivery),
+      journal,
     ),
   ];
 }

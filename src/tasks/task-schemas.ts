@@ -30,8 +30,12 @@ export const summarizationOptionsSchema = z.strictObject({
   backend: backend.optional(),
 });
 
-/** The media to transcribe: any absolute URL the worker can fetch. */
-export const mediaUrlSchema = z.url({ message: 'must be an absolute URL' });
+/** The media to transcribe: an absolute http(s) URL the worker can fetch (no `file:`, `data:`, ...). */
+export const mediaUrlSchema = z.url({
+  protocol: /^https?$/,
+  hostname: z.regexes.hostname,
+  message: 'must be an absolute http:// or https:// URL',
+});
 
 /** How to transcribe; `backend` defaults to `PREFERRED_STT`, `normalize` to true. */
 export const transcriptionOptionsSchema = z.strictObject({
@@ -78,22 +82,33 @@ const instant = z.union([z.date(), z.iso.datetime({ offset: true, message: insta
 /** A W3C `traceparent` value: version, trace id, parent id, flags. */
 export const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
+const toTime = (value: Date | string): number => (value instanceof Date ? value : new Date(value)).getTime();
+
 /** How one task is delivered, apart from what it does. */
-export const taskDeliverySchema = z.strictObject({
-  /** The Celery task id, also ferry's message id (the dedupe key); a UUID when absent. */
-  taskId: shortText.optional(),
-  /** Ties the task to a request upstream; the task id when absent. */
-  correlationId: shortText.optional(),
-  /** A W3C trace context, passed to the worker in the `traceparent` header. */
-  traceparent: z
-    .string()
-    .regex(TRACEPARENT, 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)')
-    .optional(),
-  /** Not before this time (Celery's `eta`). */
-  eta: instant.optional(),
-  /** The worker drops the task after this time (Celery's `expires`). */
-  expires: instant.optional(),
-});
+export const taskDeliverySchema = z
+  .strictObject({
+    /** The Celery task id, also ferry's message id (the dedupe key); a UUID when absent. */
+    taskId: shortText.optional(),
+    /** Ties the task to a request upstream; the task id when absent. */
+    correlationId: shortText.optional(),
+    /** A W3C trace context, passed to the worker in the `traceparent` header. */
+    traceparent: z
+      .string()
+      .regex(TRACEPARENT, 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)')
+      .optional(),
+    /** Not before this time (Celery's `eta`). */
+    eta: instant.optional(),
+    /** The worker drops the task after this time (Celery's `expires`). */
+    expires: instant.optional(),
+  })
+  .refine(
+    // A task that expires before it may run is dropped by the worker unrun: refused here instead.
+    (delivery) =>
+      delivery.eta === undefined ||
+      delivery.expires === undefined ||
+      toTime(delivery.expires) > toTime(delivery.eta),
+    { message: 'must be after eta: the worker would drop the task before it may run', path: ['expires'] },
+  );
 
 /** Summarization content, as callers pass it. */
 export type SummarizationContent = z.input<typeof summarizationContentSchema>;
@@ -111,11 +126,40 @@ export type BatchEmbeddingEntry = z.input<typeof batchEmbeddingEntrySchema>;
 export type TaskDelivery = z.input<typeof taskDeliverySchema>;
 
 /**
+ * The deepest nesting of arrays and objects a task input may have. The workers decode the body with
+ * Python's `json`, which gives up past its recursion limit (about 1,000 levels) and so would fail the
+ * task on every delivery; no task's input needs more than a few levels, so the bound is far below that.
+ */
+export const MAX_TASK_DEPTH = 32;
+
+/** How deeply `value` nests, counted without recursion, up to `limit + 1` (enough to refuse it). */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null || item instanceof Date) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
  * Parses `value` (an object whose keys are the method's argument names) with `schema`.
  *
- * @throws FerryError `INVALID_MESSAGE` naming every bad field (`content.text: must not be empty`).
+ * @throws FerryError `INVALID_MESSAGE` naming every bad field (`content.text: must not be empty`), or
+ *   the nesting when it is deeper than {@link MAX_TASK_DEPTH} (checked first: validating it would
+ *   recurse as deep).
  */
 export function parseTaskInput<T extends z.ZodType>(what: string, schema: T, value: unknown): z.output<T> {
+  if (nestingDepth(value, MAX_TASK_DEPTH) > MAX_TASK_DEPTH) {
+    throw new FerryError(
+      'INVALID_MESSAGE',
+      `invalid ${what}: nested more than ${MAX_TASK_DEPTH} levels deep; the workers cannot decode it`,
+    );
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) =>

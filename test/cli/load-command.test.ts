@@ -3,10 +3,14 @@
  * names): every task is accepted and confirmed, lands in its queue, the rate is held rather than
  * exceeded, and the report's latency percentiles are ordered.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type LoadReport, loadCommand } from '../../src/cli/load-command.js';
+import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { createVhost } from '../celery/support.js';
 
 let vhost: Awaited<ReturnType<typeof createVhost>>;
@@ -90,3 +94,19 @@ it('sends embedding tasks to ml.embed and redraws one progress line on a termina
   expect(run.err.trimEnd().split('\n')).toHaveLength(1);
   expect(await depth('ml.embed')).toBe(10);
 }, 30_000);
+
+it("does not take a service's journal from FERRY_JOURNAL", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-load-'));
+  const owner = new SqliteJournal({ path: join(dir, 'service.db') });
+  await owner.open();
+  process.env.FERRY_JOURNAL = `sqlite:${join(dir, 'service.db')}`;
+  try {
+    const run = await load(false, '--rate', '50', '--count', '5', '--json');
+    expect(run.exitCode, run.err).toBe(0);
+    expect(owner.pendingCount()).toBe(0);
+  } finally {
+    delete process.env.FERRY_JOURNAL;
+    await owner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -37,3 +37,23 @@ it('reports a worker that cannot run, so that the writer checkpoints again', asy
   expect(failures).toHaveLength(1);
   await checkpointer.stop();
 });
+
+it('empties a WAL grown past walTruncateBytes, while the journal stays open', async () => {
+  const path = join(dir, 'bounded.db');
+  const journal = new SqliteJournal({ path, walTruncateBytes: 1_048_576 });
+  await journal.open();
+  const body = Buffer.alloc(1_024, 0x62);
+  for (let batch = 0; batch < 6; batch += 1) {
+    for (let n = 0; n < 500; n += 1) {
+      journal.append({ type: 'accepted', message: { ...outbound(`w-${batch}-${n}`), content: body } });
+    }
+    await journal.commit();
+  }
+  // A passive checkpoint copies the pages but leaves the WAL file at its size; TRUNCATE empties it.
+  await eventually(() => statSync(`${path}-wal`).size === 0, 'the WAL to be truncated', 10_000);
+  expect(journal.pendingCount()).toBe(3_000);
+  await journal.close();
+  const reopened = new SqliteJournal({ path });
+  expect(await reopened.open()).toHaveLength(3_000);
+  await reopened.close();
+});

@@ -12,6 +12,13 @@ import { createMlTasks } from '../../src/tasks/ml-tasks.js';
 import { FakeBroker } from '../support/fake-broker.js';
 
 const services: Service[] = [];
+
+/** A value nested `depth` arrays deep. */
+function deep(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i += 1) value = [value];
+  return value;
+}
 afterEach(async () => {
   for (const service of services.splice(0)) await service.shutdown();
 });
@@ -112,7 +119,31 @@ describe('task endpoints', () => {
     ['an empty text', 'embed', { content: { text: '' } }, /content\.text: must not be empty/],
     ['a bad option', 'summarize', { content: { text: 'x' }, options: { style: 'epic' } }, /options\.style/],
     ['an unknown body field', 'embed', { content: { text: 'x' }, colour: 'red' }, /colour/],
-    ['a relative media URL', 'transcribe', { mediaUrl: 'v.mp4' }, /mediaUrl: must be an absolute URL/],
+    ['a relative media URL', 'transcribe', { mediaUrl: 'v.mp4' }, /mediaUrl: must be an absolute http/],
+    [
+      'a media URL of another scheme',
+      'transcribe',
+      { mediaUrl: 'data:,x' },
+      /mediaUrl: must be an absolute http/,
+    ],
+    [
+      'expires before eta',
+      'embed',
+      { content: { text: 'x' }, eta: '2030-01-01T10:00:00Z', expires: '2030-01-01T10:00:00Z' },
+      /expires: must be after eta/,
+    ],
+    [
+      'nesting past the limit',
+      'embed',
+      JSON.stringify({ content: { text: 'x', metadata: { a: deep(40) } } }),
+      /32 levels/,
+    ],
+    [
+      'nesting that would overflow a parser',
+      'embed',
+      `{"content":${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+      /64 levels/,
+    ],
     ['a bad eta', 'embed', { content: { text: 'x' }, eta: 'soon' }, /eta: must be a Date or an ISO 8601/],
     ['a body that is not an object', 'embed', [1, 2], /expected object/],
     ['invalid JSON', 'embed', '{"content":', /not valid JSON/],

@@ -81,6 +81,44 @@ describe('the service log', () => {
     expect(out.text()).not.toContain(PASSWORD);
   });
 
+  for (const [name, url, code, words] of [
+    [
+      'nothing listens',
+      'amqp://guest:guest@127.0.0.1:1',
+      'CONNECTION_REFUSED',
+      /nothing accepts connections/,
+    ],
+    [
+      'a wrong password',
+      `amqp://guest:${PASSWORD}@127.0.0.1:5672`,
+      'ACCESS_REFUSED',
+      /refused the user name or password/,
+    ],
+  ] as const) {
+    it(`logs why the broker connection failed, in words: ${name}`, async () => {
+      const out = capture();
+      const service = await startService(
+        { PORT: '0', RABBITMQ_URL: url, FERRY_JOURNAL: 'memory' },
+        componentLog(jsonLog(out.write), 'service'),
+      );
+      try {
+        await vi.waitFor(
+          () => {
+            const line = out.lines().find((l) => l.msg === 'state' && l.failure !== undefined);
+            expect(line).toMatchObject({
+              level: 'warn',
+              failure: { code, reason: expect.stringMatching(words) },
+            });
+          },
+          { timeout: 15_000 },
+        );
+      } finally {
+        await service.shutdown();
+      }
+      expect(out.text()).not.toContain(PASSWORD);
+    });
+  }
+
   it("a component's line names that component only, however deep the logger it came from", () => {
     const lines: string[] = [];
     const service = componentLog(

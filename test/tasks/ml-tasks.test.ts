@@ -45,7 +45,37 @@ describe('ML task validation names the bad field and publishes nothing', () => {
     [
       'relative media URL',
       (t) => t.publishTranscriptionTask('s', 'video.mp4'),
-      /mediaUrl: must be an absolute URL/,
+      /mediaUrl: must be an absolute http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'media URL of another scheme',
+      (t) => t.publishTranscriptionTask('s', 'file:///etc/passwd'),
+      /mediaUrl: must be an absolute http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'expires before eta',
+      (t) =>
+        t.publishEmbeddingTask(
+          's',
+          { text: 'x' },
+          {},
+          { eta: '2030-01-01T10:00:00Z', expires: new Date('2030-01-01T09:00:00Z') },
+        ),
+      /expires: must be after eta/,
+    ],
+    [
+      'nesting the workers cannot decode',
+      (t) => {
+        let metadata: Record<string, unknown> = { leaf: 1 };
+        for (let i = 0; i < 5_000; i += 1) metadata = { next: metadata };
+        return t.publishEmbeddingTask('s', { text: 'x', metadata: metadata as never });
+      },
+      /nested more than 32 levels deep; the workers cannot decode it/,
+    ],
+    [
+      'a number that is not finite',
+      (t) => t.publishEmbeddingTask('s', { text: 'x', metadata: { score: Number.NaN } }),
+      /content\.metadata\.score/,
     ],
     [
       'batch entry',
