@@ -250,7 +250,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
   return {
     connect: {
       urls: o.urls ?? [o.url ?? DEFAULT_URL],
-      heartbeatSeconds: o.heartbeatSeconds ?? 30,
+      heartbeatSeconds: o.heartbeatSeconds ?? 60,
       connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
       clientName: o.clientName ?? 'ferry',
       ...(o.lookup === undefined ? {} : { lookup: o.lookup }),
