@@ -5,16 +5,24 @@
  * SIGTERM/SIGINT: readiness false, finish requests, drain, close.
  */
 import { Command } from 'commander';
+import { DEAD_LETTER_EXCHANGE } from '../amqp/topology.js';
 import { redactUrl } from '../errors.js';
 import { inspectModeFromEnv, type StatelyInspector, startStatelyInspector } from '../inspector/stately.js';
+import { logProducerEvents } from '../logging/operations-log.js';
 import { createProducerMetrics } from '../metrics/producer-metrics.js';
 import { createProducer } from '../producer/producer.js';
-import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
+import {
+  formatConfigProblems,
+  KNOWN_VARIABLES,
+  loadServiceConfig,
+  type ServiceEnv,
+} from '../service/config.js';
 import { livePage } from '../service/live-page/live-page.js';
 import { componentLog, jsonLog, type Log } from '../service/log.js';
 import { metricsRoute } from '../service/metrics-route.js';
 import type { Route } from '../service/router.js';
 import { createService, type Service } from '../service/server.js';
+import { unknownVariables } from '../service/unknown-variables.js';
 import { createMlTasks } from '../tasks/ml-tasks.js';
 
 /** Starts the service from `env`; resolves once it listens. Exported for tests and embedding. */
@@ -26,6 +34,9 @@ export async function startService(
   const loaded = loadServiceConfig(env);
   if (!loaded.ok) throw new Error(formatConfigProblems(loaded.problems));
   const { config } = loaded;
+  for (const { name, closest } of unknownVariables(env, KNOWN_VARIABLES)) {
+    log('warn', `unknown variable ${name} is ignored; did you mean ${closest}?`, { variable: name, closest });
+  }
   // Development only, off unless FERRY_INSPECT is set (docs/operations/live-view.md).
   const inspectMode = inspectModeFromEnv(env.FERRY_INSPECT);
   const inspector: StatelyInspector | null =
@@ -42,16 +53,20 @@ export async function startService(
   });
   const address = await service.listen(config.port, config.host);
   log('info', 'listening', { host: address.address, port: address.port, journal: config.journal.kind });
-  // Not awaited: the service takes tasks into the journal while the broker is away.
   const producerLog = componentLog(log, 'producer');
+  const operations = logProducerEvents(producer.events$, {
+    log: producerLog,
+    deadLetterExchange: config.producer.deadLetterExchange ?? DEAD_LETTER_EXCHANGE,
+  });
+  // Not awaited: the service takes tasks into the journal while the broker is away.
   producer.start().then(
-    () => producerLog('info', 'connected', { broker: redactUrl(config.producer.url ?? '') }),
+    () =>
+      producerLog('info', 'connected', { broker: redactUrl(producer.status().connection.endpoint ?? '') }),
     (error: unknown) =>
       producerLog('error', 'not connected yet; accepting into the journal and retrying', {
         error: error instanceof Error ? error.message : String(error),
       }),
   );
-  producer.state$.subscribe((summary) => producerLog('info', 'state', { ...summary }));
   const shutdown = service.shutdown;
   return Object.assign(service, {
     port: address.port,
@@ -59,6 +74,7 @@ export async function startService(
       // Open live pages would otherwise hold the server's close up until its force-close timeout.
       live.close();
       return shutdown().finally(() => {
+        operations.stop();
         metrics.stop();
         inspector?.stop();
       });
