@@ -58,7 +58,7 @@ const envSchema = z.object({
   /** Milliseconds. */
   RABBITMQ_CONNECTION_TIMEOUT: int(1).optional(),
   /** Retries after the first publish: a message is published at most this many times plus one. */
-  ML_MAX_MESSAGE_RETRIES: int(0).optional(),
+  ML_MAX_MESSAGE_RETRIES: int(0).default(3),
   /** Milliseconds. */
   ML_MESSAGE_RETRY_BASE_DELAY: int(1).optional(),
   /** Milliseconds. */
@@ -168,7 +168,7 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
     ...defined({
       heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
       connectionTimeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
-      maxAttempts: e.ML_MAX_MESSAGE_RETRIES === undefined ? undefined : e.ML_MAX_MESSAGE_RETRIES + 1,
+      maxAttempts: e.ML_MAX_MESSAGE_RETRIES + 1,
     }),
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     ...(Object.keys(breaker).length === 0 ? {} : { breaker }),

@@ -13,7 +13,8 @@ describe('service configuration from the environment', () => {
       host: '127.0.0.1',
       journal: { kind: 'sqlite', path: './ferry.db' },
       preferredBackends: { llm: 'api', stt: 'api', embedding: 'api' },
-      producer: { url: 'amqp://guest:guest@127.0.0.1:5672' },
+      // The document's "maximum 3 retry attempts per message": 3 retries after the first publish.
+      producer: { url: 'amqp://guest:guest@127.0.0.1:5672', maxAttempts: 4 },
     });
   });
 
