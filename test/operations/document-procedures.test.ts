@@ -107,6 +107,13 @@ async function breakerState(): Promise<string> {
 }
 
 describe("the original document's test procedures", () => {
+  it("0. with RABBITMQ_HEARTBEAT unset, the broker shows the document's 60 s heartbeat on ferry's connection", async () => {
+    const connections = await broker.ctl('list_connections', 'client_properties', 'timeout');
+    const ferry = connections.split('\n').filter((line) => line.includes('ferry'));
+    expect(ferry.length).toBeGreaterThan(0);
+    for (const line of ferry) expect(line.trim().split('\t').at(-1)).toBe('60');
+  });
+
   it('1. connection resilience: each reconnect attempt logged with its jittered delay; tasks posted meanwhile delivered', async () => {
     const from = service.lines.length;
     await broker.ctl('stop_app');
