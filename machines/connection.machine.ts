@@ -9,7 +9,7 @@
  * destroys whatever is left of a connection that is being given up on.
  */
 import { assign, fromCallback, fromPromise, type StateValue, setup } from 'xstate';
-import { type BackoffPolicy, backoffDelay, DEFAULT_RECONNECT_BACKOFF } from './backoff.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_RECONNECT_BACKOFF, exponentialDelay } from './backoff.js';
 import { type Failure, toFailure } from './failure.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
 
@@ -58,6 +58,8 @@ export interface ConnectionContext {
   readonly attempts: number;
   /** The delay chosen for the next attempt, drawn when the previous one failed. */
   readonly nextDelayMs: number;
+  /** How much of `nextDelayMs` the jitter drew: the delay minus the attempt's exponential delay. */
+  readonly nextJitterMs: number;
   readonly lastFailure: Failure | null;
   readonly endpoint: string | null;
   readonly blockedReason: string | null;
@@ -138,9 +140,11 @@ export const connectionMachine = setup({
         context.lastFailure?.permanent === true || context.attempts >= settings.maxReconnectAttempts;
       const attempt = overBudget ? Number.POSITIVE_INFINITY : context.attempts;
       const draw = drawRandom(context.random);
+      const delay = backoffDelay(settings.reconnect, attempt, draw.value, context.nextDelayMs);
       return {
         random: draw.next,
-        nextDelayMs: backoffDelay(settings.reconnect, attempt, draw.value, context.nextDelayMs),
+        nextDelayMs: delay,
+        nextJitterMs: delay - exponentialDelay(settings.reconnect, attempt),
       };
     }),
     recordConnected: assign(({ context }, params: { endpoint: string }) => ({
@@ -148,6 +152,7 @@ export const connectionMachine = setup({
       endpoint: params.endpoint,
       connects: context.connects + 1,
       nextDelayMs: context.settings.reconnect.initialDelayMs,
+      nextJitterMs: 0,
     })),
     recordBlocked: assign((_, params: { reason: string }) => ({ blockedReason: params.reason })),
     clearBlocked: assign({ blockedReason: null }),
@@ -176,6 +181,7 @@ export const connectionMachine = setup({
       random: seedRandom(input.seed),
       attempts: 0,
       nextDelayMs: settings.reconnect.initialDelayMs,
+      nextJitterMs: 0,
       lastFailure: null,
       endpoint: null,
       blockedReason: null,

@@ -9,13 +9,20 @@
  * stay in the journal.
  */
 import { Command } from 'commander';
+import { DEAD_LETTER_EXCHANGE } from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
 import { inspectModeFromEnv, type StatelyInspector, startStatelyInspector } from '../inspector/stately.js';
 import { createJournal } from '../journal/create-journal.js';
+import { logProducerEvents } from '../logging/operations-log.js';
 import { createProducerMetrics } from '../metrics/producer-metrics.js';
 import { createProducer } from '../producer/producer.js';
 import { isLoopback } from '../service/api-token.js';
-import { formatConfigProblems, loadServiceConfig, type ServiceEnv } from '../service/config.js';
+import {
+  formatConfigProblems,
+  KNOWN_VARIABLES,
+  loadServiceConfig,
+  type ServiceEnv,
+} from '../service/config.js';
 import { connectionReason } from '../service/connection-reason.js';
 import { JournalHealth } from '../service/journal-health.js';
 import { journalBytesMetric } from '../service/journal-metric.js';
@@ -24,6 +31,7 @@ import { componentLog, jsonLog, type Log } from '../service/log.js';
 import { metricsRoute } from '../service/metrics-route.js';
 import type { Route } from '../service/router.js';
 import { createService, type Service } from '../service/server.js';
+import { unknownVariables } from '../service/unknown-variables.js';
 import { createMlTasks } from '../tasks/ml-tasks.js';
 
 /** A started service: its port, and how many tasks its journal holds (after shutdown: left in it). */
@@ -63,6 +71,9 @@ export async function startService(
   const loaded = loadServiceConfig(env);
   if (!loaded.ok) throw new StartupError(formatConfigProblems(loaded.problems), 2);
   const { config } = loaded;
+  for (const { name, closest } of unknownVariables(env, KNOWN_VARIABLES)) {
+    log('warn', `unknown variable ${name} is ignored; did you mean ${closest}?`, { variable: name, closest });
+  }
   const journalLog = componentLog(log, 'journal');
   let health: JournalHealth | null = null;
   const journal = createJournal(config.journal, (error) => {
@@ -126,8 +137,12 @@ export async function startService(
     journalPending: journal.pendingCount(),
     auth: config.http.apiToken === undefined ? 'none' : 'bearer token',
   });
-  // Not awaited: the service takes tasks into the journal while the broker is away.
   const producerLog = componentLog(log, 'producer');
+  const operations = logProducerEvents(producer.events$, {
+    log: producerLog,
+    deadLetterExchange: config.producer.deadLetterExchange ?? DEAD_LETTER_EXCHANGE,
+  });
+  // Not awaited: the service takes tasks into the journal while the broker is away.
   producer.start().then(
     () => producerLog('info', 'connected', { broker: producer.status().connection.endpoint }),
     (error: unknown) =>
@@ -136,8 +151,13 @@ export async function startService(
       }),
   );
   // The endpoint names the node ferry is on now: with several URLs a reconnect may move it. A
-  // connection that is not up says why, in words, on the same line.
+  // connection that is not up says why, in words, on the same line. Written when the connection, the
+  // breaker or the lifecycle changes, not with every change of the retrying counts.
+  let lastState = '';
   producer.state$.subscribe((summary) => {
+    const key = `${summary.state}/${summary.connection}/${summary.circuitBreaker}/${summary.sending}`;
+    if (key === lastState) return;
+    lastState = key;
     const { endpoint, lastError } = producer.status().connection;
     const failure = summary.connection === 'connected' ? null : lastError;
     producerLog(
@@ -156,6 +176,7 @@ export async function startService(
       // Open live pages would otherwise hold the server's close up until its force-close timeout.
       live.close();
       return shutdown().finally(() => {
+        operations.stop();
         metrics.stop();
         inspector?.stop();
       });

@@ -7,7 +7,11 @@
  * export class AppModule {}
  * // then inject MlProducerService: publishSummarizationTask, …, isHealthy, getStatus
  * ```
+ *
+ * Or, as the original service's migration guide has it, list `MLProducerEnhancedService` in a module's
+ * `providers` and inject it by that class (settings from the environment; see docs/operations/runbook.md).
  */
 export { FerryModule } from './ferry-module.js';
+export { MLProducerEnhancedService, optionsFromEnvironment } from './ml-producer-enhanced-service.js';
 export { MlProducerService } from './ml-producer-service.js';
 export { FERRY_MODULE_OPTIONS, type FerryModuleOptions } from './module-definition.js';

@@ -252,7 +252,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
     connect: {
       urls: o.urls ?? [o.url ?? DEFAULT_URL],
       seed,
-      heartbeatSeconds: o.heartbeatSeconds ?? 30,
+      heartbeatSeconds: o.heartbeatSeconds ?? 60,
       connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
       clientName: o.clientName ?? 'ferry',
       ...(o.lookup === undefined ? {} : { lookup: o.lookup }),

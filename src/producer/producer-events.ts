@@ -7,7 +7,8 @@
  */
 import type { Observable } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription } from 'xstate';
-import type { ConnectionPhase } from '../../machines/connection.machine.js';
+import type { BreakerContext } from '../../machines/breaker.machine.js';
+import type { ConnectionContext, ConnectionPhase } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
 import type { BreakerPhase } from '../../machines/supervisor.machine.js';
 import { rxjs } from '../optional-deps.js';
@@ -20,7 +21,40 @@ export type ProducerEvent =
       readonly phase: ConnectionPhase;
       readonly previous: ConnectionPhase;
     }
-  | { readonly type: 'breaker.changed'; readonly state: BreakerPhase; readonly previous: BreakerPhase }
+  /**
+   * A connection attempt failed (or a live connection was lost) and a reconnect is scheduled:
+   * `attempt` is its number since the last successful connect (1 for the first, whose exponential
+   * delay is the initial one), `delayMs` the drawn wait before it, `jitterMs` how much of that the
+   * jitter added. `gaveUp`: the attempt budget is spent (or the
+   * failure is permanent) and the connection reads `failed` while it keeps trying at the max delay.
+   */
+  | ({
+      readonly type: 'connection.retry-scheduled';
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly jitterMs: number;
+      readonly gaveUp: boolean;
+    } & FailureFacts)
+  /** The periodic check of the exchange failed or timed out; the connection is dropped and retried. */
+  | ({ readonly type: 'connection.health-check-failed'; readonly failures: number } & FailureFacts)
+  /**
+   * The breaker changed state. `consecutiveFailures` and the last failure are those the breaker had
+   * counted when it changed: on `open`, the failures that opened it.
+   */
+  | ({
+      readonly type: 'breaker.changed';
+      readonly state: BreakerPhase;
+      readonly previous: BreakerPhase;
+      readonly consecutiveFailures: number;
+      readonly trips: number;
+    } & Partial<FailureFacts>)
+  /** A failed message waits `delayMs` before its next publish, attempt number `attempt`. */
+  | ({
+      readonly type: 'message.retry-scheduled';
+      readonly messageId: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+    } & FailureFacts)
   /** A retrying message is being published again; `attempts` counts the failed ones so far. */
   | { readonly type: 'message.retried'; readonly messageId: string; readonly attempts: number }
   /** Its dead-letter hand-off failed: it is kept and handed off again later, never dropped. */
@@ -29,12 +63,16 @@ export type ProducerEvent =
   /** A message that had left the healthy path was confirmed after all. */
   | { readonly type: 'message.confirmed'; readonly messageId: string; readonly attempts: number };
 
-/** What the events of a message that failed say about it. */
-export interface MessageFacts {
-  readonly messageId: string;
-  readonly attempts: number;
+/** The failure an event reports. */
+export interface FailureFacts {
   readonly failureCode: string;
   readonly failureMessage: string;
+}
+
+/** What the events of a message that failed say about it. */
+export interface MessageFacts extends FailureFacts {
+  readonly messageId: string;
+  readonly attempts: number;
 }
 
 /** What {@link producerEvents} reads from the producer, when subscribed to. */
@@ -52,6 +90,15 @@ function messageEvent(state: string, context: MessageContext): ProducerEvent | n
   const { messageId, attempts, lastFailure } = context;
   const facts = { messageId, attempts, failureCode: lastFailure.code, failureMessage: lastFailure.message };
   switch (state) {
+    case 'retryWait':
+      return {
+        type: 'message.retry-scheduled',
+        messageId,
+        attempt: attempts + 1,
+        delayMs: context.nextDelayMs,
+        failureCode: lastFailure.code,
+        failureMessage: lastFailure.message,
+      };
     case 'publishing':
       return { type: 'message.retried', messageId, attempts };
     case 'parked':
@@ -68,6 +115,52 @@ function messageEvent(state: string, context: MessageContext): ProducerEvent | n
 const topState = (value: StateValue): string =>
   typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
 
+const failureFacts = (failure: { readonly code: string; readonly message: string } | null) =>
+  failure === null
+    ? { failureCode: 'UNKNOWN', failureMessage: 'no failure recorded' }
+    : {
+        failureCode: failure.code,
+        failureMessage: failure.message,
+      };
+
+/** The connection's events, from two of its snapshots in a row. */
+function connectionEvents(before: ConnectionSnapshot | null, after: ConnectionSnapshot): ProducerEvent[] {
+  const events: ProducerEvent[] = [];
+  const { context } = after;
+  if (context.healthCheckFailures > (before?.context.healthCheckFailures ?? 0)) {
+    events.push({
+      type: 'connection.health-check-failed',
+      failures: context.healthCheckFailures,
+      ...failureFacts(context.lastFailure),
+    });
+  }
+  const state = topState(after.value);
+  if ((state === 'reconnecting' || state === 'failed') && state !== topState(before?.value ?? '')) {
+    events.push({
+      type: 'connection.retry-scheduled',
+      attempt: context.attempts,
+      delayMs: context.nextDelayMs,
+      jitterMs: context.nextJitterMs,
+      gaveUp: state === 'failed',
+      ...failureFacts(context.lastFailure),
+    });
+  }
+  return events;
+}
+
+/** A machine actor's snapshot, as the inspection hook reports it. */
+interface MachineSnapshot<TContext> {
+  readonly status: string;
+  readonly value: StateValue;
+  readonly context: TContext;
+}
+type ConnectionSnapshot = MachineSnapshot<ConnectionContext>;
+
+/** Whether `snapshot` is a machine's; the actor's id says which machine, so the context's type. */
+function isMachineSnapshot<TContext>(snapshot: unknown): snapshot is MachineSnapshot<TContext> {
+  return typeof snapshot === 'object' && snapshot !== null && 'value' in snapshot && 'context' in snapshot;
+}
+
 /**
  * The events of `source`, emitted synchronously as the actors change (a slow subscriber slows the
  * producer: hand work off if it is heavy). Completes when the producer has closed.
@@ -76,15 +169,22 @@ export function producerEvents(source: ProducerEventSource): Observable<Producer
   return new (rxjs().Observable)<ProducerEvent>((subscriber) => {
     // The top-level state of each live message actor, so that each entry is reported once.
     const states = new Map<string, string>();
+    let connection: ConnectionSnapshot | null = null;
+    let breaker: BreakerContext | null = null;
     const inspection = source.supervisor.system.inspect((event) => {
       if (event.type !== '@xstate.snapshot') return;
       const { id } = event.actorRef as AnyActorRef;
-      if (!id.startsWith('msg:')) return;
-      const snapshot = event.snapshot as unknown as {
-        readonly status: string;
-        readonly value: StateValue;
-        readonly context: MessageContext;
-      };
+      const { snapshot } = event;
+      if (id === 'connection' && isMachineSnapshot<ConnectionContext>(snapshot)) {
+        for (const notable of connectionEvents(connection, snapshot)) subscriber.next(notable);
+        connection = snapshot;
+        return;
+      }
+      if (id === 'breaker' && isMachineSnapshot<BreakerContext>(snapshot)) {
+        breaker = snapshot.context;
+        return;
+      }
+      if (!id.startsWith('msg:') || !isMachineSnapshot<MessageContext>(snapshot)) return;
       const state = topState(snapshot.value);
       const before = states.get(id);
       if (snapshot.status === 'active') states.set(id, state);
@@ -108,6 +208,9 @@ export function producerEvents(source: ProducerEventSource): Observable<Producer
             type: 'breaker.changed',
             state: summary.circuitBreaker,
             previous: last.circuitBreaker,
+            consecutiveFailures: breaker?.consecutiveFailures ?? 0,
+            trips: breaker?.trips ?? 0,
+            ...(breaker?.lastFailure == null ? {} : failureFacts(breaker.lastFailure)),
           });
         }
         last = summary;

@@ -43,16 +43,23 @@ const journalSpec = z.string().transform((spec, ctx): JournalConfig => {
   }
 });
 
+const amqpUrl = z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL');
+
 const envSchema = z.object({
-  RABBITMQ_URL: z
+  RABBITMQ_URL: amqpUrl.optional(),
+  /** Brokers to fail over between, comma-separated, tried in turn as the `urls` option's are. */
+  RABBITMQ_URLS: z
     .string()
-    .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL')
-    .default(DEFAULT_URL),
+    .transform((list) => list.split(',').map((url) => url.trim()))
+    .pipe(z.array(amqpUrl).min(1))
+    .optional(),
+
   /** Seconds. */
   RABBITMQ_HEARTBEAT: int(0).optional(),
   /** Milliseconds. */
   RABBITMQ_CONNECTION_TIMEOUT: int(1).optional(),
-  ML_MAX_MESSAGE_RETRIES: int(1).optional(),
+  /** Retries after the first publish: a message is published at most this many times plus one. */
+  ML_MAX_MESSAGE_RETRIES: int(0).default(3),
   /** Milliseconds. */
   ML_MESSAGE_RETRY_BASE_DELAY: int(1).optional(),
   /** Milliseconds. */
@@ -78,6 +85,12 @@ const envSchema = z.object({
   FERRY_ALTERNATE_EXCHANGE: z.string().min(1).max(255).optional(),
   ...httpAccessEnv,
 });
+
+/** Variables read outside this schema (by `ferry serve` itself). */
+const READ_ELSEWHERE = ['FERRY_INSPECT'] as const;
+
+/** Every environment variable the service reads. */
+export const KNOWN_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...READ_ELSEWHERE];
 
 /** The variables the service reads, as `process.env` holds them. */
 export type ServiceEnv = Readonly<Record<string, string | undefined>>;
@@ -121,8 +134,13 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
   const e = parsed.data;
   const problems: string[] = [];
 
-  const url = e.RABBITMQ_USE_SSL ? e.RABBITMQ_URL.replace(/^amqp:\/\//, 'amqps://') : e.RABBITMQ_URL;
-  const tlsOn = url.startsWith('amqps://');
+  if (e.RABBITMQ_URL !== undefined && e.RABBITMQ_URLS !== undefined) {
+    problems.push('RABBITMQ_URLS: set either RABBITMQ_URL or RABBITMQ_URLS, not both');
+  }
+  const urls = (e.RABBITMQ_URLS ?? [e.RABBITMQ_URL ?? DEFAULT_URL]).map((url) =>
+    e.RABBITMQ_USE_SSL ? url.replace(/^amqp:\/\//, 'amqps://') : url,
+  );
+  const tlsOn = urls.some((url) => url.startsWith('amqps://'));
   const tls: Record<string, Buffer | boolean> = {};
   for (const [name, field] of TLS_FILES) {
     const content = e[name];
@@ -149,12 +167,12 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
   });
   const journal = e.FERRY_JOURNAL;
   const producer: ProducerOptions = {
-    url,
+    ...(urls.length === 1 ? { url: urls[0] } : { urls }),
     journal,
     ...defined({
       heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
       connectionTimeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
-      maxAttempts: e.ML_MAX_MESSAGE_RETRIES,
+      maxAttempts: e.ML_MAX_MESSAGE_RETRIES + 1,
     }),
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     ...(Object.keys(breaker).length === 0 ? {} : { breaker }),

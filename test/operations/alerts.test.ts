@@ -46,27 +46,51 @@ describe('docs/operations/alerts.yml', () => {
     expect(output).toContain('SUCCESS');
   });
 
-  it('has the original three alerts and the operator alerts, each with severity, summary and description', () => {
-    const names = ruleBlocks().map((rule) => rule.name);
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'MLProducerRetryQueueGrowing',
+  it("has the original document's group and three alerts exactly, and ferry's alerts in a group of their own", () => {
+    const rules = readFileSync(`${root}${RULES}`, 'utf8');
+    const groups = [...rules.matchAll(/^ {2}- name: (\S+)$/gm)].map((match) => match[1]);
+    expect(groups).toEqual(['ml_producer_reliability', 'ferry_operations']);
+    const original = rules.slice(0, rules.indexOf('- name: ferry_operations'));
+    // Each original rule as its document gives it: name, expression, `for` and summary, in order.
+    const expected = [
+      [
+        'MLProducerHighRetryQueueSize',
+        'ml_producer_retry_queue_size > 100',
+        '5m',
+        'High number of messages in retry queue',
+      ],
+      [
         'MLProducerCircuitBreakerOpen',
-        'MLProducerConnectionDown',
-        'MLProducerParkedMessages',
-        'MLProducerDeadLettersGrowing',
-        'MLProducerJournalBacklog',
-        'MLProducerConnectionBlocked',
-        'MLProducerConfirmTimeouts',
-      ]),
-    );
+        'ml_producer_circuit_breaker_open == 1',
+        '1m',
+        'ML Producer circuit breaker is open',
+      ],
+      [
+        'MLProducerConnectionUnhealthy',
+        'ml_producer_connection_state != 3',
+        '2m',
+        'ML Producer not connected to RabbitMQ',
+      ],
+    ];
+    const found = [
+      ...original.matchAll(/- alert: (\w+)\n\s+expr: (.+)\n\s+for: (\w+)\n[\s\S]*?summary: "([^"]+)"/g),
+    ].map(([, name, expr, duration, summary]) => [name, expr?.replace(/\s*#.*$/, ''), duration, summary]);
+    expect(found).toEqual(expected);
+    const operations = ruleBlocks()
+      .map((rule) => rule.name)
+      .filter((name) => !expected.some(([original]) => original === name));
+    expect(operations).toEqual([
+      'MLProducerParkedMessages',
+      'MLProducerDeadLettersGrowing',
+      'MLProducerJournalBacklog',
+      'MLProducerConnectionBlocked',
+      'MLProducerConfirmTimeouts',
+    ]);
     for (const rule of ruleBlocks()) {
       expect(rule.text, rule.name).toMatch(/^\s+severity: (critical|warning)$/m);
       expect(rule.text, rule.name).toMatch(/^\s+summary: \S/m);
       expect(rule.text, rule.name).toMatch(/^\s+description: \S/m);
     }
-    const connectionDown = ruleBlocks().find((rule) => rule.name === 'MLProducerConnectionDown');
-    expect(connectionDown?.text).toMatch(/expr: ml_producer_connection_state != 3$/m);
   });
 
   it('has a unit test that expects every alert to fire', () => {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { KNOWN_VARIABLES } from '../../src/service/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const lines = readFileSync(`${root}docker-compose.yml`, 'utf8').split('\n');
@@ -109,6 +110,36 @@ describe('docker-compose.yml', () => {
         encoding: 'utf8',
       });
       expect(run.status, run.stderr).toBe(0);
+    },
+  );
+
+  it.runIf(dockerCompose.error === undefined)(
+    'gives the ferry service only variables ferry reads, the journal on the ferry volume (docker-compose config)',
+    () => {
+      // docker-compose is Python with PyYAML; the same interpreter turns its resolved YAML into JSON.
+      const resolved = spawnSync(
+        'sh',
+        [
+          '-c',
+          'docker-compose -f docker-compose.yml config | python3 -c "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"',
+        ],
+        { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      );
+      expect(resolved.status, resolved.stderr).toBe(0);
+      const config = JSON.parse(resolved.stdout) as {
+        services: Record<string, { environment?: Record<string, string>; volumes?: unknown[] }>;
+      };
+      const environment = config.services.ferry?.environment ?? {};
+      expect(Object.keys(environment)).toContain('FERRY_JOURNAL');
+      for (const name of Object.keys(environment)) {
+        expect(KNOWN_VARIABLES, `compose sets ${name}, which ferry does not read`).toContain(name);
+      }
+      const journal = environment.FERRY_JOURNAL?.replace(/^sqlite:/, '') ?? '';
+      const dataMount = services
+        .find((s) => s.name === 'ferry')
+        ?.volumes.map((volume) => volume.split(':'))
+        .find(([source, target]) => namedVolumes.has(source ?? '') && journal.startsWith(`${target}/`));
+      expect(dataMount, `the journal ${journal} is not on a named volume`).toBeDefined();
     },
   );
 });

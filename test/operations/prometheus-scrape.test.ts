@@ -35,7 +35,7 @@ interface PromAlert {
 }
 
 describe('Prometheus scraping ferry', () => {
-  it('sees the connection down and turns MLProducerConnectionDown pending', async () => {
+  it('sees the connection down and turns MLProducerConnectionUnhealthy pending', async () => {
     const service: Service & { port: number } = await startService(
       { PORT: '0', RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1', FERRY_JOURNAL: 'memory' },
       () => undefined,
@@ -97,7 +97,7 @@ describe('Prometheus scraping ferry', () => {
     const alert = await vi.waitFor(
       async () => {
         const { alerts } = await api<{ alerts: PromAlert[] }>('/api/v1/alerts');
-        const down = alerts.find((a) => a.labels.alertname === 'MLProducerConnectionDown');
+        const down = alerts.find((a) => a.labels.alertname === 'MLProducerConnectionUnhealthy');
         if (down === undefined) throw new Error(`not pending yet: ${JSON.stringify(alerts)}`);
         return down;
       },

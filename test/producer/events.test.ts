@@ -5,6 +5,7 @@
 import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_EXCHANGE } from '../../src/amqp/topology.js';
+import { FerryError } from '../../src/errors.js';
 import type { Producer } from '../../src/producer/producer.js';
 import type { ProducerEvent } from '../../src/producer/producer-events.js';
 import { eventually, startedRig, task } from './helpers.js';
@@ -38,9 +39,21 @@ describe('producer.events$', () => {
     await expect(receipt.settled).resolves.toBe('confirmed');
 
     expect(events).toEqual([
+      {
+        type: 'message.retry-scheduled',
+        messageId: 'm-1',
+        attempt: 2,
+        delayMs: expect.any(Number),
+        failureCode: 'NACKED',
+        failureMessage: expect.any(String),
+      },
       { type: 'message.retried', messageId: 'm-1', attempts: 1 },
       { type: 'message.confirmed', messageId: 'm-1', attempts: 1 },
     ]);
+    // The rig's retry policy: 5 ms for the first retry, plus up to 30 % jitter.
+    const scheduled = events[0] as Extract<ProducerEvent, { type: 'message.retry-scheduled' }>;
+    expect(scheduled.delayMs).toBeGreaterThanOrEqual(5);
+    expect(scheduled.delayMs).toBeLessThanOrEqual(Math.round(5 * 1.3));
   });
 
   it('reports a message parked when its hand-off fails, then dead-lettered', async () => {
@@ -71,6 +84,13 @@ describe('producer.events$', () => {
     );
     const phases = events.flatMap((e) => (e.type === 'connection.changed' ? [[e.previous, e.phase]] : []));
     expect(phases[0]).toEqual(['connected', 'reconnecting']);
+    // The attempt it scheduled, with the delay drawn for it: the rig's 5 ms plus up to 30 % jitter.
+    const scheduled = events.find((e) => e.type === 'connection.retry-scheduled');
+    expect(scheduled).toMatchObject({ attempt: 1, gaveUp: false, failureCode: expect.any(String) });
+    if (scheduled?.type !== 'connection.retry-scheduled') return;
+    expect(scheduled.delayMs - scheduled.jitterMs).toBe(5);
+    expect(scheduled.jitterMs).toBeGreaterThanOrEqual(0);
+    expect(scheduled.jitterMs).toBeLessThanOrEqual(Math.round(5 * 0.3));
     // Each change starts where the one before ended.
     for (let i = 1; i < phases.length; i += 1) expect(phases[i]![0]).toBe(phases[i - 1]![1]);
   });
@@ -86,8 +106,33 @@ describe('producer.events$', () => {
     );
     const breaker = events.filter((e) => e.type === 'breaker.changed');
     expect(breaker.slice(0, 2)).toEqual([
-      { type: 'breaker.changed', previous: 'closed', state: 'open' },
-      { type: 'breaker.changed', previous: 'open', state: 'halfOpen' },
+      {
+        type: 'breaker.changed',
+        previous: 'closed',
+        state: 'open',
+        consecutiveFailures: 1,
+        trips: 1,
+        failureCode: 'NACKED',
+        failureMessage: expect.any(String),
+      },
+      expect.objectContaining({ type: 'breaker.changed', previous: 'open', state: 'halfOpen', trips: 1 }),
+    ]);
+  });
+
+  it('reports a failed health check with its failure, then the reconnect it causes', async () => {
+    const { producer, broker } = await startedRig({ healthCheckIntervalMs: 5 });
+    const { events } = record(producer);
+    broker.session.healthCheck = () => Promise.reject(new FerryError('NOT_FOUND', 'no exchange tasks'));
+    await eventually(() => events.some((e) => e.type === 'connection.retry-scheduled'), 'the reconnect');
+    const failed = events.filter((e) => e.type !== 'connection.changed');
+    expect(failed.slice(0, 2)).toEqual([
+      {
+        type: 'connection.health-check-failed',
+        failures: 1,
+        failureCode: 'NOT_FOUND',
+        failureMessage: 'no exchange tasks',
+      },
+      expect.objectContaining({ type: 'connection.retry-scheduled', attempt: 1, failureCode: 'NOT_FOUND' }),
     ]);
   });
 

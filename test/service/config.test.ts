@@ -13,7 +13,8 @@ describe('service configuration from the environment', () => {
       host: '127.0.0.1',
       journal: { kind: 'sqlite', path: './ferry.db' },
       preferredBackends: { llm: 'api', stt: 'api', embedding: 'api' },
-      producer: { url: 'amqp://guest:guest@127.0.0.1:5672' },
+      // The document's "maximum 3 retry attempts per message": 3 retries after the first publish.
+      producer: { url: 'amqp://guest:guest@127.0.0.1:5672', maxAttempts: 4 },
     });
   });
 
@@ -43,7 +44,8 @@ describe('service configuration from the environment', () => {
       url: 'amqps://u:p@broker:5671',
       heartbeatSeconds: 60,
       connectionTimeoutMs: 5000,
-      maxAttempts: 5,
+      // ML_MAX_MESSAGE_RETRIES counts retries after the first publish.
+      maxAttempts: 6,
       retry: { initialDelayMs: 500, maxDelayMs: 8000 },
       breaker: { failureThreshold: 3, cooldownMs: 1000 },
       tls: { ca: Buffer.from('CA'), rejectUnauthorized: false },
@@ -58,7 +60,7 @@ describe('service configuration from the environment', () => {
     const result = loadServiceConfig({
       RABBITMQ_URL: 'http://user:secret@host',
       RABBITMQ_HEARTBEAT: 'soon',
-      ML_MAX_MESSAGE_RETRIES: '0',
+      ML_MAX_MESSAGE_RETRIES: '-1',
       RABBITMQ_USE_SSL: 'maybe',
       RABBITMQ_VERIFY_PEER: 'yes please',
       RABBITMQ_SSL_KEYFILE: '/nonexistent/key.pem',
@@ -101,5 +103,27 @@ describe('service configuration from the environment', () => {
       'RABBITMQ_SSL_CACERT: set while TLS is off (set RABBITMQ_USE_SSL=true or use an amqps:// URL)',
       'ML_MESSAGE_RETRY_BASE_DELAY: must not be larger than ML_MESSAGE_RETRY_MAX_DELAY',
     ]);
+  });
+
+  it('RABBITMQ_URLS: brokers to fail over between, in order, TLS applied to each; not together with RABBITMQ_URL', () => {
+    const result = loadServiceConfig({
+      RABBITMQ_URLS: 'amqp://u:p@b1:5672, amqp://u:p@b2:5672',
+      RABBITMQ_USE_SSL: 'true',
+    });
+    if (!result.ok) throw new Error(result.problems.join());
+    expect(result.config.producer.urls).toEqual(['amqps://u:p@b1:5672', 'amqps://u:p@b2:5672']);
+    expect(result.config.producer.url).toBeUndefined();
+    const both = loadServiceConfig({ RABBITMQ_URL: 'amqp://a', RABBITMQ_URLS: 'amqp://b' });
+    expect(both.ok ? [] : both.problems).toEqual([
+      'RABBITMQ_URLS: set either RABBITMQ_URL or RABBITMQ_URLS, not both',
+    ]);
+    const bad = loadServiceConfig({ RABBITMQ_URLS: 'amqp://u:secret@b1,http://b2' });
+    expect(bad.ok ? [] : bad.problems).toEqual(['RABBITMQ_URLS.1: must be an amqp:// or amqps:// URL']);
+  });
+
+  it('ML_MAX_MESSAGE_RETRIES=0: the first publish only, no retry', () => {
+    const result = loadServiceConfig({ ML_MAX_MESSAGE_RETRIES: '0' });
+    if (!result.ok) throw new Error(result.problems.join());
+    expect(result.config.producer.maxAttempts).toBe(1);
   });
 });
