@@ -13,6 +13,14 @@
  * ```
  */
 export { PostgresJournal, type PostgresJournalOptions } from '../journal/postgres-journal.js';
+export {
+  type DrizzleExecutor,
+  fromDrizzle,
+  fromKnex,
+  fromKysely,
+  type KnexExecutor,
+  type KyselyExecutor,
+} from './adapters.js';
 export { type EnqueueOptions, enqueue, enqueueMany } from './enqueue.js';
 export { type Migration, type MigrationResult, migrationSql, OUTBOX_SCHEMA_VERSION } from './migrations.js';
 export { DEFAULT_OUTBOX_SCHEMA } from './outbox-schema.js';
