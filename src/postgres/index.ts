@@ -24,4 +24,5 @@ export {
 export { type EnqueueOptions, enqueue, enqueueMany } from './enqueue.js';
 export { type Migration, type MigrationResult, migrationSql, OUTBOX_SCHEMA_VERSION } from './migrations.js';
 export { DEFAULT_OUTBOX_SCHEMA } from './outbox-schema.js';
+export { type OutboxTasksOptions, outboxTasks } from './outbox-tasks.js';
 export type { PgNotification, PgPool, PgPoolClient, Queryable, QueryRows } from './queryable.js';
