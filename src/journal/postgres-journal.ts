@@ -192,8 +192,13 @@ export class PostgresJournal extends BufferedJournal {
     this.renewing = true;
     try {
       const renewed = await pool.query(renewLeaseSql(this.schema), [this.epoch, this.leaseMs]);
-      if (renewed.rows.length === 0) await this.rejoin(pool);
-      else await pool.query(pruneLeasesSql(this.schema));
+      if (renewed.rows.length === 0) {
+        await this.rejoin(pool);
+      } else {
+        await pool.query(pruneLeasesSql(this.schema));
+        // Deletes that failed (PostgreSQL was away) are written now, even if no new event comes.
+        if (this.undone.length > 0) await this.write([]);
+      }
     } catch (error) {
       this.warn(error);
     } finally {

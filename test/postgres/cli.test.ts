@@ -2,6 +2,7 @@
  * `ferry migrate` and `ferry journal stats|list|export` on the postgres outbox, run in-process against
  * a database of the test's own.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { journalCommand } from '../../src/cli/journal-command.js';
 import { migrateCommand } from '../../src/cli/migrate-command.js';
@@ -60,6 +61,12 @@ describe('ferry migrate', () => {
     await other.pool.query(printed.out);
     expect(await tables(other)).toBe(await tables(db));
     expect((await cli(migrateCommand, ['--journal', other.url])).out).toContain('nothing to do');
+  });
+
+  it('prints the SQL docs/outbox.md shows', async () => {
+    const doc = readFileSync(new URL('../../docs/outbox.md', import.meta.url), 'utf8');
+    const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect((await cli(migrateCommand, ['--print'])).out).toBe(block);
   });
 
   it('reports a newer schema and a journal that is not postgres (exit 2)', async () => {
