@@ -74,11 +74,15 @@ export const writeSql = (s: OutboxSchema) =>
 )
 SELECT (SELECT count(*) FROM fence)::int AS live`;
 
-/** Hands lease `$1`'s rows back unclaimed, ends the lease and wakes the other relays (channel `$2`). */
+/**
+ * Hands lease `$1`'s rows back unclaimed, ends the lease and wakes the other relays (channel `$2`). The
+ * lease is expired rather than deleted: a claim that raced with this statement leaves rows under it,
+ * and those must stay claimable (lapsed) until {@link pruneLeasesSql} finds the lease empty.
+ */
 export const releaseSql = (s: OutboxSchema) =>
   `WITH released AS (
   UPDATE ${s.outbox} SET lease_epoch = NULL WHERE lease_epoch = $1 RETURNING 1
 ), ended AS (
-  DELETE FROM ${s.leases} WHERE epoch = $1
+  UPDATE ${s.leases} SET expires_at = now() - interval '1 millisecond' WHERE epoch = $1
 )
 SELECT pg_notify($2, '') FROM (SELECT count(*) AS n FROM released) r WHERE r.n > 0`;

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseJournalSpec } from '../../src/journal/create-journal.js';
 import { PostgresJournal } from '../../src/journal/postgres-journal.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
@@ -174,5 +175,19 @@ describe('postgres journal', () => {
     const waiting = second.claim();
     await first.close();
     expect((await waiting).map((r) => r.message.messageId)).toEqual(['released-0', 'released-1']);
+  });
+});
+
+describe('FERRY_JOURNAL', () => {
+  it('reads postgres:// and postgresql:// as the postgres journal', () => {
+    expect(parseJournalSpec('postgres://app@db:5432/app')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://app@db:5432/app',
+    });
+    expect(parseJournalSpec(' postgresql://db/app ')).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://db/app',
+    });
+    expect(() => parseJournalSpec('postgres:/nohost')).toThrow(/postgres:\/\/host\/db/);
   });
 });
