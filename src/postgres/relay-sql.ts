@@ -30,8 +30,8 @@ export const pruneLeasesSql = (s: OutboxSchema) =>
 AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 
 /**
- * Claims up to `$2` rows of expired leases and up to `$2` unclaimed rows for lease `$1`, if that lease
- * is live. Returns them as {@link ClaimedRow}s.
+ * Claims up to `$2` rows for lease `$1`, if that lease is live: rows of expired leases first, then
+ * unclaimed ones. Returns them as {@link ClaimedRow}s.
  */
 export const claimSql = (s: OutboxSchema) =>
   `WITH lapsed AS (
@@ -44,7 +44,7 @@ export const claimSql = (s: OutboxSchema) =>
   ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
 )
 UPDATE ${s.outbox} o SET lease_epoch = $1, claims = o.claims + 1
-WHERE o.seq IN (SELECT seq FROM lapsed UNION ALL SELECT seq FROM fresh)
+WHERE o.seq IN (SELECT seq FROM (SELECT seq FROM lapsed UNION ALL SELECT seq FROM fresh) c LIMIT $2)
 RETURNING ${rowColumns('o')}`;
 
 /**

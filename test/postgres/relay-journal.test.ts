@@ -164,6 +164,24 @@ describe('postgres journal', () => {
     });
   });
 
+  it('holds at most maxClaimed unfinished messages, and claims more as they finish', async () => {
+    const db = await database('bound');
+    const relay = journal(db, { maxClaimed: 3, pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'bound', 5));
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['bound-0', 'bound-1', 'bound-2']);
+    expect(await relay.claim()).toEqual([]);
+    relay.append({ type: 'confirmed', messageId: 'bound-0', at: Date.now() });
+    relay.append({ type: 'dead-lettered', messageId: 'bound-1', at: Date.now() });
+    await relay.commit();
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['bound-3', 'bound-4']);
+    const totals = await db.pool.query('SELECT outcome, count::int AS n FROM ferry.totals ORDER BY 1');
+    expect(totals.rows).toEqual([
+      { outcome: 'confirmed', n: 1 },
+      { outcome: 'dead-lettered', n: 1 },
+    ]);
+  });
+
   it('hands its unfinished rows back at close for the others to take at once', async () => {
     const db = await database('release');
     const first = journal(db, { relayId: 'first' });
