@@ -128,7 +128,7 @@ export class PostgresJournal extends BufferedJournal {
       listener.take();
       rows = await this.claimRows(pool, room);
     }
-    const records = foldRows(rows);
+    const records = foldRows(rows, (error) => this.warn(error));
     this.state.adopt(records);
     return records;
   }
@@ -218,7 +218,9 @@ export class PostgresJournal extends BufferedJournal {
   }
 
   private warn(error: unknown): void {
-    emitFerryWarning('FerryJournalWarning', 'the postgres journal', error);
+    if (this.options.onError === undefined)
+      emitFerryWarning('FerryJournalWarning', 'the postgres journal', error);
+    else this.options.onError(error);
   }
 }
 

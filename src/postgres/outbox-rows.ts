@@ -89,6 +89,9 @@ export function rowEvents(row: ClaimedRow): JournalEvent[] {
       cause: error,
     });
   }
+  if (!Array.isArray(later)) {
+    throw new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: its events are not a list`);
+  }
   for (const event of later) {
     events.push(
       decodeEvent(
@@ -101,14 +104,23 @@ export function rowEvents(row: ClaimedRow): JournalEvent[] {
 }
 
 /**
- * Folds claimed rows into the messages they hold, oldest first.
- *
- * @throws JournalError `JOURNAL_CORRUPT` naming the row that does not decode.
+ * Folds claimed rows into the messages they hold, oldest first. A row that does not decode (written by
+ * hand with bad JSON, say) goes to `onCorrupt` and is left out, so it holds up none of the others; it
+ * stays in the table for an operator.
  */
-export function foldRows(rows: readonly ClaimedRow[]): PendingMessage[] {
+export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown) => void): PendingMessage[] {
   const state = new JournalState();
   const ordered = [...rows].sort((a, b) => Number(a.seq) - Number(b.seq));
-  for (const row of ordered) for (const event of rowEvents(row)) state.apply(event);
+  for (const row of ordered) {
+    let events: JournalEvent[];
+    try {
+      events = rowEvents(row);
+    } catch (error) {
+      onCorrupt(error);
+      continue;
+    }
+    for (const event of events) state.apply(event);
+  }
   return state.pending();
 }
 

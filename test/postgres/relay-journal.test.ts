@@ -182,6 +182,21 @@ describe('postgres journal', () => {
     ]);
   });
 
+  it('claims the good rows around one written by hand that does not decode', async () => {
+    const db = await database('corrupt');
+    const warnings: unknown[] = [];
+    const relay = journal(db, { pollMs: 50, onError: (error) => warnings.push(error) });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'good', 1));
+    await db.pool.query(
+      `INSERT INTO ferry.outbox (message_id, exchange, routing_key, content, events)
+       VALUES ('bad', '', 'q', '\\x00', '"not a list"')`,
+    );
+    await enqueueMany(db.pool, requests('q', 'good', 1, 1));
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['good-0', 'good-1']);
+    expect(warnings).toEqual([expect.objectContaining({ code: 'JOURNAL_CORRUPT' })]);
+  });
+
   it('hands its unfinished rows back at close for the others to take at once', async () => {
     const db = await database('release');
     const first = journal(db, { relayId: 'first' });
