@@ -10,6 +10,7 @@ import { dlqCommand } from './dlq-command.js';
 import { journalCommand } from './journal-command.js';
 import { loadCommand } from './load-command.js';
 import { machinesCommand } from './machines-command.js';
+import { migrateCommand } from './migrate-command.js';
 import { publishCommand } from './publish-command.js';
 import { serveCommand } from './serve-command.js';
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly (() => Command)[] = [
   loadCommand,
   dlqCommand,
   journalCommand,
+  migrateCommand,
   machinesCommand,
 ];
 

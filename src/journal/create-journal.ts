@@ -1,9 +1,10 @@
 /**
  * Choosing a journal backend: from `createProducer({ journal })` or from a spec string such as
- * `FERRY_JOURNAL=sqlite:./ferry.db`, `redis://127.0.0.1:6379` or `memory`.
+ * `FERRY_JOURNAL=sqlite:./ferry.db`, `redis://127.0.0.1:6379`, `postgres://…` or `memory`.
  */
 import type { Journal } from './journal.js';
 import { MemoryJournal } from './memory-journal.js';
+import { PostgresJournal, type PostgresJournalOptions } from './postgres-journal.js';
 import { RedisJournal, type RedisJournalOptions } from './redis-journal.js';
 import { SqliteJournal, type SqliteJournalOptions } from './sqlite-journal.js';
 
@@ -14,13 +15,16 @@ export type JournalConfig =
   /** One sqlite file: the embedded, durable default of the service and the CLI. */
   | ({ readonly kind: 'sqlite' } & Omit<SqliteJournalOptions, 'onError'>)
   /** Redis Streams shared by several instances, each owning its messages under a lease. */
-  | ({ readonly kind: 'redis' } & Omit<RedisJournalOptions, 'onError'>);
+  | ({ readonly kind: 'redis' } & Omit<RedisJournalOptions, 'onError'>)
+  /** The transactional outbox on PostgreSQL (`url` or an application's `pool`), shared by relays. */
+  | ({ readonly kind: 'postgres' } & Omit<PostgresJournalOptions, 'onError'>);
 
 /** The spec the service and the CLI use when `FERRY_JOURNAL` is not set. */
 export const DEFAULT_JOURNAL_SPEC = 'sqlite:./ferry.db';
 
 /**
- * Reads a journal spec: `memory`, `sqlite:<path>` or `redis://…` / `rediss://…`.
+ * Reads a journal spec: `memory`, `sqlite:<path>`, `redis://…` / `rediss://…` or `postgres://…` /
+ * `postgresql://…`.
  *
  * @throws Error naming the accepted forms.
  */
@@ -32,7 +36,10 @@ export function parseJournalSpec(spec: string): JournalConfig {
     if (path !== '') return { kind: 'sqlite', path };
   }
   if (/^rediss?:\/\/\S+$/.test(trimmed)) return { kind: 'redis', url: trimmed };
-  throw new Error(`unknown journal ${JSON.stringify(spec)}: use memory, sqlite:<path> or redis://host:port`);
+  if (/^postgres(ql)?:\/\/\S+$/.test(trimmed)) return { kind: 'postgres', url: trimmed };
+  throw new Error(
+    `unknown journal ${JSON.stringify(spec)}: use memory, sqlite:<path>, redis://host:port or postgres://host/db`,
+  );
 }
 
 /** Creates (does not open) the journal a config names. */
@@ -48,6 +55,10 @@ export function createJournal(config: JournalConfig, onError?: (error: unknown) 
     case 'redis': {
       const { kind: _redis, ...options } = config;
       return new RedisJournal({ ...options, ...withHandler });
+    }
+    case 'postgres': {
+      const { kind: _postgres, ...options } = config;
+      return new PostgresJournal({ ...options, ...withHandler });
     }
   }
 }

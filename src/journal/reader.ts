@@ -3,6 +3,7 @@
  * left behind. Nothing here writes: a sqlite file is opened read-only, Redis is only read.
  */
 import type { Database } from 'better-sqlite3';
+import { postgresReader } from '../postgres/outbox-reader.js';
 import { JOURNAL_SCHEMA_VERSION } from './codec.js';
 import type { JournalConfig } from './create-journal.js';
 import { type FinishedCounts, foldJournal, type JournalState } from './fold.js';
@@ -47,6 +48,8 @@ export async function openJournalReader(config: JournalConfig): Promise<JournalR
       return sqliteReader(config.path);
     case 'redis':
       return redisReader(config.url, config.keyPrefix ?? 'ferry');
+    case 'postgres':
+      return postgresReader(config);
   }
 }
 

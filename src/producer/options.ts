@@ -22,6 +22,7 @@ import {
 import { defined } from '../defined.js';
 import { FerryError } from '../errors.js';
 import type { JournalConfig } from '../journal/create-journal.js';
+import { postgresJournalSchema } from '../journal/postgres-options.js';
 import { PROBE_TIMEOUT_MS, REPROBE_INTERVAL_MS, type UnroutableSettings } from './unroutable-catcher.js';
 
 const positiveInt = z.number().int().positive();
@@ -80,6 +81,7 @@ const journalSchema = z.discriminatedUnion('kind', [
       ...batchingSchema,
     })
     .strict(),
+  postgresJournalSchema,
 ]);
 
 const optionsSchema = z

@@ -11,6 +11,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Producer } from '../producer/producer.js';
+import type { PublishRequest } from '../producer/publish-request.js';
 import type { PublishReceipt } from '../producer/receipt.js';
 import type { ProducerStatus } from '../producer/status.js';
 import { celeryRequest } from './celery-message.js';
@@ -67,16 +68,23 @@ type Json = Record<string, unknown>;
 const delivered = (value: TaskDelivery | undefined) =>
   parseTaskInput('task delivery options', taskDeliverySchema.optional(), value) ?? {};
 
-/** The ML task methods of the original service over a ferry producer. */
-export class MlTasks {
+/**
+ * Where task requests go: a producer's `publish()` (a receipt), or the outbox's `enqueue()` inside a
+ * transaction (the message id). The task methods validate, route and encode the same way for both.
+ */
+export interface TaskSink<Result> {
+  publish(request: PublishRequest): Promise<Result>;
+}
+
+/** The ML task methods of the original service over any {@link TaskSink}. */
+export class MlTaskMethods<Result> {
   private readonly backends: PreferredBackends;
   private readonly exchange: string;
   private readonly origin: string;
 
-  /** @internal Use {@link createMlTasks}. */
+  /** @internal Use {@link createMlTasks}, or `outboxTasks` of `ferry/postgres`. */
   constructor(
-    /** The producer tasks are published with. */
-    readonly producer: Producer,
+    private readonly sink: TaskSink<Result>,
     options: MlTasksOptions = {},
   ) {
     this.backends = { ...DEFAULT_BACKENDS, ...options.preferredBackends };
@@ -95,7 +103,7 @@ export class MlTasks {
     content: SummarizationContent,
     options?: SummarizationOptions,
     delivery?: TaskDelivery,
-  ): Promise<PublishReceipt> {
+  ): Promise<Result> {
     const input = parseTaskInput(
       'summarization task',
       z.object({
@@ -125,7 +133,7 @@ export class MlTasks {
     mediaUrl: string,
     options?: TranscriptionOptions,
     delivery?: TaskDelivery,
-  ): Promise<PublishReceipt> {
+  ): Promise<Result> {
     const input = parseTaskInput(
       'transcription task',
       z.object({
@@ -158,7 +166,7 @@ export class MlTasks {
     content: EmbeddingContent,
     options?: EmbeddingOptions,
     delivery?: TaskDelivery,
-  ): Promise<PublishReceipt> {
+  ): Promise<Result> {
     const input = parseTaskInput(
       'embedding task',
       z.object({
@@ -184,7 +192,7 @@ export class MlTasks {
   async publishBatchEmbeddingTask(
     tasks: readonly BatchEmbeddingEntry[],
     delivery?: TaskDelivery,
-  ): Promise<PublishReceipt> {
+  ): Promise<Result> {
     const input = parseTaskInput('batch embedding task', z.object({ tasks: batchEmbeddingSchema }), {
       tasks,
     });
@@ -194,24 +202,6 @@ export class MlTasks {
         ...this.embedding(task.content, task.options, task.options?.backend ?? this.backends.embedding),
       })),
     });
-  }
-
-  /** The original `isHealthy()`: connected and the breaker not open. */
-  isHealthy(): boolean {
-    return this.producer.isHealthy();
-  }
-
-  /** The original `getStatus()`, on top of the producer's full status. */
-  getStatus(): MlTaskStatus {
-    const status = this.producer.status();
-    return {
-      ...status,
-      connectionState: status.connection.phase,
-      reconnectAttempts: status.connection.attempts,
-      consecutiveFailures: status.circuitBreaker.consecutiveFailures,
-      circuitBreakerOpen: status.circuitBreaker.isOpen,
-      retryQueueSize: status.messages.retrying,
-    };
   }
 
   /** The embedding kwargs the vector service reads: snake_case options, content with defaults. */
@@ -236,10 +226,10 @@ export class MlTasks {
     backend: Backend,
     delivery: TaskDelivery | undefined,
     kwargs: Json,
-  ): Promise<PublishReceipt> {
+  ): Promise<Result> {
     const { eta, expires, ...ids } = delivered(delivery);
     const route = TASK_ROUTES[type][backend];
-    return this.producer.publish(
+    return this.sink.publish(
       celeryRequest({
         exchange: this.exchange,
         routingKey: route.routingKey,
@@ -251,6 +241,36 @@ export class MlTasks {
         expires: expires === undefined ? undefined : new Date(expires),
       }),
     );
+  }
+}
+
+/** The ML task methods of the original service over a ferry producer. */
+export class MlTasks extends MlTaskMethods<PublishReceipt> {
+  /** @internal Use {@link createMlTasks}. */
+  constructor(
+    /** The producer tasks are published with. */
+    readonly producer: Producer,
+    options: MlTasksOptions = {},
+  ) {
+    super(producer, options);
+  }
+
+  /** The original `isHealthy()`: connected and the breaker not open. */
+  isHealthy(): boolean {
+    return this.producer.isHealthy();
+  }
+
+  /** The original `getStatus()`, on top of the producer's full status. */
+  getStatus(): MlTaskStatus {
+    const status = this.producer.status();
+    return {
+      ...status,
+      connectionState: status.connection.phase,
+      reconnectAttempts: status.connection.attempts,
+      consecutiveFailures: status.circuitBreaker.consecutiveFailures,
+      circuitBreakerOpen: status.circuitBreaker.isOpen,
+      retryQueueSize: status.messages.retrying,
+    };
   }
 }
 

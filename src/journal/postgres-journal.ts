@@ -1,0 +1,278 @@
+/**
+ * The postgres journal: a relay for the transactional outbox (src/postgres/). Rows come from two
+ * sides: applications `enqueue()` them in their own transactions, and this producer's own `publish()`
+ * inserts the messages it accepts. Relays claim unclaimed rows under a lease (`claim()`, called by the
+ * producer's claim loop), publish them with everything the producer does, and delete them once
+ * confirmed or dead-lettered. A relay that stops renewing its lease (it died, or was cut off longer
+ * than the lease) loses its rows to the others; a write under an expired lease is refused, and the
+ * relay carries on under a new lease. Outcomes are at least once: a row is published again only when
+ * the relay that held it lost its lease before deleting it.
+ */
+import { hostname } from 'node:os';
+import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
+import { OutboxListener } from '../postgres/outbox-listener.js';
+import { acceptedColumns, type ClaimedRow, foldRows, storedEvent } from '../postgres/outbox-rows.js';
+import { type OutboxSchema, outboxSchema } from '../postgres/outbox-schema.js';
+import { createPool } from '../postgres/pg-driver.js';
+import type { PgPool } from '../postgres/queryable.js';
+import {
+  claimSql,
+  pruneLeasesSql,
+  releaseSql,
+  renewLeaseSql,
+  takeLeaseSql,
+  writeSql,
+} from '../postgres/relay-sql.js';
+import type { OutboundMessage } from '../producer/publish-request.js';
+import { emitFerryWarning } from '../warnings.js';
+import { type BatchingOptions, type BatchOp, BufferedJournal } from './buffered-journal.js';
+import type { JournalEvent, PendingMessage } from './journal.js';
+import { JournalError } from './journal-error.js';
+
+/** Options of {@link PostgresJournal}. */
+export interface PostgresJournalOptions extends BatchingOptions {
+  /** `postgres://user@host:port/db`; or give {@link pool}. */
+  readonly url?: string;
+  /** A node-postgres `Pool` of the application's; ferry does not end it. */
+  readonly pool?: PgPool;
+  /** The schema the outbox lives in; `ferry` by default. */
+  readonly schema?: string;
+  /** This relay's name in the `leases` table. Default: host, pid and a random suffix. */
+  readonly relayId?: string;
+  /** How long a relay that stopped renewing keeps its rows before another takes them. Default 15 s. */
+  readonly leaseMs?: number;
+  /** The longest a relay waits for a notification before looking for rows anyway. Default 1 s. */
+  readonly pollMs?: number;
+  /** The most unfinished messages one relay holds at once; it claims more as they finish. Default 1,000. */
+  readonly maxClaimed?: number;
+  /** Create or upgrade the schema at open (default); `false` only checks that it is current. */
+  readonly migrate?: boolean;
+}
+
+/** The most rows claimed per statement. */
+const CLAIM_CHUNK = 500;
+
+/** A journal and outbox relay on PostgreSQL, shared by any number of relays. */
+export class PostgresJournal extends BufferedJournal {
+  readonly kind = 'postgres';
+  readonly durable = true;
+  /** Between claims the loop only checks room; a claim itself waits for a notification. */
+  readonly claimIntervalMs = 5;
+  private readonly schema: OutboxSchema;
+  private readonly relayId: string;
+  private readonly leaseMs: number;
+  private pool: PgPool | null = null;
+  private listener: OutboxListener | null = null;
+  private epoch = '';
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing = false;
+  /** Deletes whose write failed, carried into the next write so their rows do not linger. */
+  private undone: BatchOp[] = [];
+
+  constructor(private readonly options: PostgresJournalOptions) {
+    super(options);
+    if (options.url === undefined && options.pool === undefined) {
+      throw new JournalError('JOURNAL_UNAVAILABLE', 'the postgres journal needs a url or a pool');
+    }
+    this.schema = outboxSchema(options.schema);
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.relayId =
+      options.relayId ?? `${hostname()}-${process.pid}-${Math.floor(Math.random() * 0xffffff).toString(16)}`;
+  }
+
+  /** The epoch of this relay's current lease: its fencing token. */
+  get leaseEpoch(): string {
+    return this.epoch;
+  }
+
+  protected async load(): Promise<readonly PendingMessage[]> {
+    const pool = this.options.pool ?? createPool(this.options.url as string, 4, (error) => this.warn(error));
+    try {
+      if (this.options.migrate === false) await checkCurrent(pool, this.schema);
+      else await migrate(pool, this.schema);
+      this.epoch = await this.takeLease(pool);
+    } catch (error) {
+      if (this.options.pool === undefined) await pool.end().catch(() => undefined);
+      throw error instanceof JournalError
+        ? error
+        : new JournalError(
+            'JOURNAL_UNAVAILABLE',
+            `cannot open the postgres journal: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
+    }
+    this.pool = pool;
+    this.listener = new OutboxListener({ pool, channel: this.schema.channel, onError: (e) => this.warn(e) });
+    await this.listener.start();
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(20, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+    // Rows come through claim(): this lease is new, so it owns none yet.
+    return [];
+  }
+
+  /**
+   * Claims rows nobody holds and rows of expired leases, as many as there is room for; when there are
+   * none, waits for a notification (or `pollMs`) and looks once more.
+   */
+  async claim(): Promise<readonly PendingMessage[]> {
+    const { pool, listener } = this;
+    const room = Math.min(CLAIM_CHUNK, (this.options.maxClaimed ?? 1_000) - this.state.size);
+    if (pool === null || listener === null || room <= 0) return [];
+    listener.take();
+    let rows = await this.claimRows(pool, room);
+    if (rows.length === 0) {
+      await listener.wait(this.options.pollMs ?? 1_000);
+      if (this.pool === null) return [];
+      listener.take();
+      rows = await this.claimRows(pool, room);
+    }
+    const records = foldRows(rows, (error) => this.warn(error));
+    this.state.adopt(records);
+    return records;
+  }
+
+  protected async write(ops: readonly BatchOp[]): Promise<void> {
+    const pool = this.pool;
+    if (pool === null) throw new JournalError('JOURNAL_WRITE_FAILED', 'the postgres journal is closed');
+    const batch = this.undone.length === 0 ? ops : [...this.undone, ...ops];
+    const params = writeParams(this.epoch, batch);
+    let live: number;
+    try {
+      const result = await pool.query(writeSql(this.schema), params);
+      live = Number(result.rows[0]?.live ?? 0);
+    } catch (error) {
+      this.undone = batch.filter((op) => op.op === 'delete');
+      throw new JournalError(
+        'JOURNAL_WRITE_FAILED',
+        `postgres refused a journal write: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.undone = [];
+    if (live === 0) {
+      await this.rejoin(pool);
+      throw new JournalError(
+        'JOURNAL_LEASE_LOST',
+        'this relay lease expired before the write: its rows may belong to another relay now; nothing was written',
+      );
+    }
+  }
+
+  protected async closeStore(opened: boolean): Promise<void> {
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    this.listener?.close();
+    this.listener = null;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool === null || !opened) return;
+    // What is still unfinished goes back unclaimed at once, for the other relays to take without
+    // waiting for this lease to expire.
+    await pool.query(releaseSql(this.schema), [this.epoch, this.schema.channel]).catch((e) => this.warn(e));
+    if (this.options.pool === undefined) await pool.end().catch(() => undefined);
+  }
+
+  private async claimRows(pool: PgPool, room: number): Promise<ClaimedRow[]> {
+    const result = await pool.query(claimSql(this.schema), [this.epoch, room]);
+    return result.rows as ClaimedRow[];
+  }
+
+  private async takeLease(pool: PgPool): Promise<string> {
+    const result = await pool.query(takeLeaseSql(this.schema), [this.relayId, this.leaseMs]);
+    return String(result.rows[0]?.epoch);
+  }
+
+  private async renew(): Promise<void> {
+    const pool = this.pool;
+    if (pool === null || this.renewing) return;
+    this.renewing = true;
+    try {
+      const renewed = await pool.query(renewLeaseSql(this.schema), [this.epoch, this.leaseMs]);
+      if (renewed.rows.length === 0) {
+        await this.rejoin(pool);
+      } else {
+        await pool.query(pruneLeasesSql(this.schema));
+        // Deletes that failed (PostgreSQL was away) are written now, even if no new event comes.
+        if (this.undone.length > 0) await this.write([]);
+      }
+    } catch (error) {
+      this.warn(error);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /**
+   * The lease expired: whatever this relay held may be another's now, so it stops tracking it and
+   * takes a new lease. Messages it still holds in memory may be published again by it and by the new
+   * holder: duplicates, never losses.
+   */
+  private async rejoin(pool: PgPool): Promise<void> {
+    this.state.forget(this.state.pending().map((record) => record.message.messageId));
+    this.undone = [];
+    this.epoch = await this.takeLease(pool);
+  }
+
+  private warn(error: unknown): void {
+    if (this.options.onError === undefined)
+      emitFerryWarning('FerryJournalWarning', 'the postgres journal', error);
+    else this.options.onError(error);
+  }
+}
+
+/** Refuses a schema that is missing, older or newer than this ferry's, without changing it. */
+async function checkCurrent(pool: PgPool, schema: OutboxSchema): Promise<void> {
+  const version = await schemaVersion(pool, schema);
+  if (version === OUTBOX_SCHEMA_VERSION) return;
+  throw new JournalError(
+    version > OUTBOX_SCHEMA_VERSION ? 'JOURNAL_TOO_NEW' : 'JOURNAL_UNAVAILABLE',
+    `the outbox schema ${schema.name} is at version ${version}; this ferry needs ${OUTBOX_SCHEMA_VERSION} (run ferry migrate)`,
+  );
+}
+
+/** The parameters of {@link writeSql} for one batch. */
+function writeParams(epoch: string, ops: readonly BatchOp[]): unknown[] {
+  const accepted = new Map<string, OutboundMessage>();
+  const later = new Map<string, ReturnType<typeof storedEvent>[]>();
+  const confirmed: string[] = [];
+  const deadLettered: string[] = [];
+  for (const op of ops) {
+    if (op.op === 'delete') (op.outcome === 'confirmed' ? confirmed : deadLettered).push(op.messageId);
+    else if (op.event.type === 'accepted') accepted.set(op.event.message.messageId, op.event.message);
+    else appendTo(later, op.event);
+  }
+  const c = acceptedColumns([...accepted.values()]);
+  // A message accepted in this batch is written with its later events; the others get them appended.
+  const firstEvents = c.ids.map((id) => {
+    const events = later.get(id) ?? [];
+    later.delete(id);
+    return JSON.stringify(events);
+  });
+  const appendIds = [...later.keys()];
+  const appendEvents = appendIds.map((id) => JSON.stringify(later.get(id)));
+  return [
+    epoch,
+    c.ids,
+    c.exchanges,
+    c.routingKeys,
+    c.properties,
+    c.contents,
+    c.acceptedAt,
+    firstEvents,
+    appendIds,
+    appendEvents,
+    confirmed,
+    deadLettered,
+  ];
+}
+
+function appendTo(later: Map<string, ReturnType<typeof storedEvent>[]>, event: JournalEvent): void {
+  const id = event.type === 'accepted' ? event.message.messageId : event.messageId;
+  const list = later.get(id);
+  if (list === undefined) later.set(id, [storedEvent(event)]);
+  else list.push(storedEvent(event));
+}

@@ -1,0 +1,137 @@
+/**
+ * Messages to and from outbox rows. A row holds the `accepted` event as columns (what plain SQL can
+ * write too) and the message's later events in `events`, each stored with the journal's own codec, so
+ * a row folds with the same fold as every other journal.
+ *
+ * @internal
+ */
+import { decodeEvent, encodeEvent } from '../journal/codec.js';
+import { JournalState } from '../journal/fold.js';
+import type { JournalEvent, PendingMessage } from '../journal/journal.js';
+import { JournalError } from '../journal/journal-error.js';
+import type { OutboundMessage } from '../producer/publish-request.js';
+
+/** The `accepted` columns of many messages, as arrays for one `unnest` insert. */
+export interface AcceptedColumns {
+  readonly ids: string[];
+  readonly exchanges: string[];
+  readonly routingKeys: string[];
+  readonly properties: string[];
+  readonly contents: Buffer[];
+  readonly acceptedAt: number[];
+}
+
+/** Splits messages into the columns {@link AcceptedColumns} lists. */
+export function acceptedColumns(messages: readonly OutboundMessage[]): AcceptedColumns {
+  const columns: AcceptedColumns = {
+    ids: [],
+    exchanges: [],
+    routingKeys: [],
+    properties: [],
+    contents: [],
+    acceptedAt: [],
+  };
+  for (const message of messages) {
+    columns.ids.push(message.messageId);
+    columns.exchanges.push(message.exchange);
+    columns.routingKeys.push(message.routingKey);
+    columns.properties.push(JSON.stringify(message.properties));
+    columns.contents.push(message.content);
+    columns.acceptedAt.push(message.acceptedAt);
+  }
+  return columns;
+}
+
+/** One later event as an element of the `events` column. */
+export function storedEvent(event: JournalEvent): { t: string; a: number; d: string } {
+  const stored = encodeEvent(event);
+  return { t: stored.type, a: stored.at, d: stored.data };
+}
+
+/** A claimed row, as the claim statement returns it. */
+export type ClaimedRow = {
+  readonly seq: string;
+  readonly message_id: string;
+  readonly exchange: string;
+  readonly routing_key: string;
+  /** The properties as JSON text, with `messageId` set from the row. */
+  readonly properties: string;
+  readonly content: Buffer;
+  readonly accepted_at: string;
+  /** The `events` column as JSON text. */
+  readonly events: string;
+};
+
+/**
+ * The events a row holds: its `accepted` event, then its later ones, in the order they happened.
+ *
+ * @throws JournalError `JOURNAL_CORRUPT` naming the row when it does not decode.
+ */
+export function rowEvents(row: ClaimedRow): JournalEvent[] {
+  const where = `outbox row ${row.seq}`;
+  const events = [
+    decodeEvent(
+      {
+        messageId: row.message_id,
+        type: 'accepted',
+        at: Number(row.accepted_at),
+        data: `{"exchange":${JSON.stringify(row.exchange)},"routingKey":${JSON.stringify(row.routing_key)},"properties":${row.properties}}`,
+        content: row.content,
+      },
+      where,
+    ),
+  ];
+  let later: { t: JournalEvent['type']; a: number; d: string }[];
+  try {
+    later = JSON.parse(row.events) as typeof later;
+  } catch (error) {
+    throw new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: its events are not JSON`, {
+      cause: error,
+    });
+  }
+  if (!Array.isArray(later)) {
+    throw new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: its events are not a list`);
+  }
+  for (const event of later) {
+    events.push(
+      decodeEvent(
+        { messageId: row.message_id, type: event.t, at: event.a, data: event.d, content: null },
+        where,
+      ),
+    );
+  }
+  return events;
+}
+
+/**
+ * Folds claimed rows into the messages they hold, oldest first. A row that does not decode (written by
+ * hand with bad JSON, say) goes to `onCorrupt` and is left out, so it holds up none of the others; it
+ * stays in the table for an operator.
+ */
+export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown) => void): PendingMessage[] {
+  const state = new JournalState();
+  const ordered = [...rows].sort((a, b) => Number(a.seq) - Number(b.seq));
+  for (const row of ordered) {
+    let events: JournalEvent[];
+    try {
+      events = rowEvents(row);
+    } catch (error) {
+      onCorrupt(error);
+      continue;
+    }
+    for (const event of events) state.apply(event);
+  }
+  return state.pending();
+}
+
+/**
+ * The select list that reads a row as a {@link ClaimedRow}. The properties get a content type when the
+ * row was written by plain SQL without one, and always the row's own message id.
+ */
+export function rowColumns(alias: string): string {
+  const o = alias;
+  return `${o}.seq::text AS seq, ${o}.message_id, ${o}.exchange, ${o}.routing_key,
+  (jsonb_build_object('contentType', 'application/octet-stream') || ${o}.properties
+    || jsonb_build_object('messageId', ${o}.message_id, 'persistent', true))::text AS properties,
+  ${o}.content, ${o}.accepted_at::text AS accepted_at, ${o}.events::text AS events`;
+}

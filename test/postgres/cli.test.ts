@@ -1,0 +1,120 @@
+/**
+ * `ferry migrate` and `ferry journal stats|list|export` on the postgres outbox, run in-process against
+ * a database of the test's own.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { journalCommand } from '../../src/cli/journal-command.js';
+import { migrateCommand } from '../../src/cli/migrate-command.js';
+import { enqueueMany } from '../../src/postgres/enqueue.js';
+import { createTestDatabase, requests, type TestDatabase } from './support.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  process.exitCode = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function database(label: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+async function cli(
+  make: typeof migrateCommand,
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  process.exitCode = undefined;
+  const command = make({ out: (text) => (out += text), err: (text) => (err += text) });
+  command.exitOverride();
+  await command.parseAsync(args, { from: 'user' });
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { out, err, code };
+}
+
+async function tables(db: TestDatabase): Promise<string> {
+  const result = await db.pool.query(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = 'ferry' ORDER BY 1, 2`,
+  );
+  return JSON.stringify(result.rows);
+}
+
+describe('ferry migrate', () => {
+  it('creates the schema once, and its printed SQL builds the same schema', async () => {
+    const db = await database('cli_migrate');
+    expect(await cli(migrateCommand, ['--journal', db.url])).toEqual({
+      out: 'outbox schema ferry: version 0 → 1\n',
+      err: '',
+      code: 0,
+    });
+    expect((await cli(migrateCommand, ['--journal', db.url])).out).toBe(
+      'outbox schema ferry is at version 1: nothing to do\n',
+    );
+    const printed = await cli(migrateCommand, ['--print']);
+    expect(printed.code).toBe(0);
+    const other = await database('cli_print');
+    await other.pool.query(printed.out);
+    expect(await tables(other)).toBe(await tables(db));
+    expect((await cli(migrateCommand, ['--journal', other.url])).out).toContain('nothing to do');
+  });
+
+  it('prints the SQL docs/outbox.md shows', async () => {
+    const doc = readFileSync(new URL('../../docs/outbox.md', import.meta.url), 'utf8');
+    const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect((await cli(migrateCommand, ['--print'])).out).toBe(block);
+  });
+
+  it('reports a newer schema and a journal that is not postgres (exit 2)', async () => {
+    const db = await database('cli_new');
+    await cli(migrateCommand, ['--journal', db.url]);
+    await db.pool.query('INSERT INTO ferry.migrations (version) VALUES (99)');
+    const newer = await cli(migrateCommand, ['--journal', db.url]);
+    expect(newer.code).toBe(2);
+    expect(newer.err).toContain('version 99, newer than this ferry');
+    const notPostgres = await cli(migrateCommand, ['--journal', 'redis://127.0.0.1:6379']);
+    expect(notPostgres.code).toBe(2);
+    expect(notPostgres.err).toContain('needs --journal postgres://');
+  });
+});
+
+describe('ferry journal on the postgres outbox', () => {
+  it('counts, lists and exports the rows', async () => {
+    const db = await database('cli_journal');
+    await cli(migrateCommand, ['--journal', db.url]);
+    await enqueueMany(db.pool, requests('q', 'listed', 3));
+    const stats = await cli(journalCommand, ['stats', '--journal', db.url, '--json']);
+    expect(stats.code, stats.err).toBe(0);
+    expect(JSON.parse(stats.out)).toMatchObject({
+      schemaVersion: 1,
+      unfinished: 3,
+      pending: 3,
+      confirmed: 0,
+      deadLettered: 0,
+    });
+    const list = await cli(journalCommand, ['list', '--journal', db.url, '--json']);
+    expect(
+      list.out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).messageId),
+    ).toEqual(['listed-0', 'listed-1', 'listed-2']);
+    const exported = await cli(journalCommand, ['export', '--journal', db.url]);
+    const lines = exported.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.type, line.messageId])).toEqual([
+      ['accepted', 'listed-0'],
+      ['accepted', 'listed-1'],
+      ['accepted', 'listed-2'],
+    ]);
+    expect(Buffer.from(lines[0].message.content, 'base64').toString()).toBe(
+      JSON.stringify({ run: 'listed', n: 0 }),
+    );
+  });
+});

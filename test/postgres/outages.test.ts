@@ -1,0 +1,117 @@
+/**
+ * Outages under a steady stream of enqueuing transactions: a throwaway PostgreSQL restarted mid-stream
+ * (the relay reconnects; lost 0), and a throwaway RabbitMQ node stopped for a while (rows wait in the
+ * outbox; all delivered once it is back).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { enqueueMany } from '../../src/postgres/enqueue.js';
+import { migrate } from '../../src/postgres/migrations.js';
+import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
+import { createProducer, type Producer } from '../../src/producer/producer.js';
+import { drainQueue } from '../faults/support/scorer.js';
+import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from '../integration/support/broker-objects.js';
+import { FAST_OPTIONS } from '../integration/support/producer.js';
+import { startThrowawayBroker } from '../support/throwaway-broker.js';
+import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
+import { startThrowawayPostgres } from './throwaway-postgres.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Enqueues batch `n` in a transaction, trying again while PostgreSQL is away; returns its ids. */
+async function enqueueBatch(db: TestDatabase, queue: string, exchange: string, n: number): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    const client = await db.pool.connect().catch(() => null);
+    try {
+      if (client !== null) {
+        await client.query('BEGIN');
+        const batch = requests(queue, 'outage', 20, n * 20).map((r) => ({ ...r, exchange }));
+        const ids = await enqueueMany(client, batch);
+        await client.query('COMMIT');
+        return ids;
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    } finally {
+      client?.release(true);
+    }
+    if (Date.now() > deadline) throw new Error('PostgreSQL did not come back');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function relay(options: Parameters<typeof createProducer>[0]): Producer {
+  const producer = createProducer({ ...FAST_OPTIONS, ...options });
+  cleanups.push(() => producer.close({ timeoutMs: 0 }));
+  return producer;
+}
+
+async function outboxCount(db: TestDatabase): Promise<number> {
+  return (await db.pool.query('SELECT count(*)::int AS n FROM ferry.outbox')).rows[0].n;
+}
+
+describe('outages', () => {
+  it('PostgreSQL restarted mid-stream: the relay reconnects, lost 0', async () => {
+    const server = await startThrowawayPostgres();
+    cleanups.push(() => server.stop());
+    const db = await createTestDatabase('restart', server.adminUrl);
+    cleanups.push(() => db.drop());
+    const names = uniqueTopology('pg-restart');
+    cleanups.push(() => deleteTopology(SHARED_BROKER_URL, names));
+    const producer = relay({
+      ...names.producerOptions,
+      journal: { kind: 'postgres', url: db.url, pollMs: 200 },
+    });
+    await producer.start();
+    const enqueued: string[] = [];
+    for (let n = 0; n < 30; n += 1) {
+      if (n === 10) await server.restart();
+      enqueued.push(...(await enqueueBatch(db, names.queue, names.exchange, n)));
+    }
+    await waitUntil(
+      async () => (await outboxCount(db).catch(() => -1)) === 0,
+      'the outbox to be emptied',
+      60_000,
+    );
+    const deliveries = await drainQueue(SHARED_BROKER_URL, names.queue);
+    const delivered = new Set(deliveries.map((d) => d.messageId));
+    expect(enqueued.filter((id) => !delivered.has(id))).toEqual([]);
+    expect(delivered.size).toBe(600);
+  }, 120_000);
+
+  it('the broker stopped for a while: rows wait in the outbox, all delivered after', async () => {
+    const broker = await startThrowawayBroker({ name: 'ferry-outbox' });
+    cleanups.push(() => broker.stop());
+    const db = await createTestDatabase('broker');
+    cleanups.push(() => db.drop());
+    await migrate(db.pool, new OutboxSchema());
+    const names = uniqueTopology('broker-stop');
+    const producer = relay({
+      url: broker.url,
+      ...names.producerOptions,
+      journal: { kind: 'postgres', url: db.url, pollMs: 200 },
+    });
+    await producer.start();
+    const enqueued: string[] = [];
+    for (let n = 0; n < 5; n += 1) enqueued.push(...(await enqueueBatch(db, names.queue, names.exchange, n)));
+    await waitUntil(async () => (await outboxCount(db)) === 0, 'the first rows to be published');
+    await broker.ctl('stop_app');
+    for (let n = 5; n < 15; n += 1)
+      enqueued.push(...(await enqueueBatch(db, names.queue, names.exchange, n)));
+    // The broker is away: what was enqueued meanwhile waits in the outbox.
+    await waitUntil(
+      () => producer.status().connection.phase !== 'connected',
+      'the relay to see the broker gone',
+    );
+    expect(await outboxCount(db)).toBe(200);
+    await broker.ctl('start_app');
+    await waitUntil(async () => (await outboxCount(db)) === 0, 'the outbox to be emptied', 60_000);
+    const deliveries = await drainQueue(broker.url, names.queue);
+    const delivered = new Set(deliveries.map((d) => d.messageId));
+    expect(enqueued.filter((id) => !delivered.has(id))).toEqual([]);
+    expect(delivered.size).toBe(300);
+  }, 180_000);
+});

@@ -1,0 +1,226 @@
+/**
+ * The postgres journal on its own (no broker): migrations, claims, the wake-up at commit, fencing of a
+ * relay whose lease expired, and the take-over of its rows.
+ */
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseJournalSpec } from '../../src/journal/create-journal.js';
+import { PostgresJournal } from '../../src/journal/postgres-journal.js';
+import { enqueueMany } from '../../src/postgres/enqueue.js';
+import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
+import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
+import type { PgPool } from '../../src/postgres/queryable.js';
+import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function database(label: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+function journal(db: TestDatabase, options: Partial<ConstructorParameters<typeof PostgresJournal>[0]> = {}) {
+  const made = new PostgresJournal({ url: db.url, onError: () => undefined, ...options });
+  cleanups.push(() => made.close());
+  return made;
+}
+
+async function catalog(pool: pg.Pool): Promise<string> {
+  const tables = await pool.query(
+    `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables
+     WHERE table_schema = 'ferry' ORDER BY 1`,
+  );
+  const versions = await pool.query('SELECT version FROM ferry.migrations ORDER BY 1');
+  return JSON.stringify([tables.rows, versions.rows]);
+}
+
+describe('postgres journal', () => {
+  it('migrates once when several relays start together, and refuses a newer schema untouched', async () => {
+    const db = await database('migrate');
+    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url, max: 1 }));
+    try {
+      const results = await Promise.all(pools.map((pool) => migrate(pool, new OutboxSchema())));
+      expect(results.filter((r) => r.from === 0 && r.to === OUTBOX_SCHEMA_VERSION)).toHaveLength(1);
+      expect(results.filter((r) => r.from === OUTBOX_SCHEMA_VERSION)).toHaveLength(3);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+    await db.pool.query('INSERT INTO ferry.migrations (version) VALUES ($1)', [OUTBOX_SCHEMA_VERSION + 1]);
+    const before = await catalog(db.pool);
+    await expect(migrate(db.pool, new OutboxSchema())).rejects.toMatchObject({ code: 'JOURNAL_TOO_NEW' });
+    await expect(journal(db).open()).rejects.toMatchObject({ code: 'JOURNAL_TOO_NEW' });
+    expect(await catalog(db.pool)).toBe(before);
+  });
+
+  it('keeps everything in its own schema when another is configured', async () => {
+    const db = await database('schema');
+    const relay = journal(db, { schema: 'jobs_out' });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'own', 2), { schema: 'jobs_out' });
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['own-0', 'own-1']);
+    const ferry = await db.pool.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'ferry'`);
+    expect(ferry.rows[0].n).toBe(0);
+  });
+
+  it('wakes a waiting claim at commit, long before its poll', async () => {
+    const db = await database('notify');
+    // The pool is watched so the commit comes only once the claim found nothing and waits.
+    let claimQueries = 0;
+    const watched: PgPool = {
+      query: async (text, values) => {
+        const result = await db.pool.query(text, values);
+        if (text.includes('SKIP LOCKED')) claimQueries += 1;
+        return result;
+      },
+      connect: () => db.pool.connect(),
+      end: async () => undefined,
+      on: () => undefined,
+    };
+    const relay = journal(db, { pool: watched, pollMs: 30_000 });
+    await relay.open();
+    const waiting = relay.claim();
+    await waitUntil(() => claimQueries === 1, 'the first, empty claim');
+    const started = Date.now();
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await enqueueMany(client, requests('q', 'woken', 1));
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const claimed = await waiting;
+    expect(claimed.map((r) => r.message.messageId)).toEqual(['woken-0']);
+    expect(claimQueries).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses the writes of a relay whose lease expired, and another takes its rows over', async () => {
+    const db = await database('fence');
+    const first = journal(db, { relayId: 'first' });
+    const second = journal(db, { relayId: 'second', pollMs: 50 });
+    await first.open();
+    await second.open();
+    await enqueueMany(db.pool, requests('q', 'fenced', 3));
+    const held = await first.claim();
+    expect(held).toHaveLength(3);
+    expect(await second.claim()).toEqual([]);
+    const staleEpoch = first.leaseEpoch;
+    // The first relay stalls past its lease (a long pause, or cut off from PostgreSQL).
+    await db.pool.query(`UPDATE ferry.leases SET expires_at = now() - interval '1 second' WHERE epoch = $1`, [
+      staleEpoch,
+    ]);
+    const taken = await second.claim();
+    expect(taken.map((r) => r.message.messageId)).toEqual(['fenced-0', 'fenced-1', 'fenced-2']);
+    first.append({ type: 'confirmed', messageId: 'fenced-0', at: Date.now() });
+    await expect(first.commit()).rejects.toMatchObject({ code: 'JOURNAL_LEASE_LOST' });
+    expect(first.leaseEpoch).not.toBe(staleEpoch);
+    expect(first.pendingCount()).toBe(0);
+    const rows = await db.pool.query(
+      'SELECT message_id, lease_epoch::text AS epoch FROM ferry.outbox ORDER BY seq',
+    );
+    expect(rows.rows).toEqual(
+      ['fenced-0', 'fenced-1', 'fenced-2'].map((id) => ({ message_id: id, epoch: second.leaseEpoch })),
+    );
+    second.append({ type: 'confirmed', messageId: 'fenced-0', at: Date.now() });
+    await second.commit();
+    const left = await db.pool.query('SELECT count(*)::int AS n FROM ferry.outbox');
+    expect(left.rows[0].n).toBe(2);
+  });
+
+  it('resumes a taken-over message where its events left it', async () => {
+    const db = await database('resume');
+    const first = journal(db, { relayId: 'first' });
+    const second = journal(db, { relayId: 'second', pollMs: 50 });
+    await first.open();
+    await second.open();
+    await enqueueMany(db.pool, requests('q', 'resumed', 1));
+    await first.claim();
+    const failure = { code: 'NACKED', message: 'nacked', permanent: false };
+    first.append({ type: 'failed', messageId: 'resumed-0', attempts: 1, failure, at: 1, random: 7 });
+    first.append({
+      type: 'retry-scheduled',
+      messageId: 'resumed-0',
+      delayMs: 20,
+      retryAt: 99,
+      random: 8,
+      at: 2,
+    });
+    await first.commit();
+    await db.pool.query(`UPDATE ferry.leases SET expires_at = now() - interval '1 second' WHERE epoch = $1`, [
+      first.leaseEpoch,
+    ]);
+    const [record] = await second.claim();
+    expect(record).toMatchObject({
+      state: 'retrying',
+      attempts: 1,
+      random: 8,
+      retryAt: 99,
+      lastFailure: failure,
+    });
+  });
+
+  it('holds at most maxClaimed unfinished messages, and claims more as they finish', async () => {
+    const db = await database('bound');
+    const relay = journal(db, { maxClaimed: 3, pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'bound', 5));
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['bound-0', 'bound-1', 'bound-2']);
+    expect(await relay.claim()).toEqual([]);
+    relay.append({ type: 'confirmed', messageId: 'bound-0', at: Date.now() });
+    relay.append({ type: 'dead-lettered', messageId: 'bound-1', at: Date.now() });
+    await relay.commit();
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['bound-3', 'bound-4']);
+    const totals = await db.pool.query('SELECT outcome, count::int AS n FROM ferry.totals ORDER BY 1');
+    expect(totals.rows).toEqual([
+      { outcome: 'confirmed', n: 1 },
+      { outcome: 'dead-lettered', n: 1 },
+    ]);
+  });
+
+  it('claims the good rows around one written by hand that does not decode', async () => {
+    const db = await database('corrupt');
+    const warnings: unknown[] = [];
+    const relay = journal(db, { pollMs: 50, onError: (error) => warnings.push(error) });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'good', 1));
+    await db.pool.query(
+      `INSERT INTO ferry.outbox (message_id, exchange, routing_key, content, events)
+       VALUES ('bad', '', 'q', '\\x00', '"not a list"')`,
+    );
+    await enqueueMany(db.pool, requests('q', 'good', 1, 1));
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual(['good-0', 'good-1']);
+    expect(warnings).toEqual([expect.objectContaining({ code: 'JOURNAL_CORRUPT' })]);
+  });
+
+  it('hands its unfinished rows back at close for the others to take at once', async () => {
+    const db = await database('release');
+    const first = journal(db, { relayId: 'first' });
+    const second = journal(db, { relayId: 'second', pollMs: 30_000 });
+    await first.open();
+    await second.open();
+    await enqueueMany(db.pool, requests('q', 'released', 2));
+    expect(await first.claim()).toHaveLength(2);
+    const waiting = second.claim();
+    await first.close();
+    expect((await waiting).map((r) => r.message.messageId)).toEqual(['released-0', 'released-1']);
+  });
+});
+
+describe('FERRY_JOURNAL', () => {
+  it('reads postgres:// and postgresql:// as the postgres journal', () => {
+    expect(parseJournalSpec('postgres://app@db:5432/app')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://app@db:5432/app',
+    });
+    expect(parseJournalSpec(' postgresql://db/app ')).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://db/app',
+    });
+    expect(() => parseJournalSpec('postgres:/nohost')).toThrow(/postgres:\/\/host\/db/);
+  });
+});
