@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure the services the tests use are up: RabbitMQ on 127.0.0.1:5672 and Redis on
-# 127.0.0.1:6379, installing and starting them when needed. Idempotent: a no-op when both answer.
+# Makes sure the services the tests use are up: RabbitMQ on 127.0.0.1:5672, Redis on 127.0.0.1:6379
+# and PostgreSQL on 127.0.0.1:5432 (the outbox), installing and starting them when needed. Idempotent:
+# a no-op when all three answer.
 #
 #   scripts/ensure-services.sh [extra-debian-package ...]
 #
@@ -16,6 +17,8 @@ SERVICES_LOG_DIR="${SERVICES_LOG_DIR:-${TMPDIR:-/tmp}/ferry-services}"
 # from its own config; the RabbitMQ CLI follows RABBITMQ_NODENAME when it is set).
 AMQP_PORT="${ENSURE_AMQP_PORT:-5672}"
 REDIS_PORT="${ENSURE_REDIS_PORT:-6379}"
+PG_PORT="${ENSURE_PG_PORT:-5432}"
+PG_START_TIMEOUT="${PG_START_TIMEOUT:-60}"
 
 log() { printf '[ensure-services] %s\n' "$*" >&2; }
 die() {
@@ -122,11 +125,33 @@ ensure_redis() {
   log "Redis started on 127.0.0.1:${REDIS_PORT}"
 }
 
+postgres_running() { timeout 5 pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+
+ensure_postgres() {
+  command -v pg_ctlcluster >/dev/null || ensure_packages postgresql
+  if postgres_running; then
+    log "PostgreSQL is up on 127.0.0.1:${PG_PORT}"
+    return 0
+  fi
+  local version
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n "$version" ]] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
+  log "starting PostgreSQL ${version}"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || die "pg_ctlcluster ${version} main start failed"
+  local deadline=$((SECONDS + PG_START_TIMEOUT))
+  until postgres_running; do
+    ((SECONDS < deadline)) || die "PostgreSQL did not accept connections on 127.0.0.1:${PG_PORT} within ${PG_START_TIMEOUT}s"
+    sleep 0.5
+  done
+  log "PostgreSQL started on 127.0.0.1:${PG_PORT}"
+}
+
 main() {
   command -v timeout >/dev/null || die "coreutils 'timeout' is required"
   (($# == 0)) || ensure_packages "$@"
   ensure_rabbitmq
   ensure_redis
+  ensure_postgres
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
