@@ -66,7 +66,7 @@ describe('service configuration from the environment', () => {
       RABBITMQ_SSL_KEYFILE: '/nonexistent/key.pem',
       PREFERRED_LLM_BACKEND: 'cloud',
       PORT: '70000',
-      FERRY_JOURNAL: 'postgres://x',
+      FERRY_JOURNAL: 'mongodb://x',
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
