@@ -84,6 +84,11 @@ export const FERRY_ERROR_CODES = {
 /** A machine-readable error code; see {@link FERRY_ERROR_CODES}. */
 export type FerryErrorCode = keyof typeof FERRY_ERROR_CODES;
 
+/** `code` when it is one of ferry's error codes, else `UNKNOWN` (machines carry codes as plain strings). */
+export function ferryErrorCode(code: string): FerryErrorCode {
+  return Object.hasOwn(FERRY_ERROR_CODES, code) ? (code as FerryErrorCode) : 'UNKNOWN';
+}
+
 /** Plain data attached to an error: safe to journal, never credentials or message bodies. */
 export type ErrorDetails = Readonly<Record<string, unknown>>;
 

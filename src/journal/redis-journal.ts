@@ -11,29 +11,16 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { BatchingOptions, BatchOp } from './buffered-journal.js';
+import type { BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { decodeEvent, encodeEvent, JOURNAL_SCHEMA_VERSION, type StoredEvent } from './codec.js';
 import { eventMessageId, JournalState } from './fold.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
+import type { RedisJournalOptions } from './journal-config.js';
 import { JournalError } from './journal-error.js';
 import { CLAIM_SCRIPT, RENEW_SCRIPT, RedisKeys } from './redis-keys.js';
 
-/** Options of {@link RedisJournal}. */
-export interface RedisJournalOptions extends BatchingOptions {
-  /** `redis://host:port/db` or `rediss://…`. */
-  readonly url: string;
-  /** Key prefix; the instances that share retry state use the same one. Default `ferry`. */
-  readonly keyPrefix?: string;
-  /**
-   * This instance's name, unique among live instances. Restarted under the same name, an instance
-   * takes its own messages back at once instead of waiting for another to claim them. Default: host,
-   * pid and a random suffix.
-   */
-  readonly instanceId?: string;
-  /** How long an instance that stopped renewing keeps its messages before another claims them. Default 15 s. */
-  readonly leaseMs?: number;
-}
+export type { RedisJournalOptions } from './journal-config.js';
 
 /** One entry read from the stream. */
 interface StreamEntry {
@@ -251,7 +238,11 @@ export async function connectRedis(url: string): Promise<Redis> {
   }
 }
 
-/** Refuses a layout written by a newer ferry; records this one's version on a fresh prefix. */
+/**
+ * Refuses a layout written by a newer ferry; records this one's version on a fresh prefix.
+ *
+ * @internal
+ */
 export async function checkSchema(redis: Redis, keys: RedisKeys): Promise<void> {
   await redis.set(keys.schema, String(JOURNAL_SCHEMA_VERSION), 'NX');
   const version = Number(await redis.get(keys.schema));
@@ -266,7 +257,11 @@ export async function checkSchema(redis: Redis, keys: RedisKeys): Promise<void> 
   }
 }
 
-/** Reads the whole stream in order, in chunks. */
+/**
+ * Reads the whole stream in order, in chunks.
+ *
+ * @internal
+ */
 export async function* readStream(redis: Redis, keys: RedisKeys): AsyncGenerator<StreamEntry> {
   let start = '-';
   while (true) {

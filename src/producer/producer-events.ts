@@ -7,35 +7,13 @@
  */
 import type { Observable } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription } from 'xstate';
-import type { ConnectionPhase } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
-import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import { ferryErrorCode } from '../errors.js';
 import { rxjs } from '../optional-deps.js';
+import type { ProducerEvent } from './producer-event.js';
 import type { SupervisorSummary } from './status.js';
 
-/** A notable event of a producer. Message events carry the message id. */
-export type ProducerEvent =
-  | {
-      readonly type: 'connection.changed';
-      readonly phase: ConnectionPhase;
-      readonly previous: ConnectionPhase;
-    }
-  | { readonly type: 'breaker.changed'; readonly state: BreakerPhase; readonly previous: BreakerPhase }
-  /** A retrying message is being published again; `attempts` counts the failed ones so far. */
-  | { readonly type: 'message.retried'; readonly messageId: string; readonly attempts: number }
-  /** Its dead-letter hand-off failed: it is kept and handed off again later, never dropped. */
-  | ({ readonly type: 'message.parked' } & MessageFacts)
-  | ({ readonly type: 'message.dead-lettered' } & MessageFacts)
-  /** A message that had left the healthy path was confirmed after all. */
-  | { readonly type: 'message.confirmed'; readonly messageId: string; readonly attempts: number };
-
-/** What the events of a message that failed say about it. */
-export interface MessageFacts {
-  readonly messageId: string;
-  readonly attempts: number;
-  readonly failureCode: string;
-  readonly failureMessage: string;
-}
+export type { MessageFacts, ProducerEvent } from './producer-event.js';
 
 /** What {@link producerEvents} reads from the producer, when subscribed to. */
 export interface ProducerEventSource {
@@ -50,7 +28,12 @@ export interface ProducerEventSource {
 /** The message actors' states that are worth an event, by the top-level state name. */
 function messageEvent(state: string, context: MessageContext): ProducerEvent | null {
   const { messageId, attempts, lastFailure } = context;
-  const facts = { messageId, attempts, failureCode: lastFailure.code, failureMessage: lastFailure.message };
+  const facts = {
+    messageId,
+    attempts,
+    failureCode: ferryErrorCode(lastFailure.code),
+    failureMessage: lastFailure.message,
+  };
   switch (state) {
     case 'publishing':
       return { type: 'message.retried', messageId, attempts };
