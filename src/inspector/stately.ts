@@ -63,7 +63,9 @@ export function sanitizeValue(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes withheld]`;
   if (depth >= MAX_DEPTH) return '[too deep]';
-  if (Array.isArray(value)) return value.map((item) => sanitizeValue(item, depth + 1));
+  // A snapshot's tags are a Set: shown as the list they are.
+  if (Array.isArray(value) || value instanceof Set)
+    return [...value].map((item) => sanitizeValue(item, depth + 1));
   // Actors and other class instances are not data; the inspector shows them by reference anyway.
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return `[${value.constructor.name}]`;
