@@ -11,6 +11,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { importOptional } from '../optional-deps.js';
 import type { BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { decodeEvent, encodeEvent, JOURNAL_SCHEMA_VERSION, type StoredEvent } from './codec.js';
@@ -221,7 +222,7 @@ export class RedisJournal extends BufferedJournal {
 
 /** Connects, failing fast with `JOURNAL_UNAVAILABLE` when Redis does not answer. */
 export async function connectRedis(url: string): Promise<Redis> {
-  const { Redis } = await import('ioredis');
+  const { Redis } = await importOptional('ioredis', 'the Redis journal', () => import('ioredis'));
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
   try {
     await redis.connect();
