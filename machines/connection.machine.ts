@@ -11,6 +11,7 @@
 import { assign, fromCallback, fromPromise, type StateValue, setup } from 'xstate';
 import { type BackoffPolicy, backoffDelay, DEFAULT_RECONNECT_BACKOFF, exponentialDelay } from './backoff.js';
 import { type Failure, toFailure } from './failure.js';
+import type { ConnectionPhase } from './phases.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
 
 /** Tunables of the connection machine; every one has the original service's default. */
@@ -294,16 +295,7 @@ export const connectionMachine = setup({
   },
 });
 
-/** The connection's state in one word, as status pages and metrics show it. */
-export type ConnectionPhase =
-  | 'idle'
-  | 'connecting'
-  | 'connected'
-  | 'blocked'
-  | 'reconnecting'
-  | 'failed'
-  | 'closing'
-  | 'closed';
+export type { ConnectionPhase } from './phases.js';
 
 /**
  * Reduces a connection snapshot to its phase. `blocked` is the one sub-state worth naming, and an

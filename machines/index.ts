@@ -7,5 +7,6 @@ export * from './breaker.machine.js';
 export * from './connection.machine.js';
 export * from './failure.js';
 export * from './message.machine.js';
+export * from './phases.js';
 export * from './random.js';
 export * from './supervisor.machine.js';

@@ -12,12 +12,7 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { type BreakerEvent, type BreakerInput, breakerMachine } from './breaker.machine.js';
-import {
-  type ConnectionInput,
-  type ConnectionPhase,
-  connectionMachine,
-  connectionPhaseOf,
-} from './connection.machine.js';
+import { type ConnectionInput, connectionMachine, connectionPhaseOf } from './connection.machine.js';
 import type { Failure } from './failure.js';
 import {
   type MessageOutput,
@@ -25,6 +20,7 @@ import {
   type MessageSettings,
   messageMachine,
 } from './message.machine.js';
+import type { BreakerPhase, ConnectionPhase } from './phases.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
 
 /** A message that left the healthy path and needs a message actor. */
@@ -37,8 +33,7 @@ export interface RetryTicket {
   readonly resume?: MessageResume;
 }
 
-/** The breaker's state in one word. */
-export type BreakerPhase = 'closed' | 'open' | 'halfOpen';
+export type { BreakerPhase } from './phases.js';
 
 /** Input of the supervisor. */
 export interface SupervisorInput {

@@ -1,88 +1,22 @@
 /**
  * ferry's one error class and the mapping from everything amqplib, Node's sockets and TLS throw to it.
  *
- * Every code has one severity, which says what happens next:
- *
- * | code | severity | permanent | comes from | what happens next |
- * | --- | --- | --- | --- | --- |
- * | `INVALID_MESSAGE` | caller | yes | a payload that cannot be encoded (not a Buffer, bad header value) | rejected to the caller; nothing accepted |
- * | `INVALID_OPTIONS` | caller | yes | bad configuration (no URL, unknown protocol, TLS options on `amqp://`) | rejected to the caller |
- * | `BUFFER_FULL` | caller | no | the bounded accept buffer is full | rejected to the caller, who may try later |
- * | `CLOSED` | caller | yes | the producer is closed or the operation was aborted | rejected to the caller |
- * | `BREAKER_OPEN` | caller | no | the circuit breaker is open | rejected to the caller, who may try later |
- * | `NACKED` | retry | no | `basic.nack` (full `reject-publish` queue, queue process error) | the message is retried with backoff |
- * | `CONFIRM_TIMEOUT` | retry | no | no ack/nack within the confirm timeout | unknown outcome: republished with the same message id |
- * | `CHANNEL_LOST` | retry | no | the confirm channel closed with confirms pending | unknown outcome: republished |
- * | `CONNECTION_LOST` | retry | no | socket reset/closed (`ECONNRESET`, `EPIPE`, "Unexpected close") | unknown outcome: republished after reconnecting |
- * | `RETURNED` | retry | no | `basic.return` 312 NO_ROUTE (mandatory publish, no queue bound) | retried, then dead-lettered |
- * | `UNKNOWN` | retry | no | anything unrecognised | retried: unknown errors are never dropped |
- * | `NOT_FOUND` | reopen-channel | no | 404: the exchange does not exist (closes the channel) | channel reopened, its pending messages republished |
- * | `PRECONDITION_FAILED` | reopen-channel | no | 406 on publish, other than the size limit | channel reopened, pending messages republished |
- * | `RESOURCE_LOCKED` | reopen-channel | no | 405: exclusive queue of another connection | channel reopened |
- * | `CONNECTION_FORCED` | reconnect | no | 320: `rabbitmqctl close_connection`, broker shutdown | reconnect with backoff |
- * | `CONNECTION_REFUSED` | reconnect | no | `ECONNREFUSED`, `EHOSTUNREACH`, `ENETUNREACH` | reconnect with backoff (next URL first) |
- * | `DNS_FAILURE` | reconnect | no | `ENOTFOUND`, `EAI_AGAIN` | reconnect with backoff |
- * | `CONNECT_TIMEOUT` | reconnect | no | `ETIMEDOUT`, an attempt over `connectionTimeoutMs` | reconnect with backoff |
- * | `HEARTBEAT_TIMEOUT` | reconnect | no | two heartbeat intervals without a frame from the broker | reconnect with backoff |
- * | `INTERNAL_ERROR` | reconnect | no | 541 | reconnect with backoff |
- * | `PROTOCOL_ERROR` | reconnect | no | 501–506, 540: a frame the peer did not accept | reconnect with backoff |
- * | `HEALTH_CHECK_TIMEOUT` | reconnect | no | the broker did not answer the health check | reconnect with backoff |
- * | `MESSAGE_TOO_LARGE` | dead-letter | yes | 406 "message size N is larger than configured max size M" (it closes the channel), or a message over the limit M learned from one, refused before it is written | that message is dead-lettered (parked while its hand-off is too large as well); the others on the closed channel are republished |
- * | `WRITE_REFUSED` | dead-letter | yes | 403 on `basic.publish`: no write permission on the exchange | that message is dead-lettered |
- * | `ACCESS_REFUSED` | fatal | yes | 403 at login (bad credentials) or on a declaration | configuration: no hot loop, retried at the max delay |
- * | `NOT_ALLOWED` | fatal | yes | 530 / 402: no access to the vhost, or no such vhost | configuration: no hot loop |
- * | `TOPOLOGY_MISMATCH` | fatal | yes | 406 on a declaration: the object exists with other arguments | configuration: no hot loop |
- * | `TLS_ERROR` | fatal | yes | certificate, handshake or protocol-version errors | configuration: no hot loop |
+ * Every code has one severity, which says what happens next (`caller`: rejected to the caller;
+ * `retry`: the message is retried; `reopen-channel`; `reconnect`; `dead-letter`; `fatal`: a configuration
+ * error, retried slowly). docs/errors.md is the reference, generated from {@link FERRY_ERROR_CODES}.
  *
  * `permanent` is what machines read (see machines/failure.ts): retrying the same thing cannot help.
  */
 import { parseSizeRefusal } from './amqp/size-refusal.js';
+import { FERRY_ERROR_CODES, type FerryErrorCode, type Severity } from './error-codes.js';
 
-/** What happens after an error; see the table in this module's documentation. */
-export type Severity = 'caller' | 'retry' | 'reopen-channel' | 'reconnect' | 'dead-letter' | 'fatal';
-
-/** How a code is handled: its severity and whether retrying can help. */
-export interface ErrorCodeInfo {
-  readonly severity: Severity;
-  readonly permanent: boolean;
-}
-
-const info = (severity: Severity, permanent: boolean): ErrorCodeInfo => ({ severity, permanent });
-
-/** Every error code with its severity; the table in this module's documentation explains each. */
-export const FERRY_ERROR_CODES = {
-  INVALID_MESSAGE: info('caller', true),
-  INVALID_OPTIONS: info('caller', true),
-  BUFFER_FULL: info('caller', false),
-  CLOSED: info('caller', true),
-  BREAKER_OPEN: info('caller', false),
-  NACKED: info('retry', false),
-  CONFIRM_TIMEOUT: info('retry', false),
-  CHANNEL_LOST: info('retry', false),
-  CONNECTION_LOST: info('retry', false),
-  RETURNED: info('retry', false),
-  UNKNOWN: info('retry', false),
-  NOT_FOUND: info('reopen-channel', false),
-  PRECONDITION_FAILED: info('reopen-channel', false),
-  RESOURCE_LOCKED: info('reopen-channel', false),
-  CONNECTION_FORCED: info('reconnect', false),
-  CONNECTION_REFUSED: info('reconnect', false),
-  DNS_FAILURE: info('reconnect', false),
-  CONNECT_TIMEOUT: info('reconnect', false),
-  HEARTBEAT_TIMEOUT: info('reconnect', false),
-  INTERNAL_ERROR: info('reconnect', false),
-  PROTOCOL_ERROR: info('reconnect', false),
-  HEALTH_CHECK_TIMEOUT: info('reconnect', false),
-  MESSAGE_TOO_LARGE: info('dead-letter', true),
-  WRITE_REFUSED: info('dead-letter', true),
-  ACCESS_REFUSED: info('fatal', true),
-  NOT_ALLOWED: info('fatal', true),
-  TOPOLOGY_MISMATCH: info('fatal', true),
-  TLS_ERROR: info('fatal', true),
-} as const satisfies Record<string, ErrorCodeInfo>;
-
-/** A machine-readable error code; see {@link FERRY_ERROR_CODES}. */
-export type FerryErrorCode = keyof typeof FERRY_ERROR_CODES;
+export {
+  type ErrorCodeInfo,
+  FERRY_ERROR_CODES,
+  type FerryErrorCode,
+  ferryErrorCode,
+  type Severity,
+} from './error-codes.js';
 
 /** Plain data attached to an error: safe to journal, never credentials or message bodies. */
 export type ErrorDetails = Readonly<Record<string, unknown>>;

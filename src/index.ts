@@ -1,6 +1,12 @@
 /**
  * ferry: publish tasks to RabbitMQ so that no accepted task is ever lost.
  *
+ * This entry point holds what a library user names in their own code: `createProducer`, its options,
+ * what the producer hands back (receipts, status, events) and the errors. The rest has entry points of
+ * its own: `ferry/adapters` (the AMQP port and the journal backends), `ferry/tasks` (the ML tasks as
+ * Celery messages), `ferry/metrics` (Prometheus), `ferry/inspector` (the Stately inspector),
+ * `ferry/xstate` (the producer as an actor in your XState system), `ferry/testing` and `ferry/nestjs`.
+ *
  * ```ts
  * import { createProducer } from 'ferry';
  * const producer = createProducer({ url: 'amqp://guest:guest@127.0.0.1:5672' });
@@ -9,19 +15,13 @@
  * await receipt.settled; // 'confirmed' or 'dead-lettered'
  * await producer.close();
  * ```
+ *
+ * @packageDocumentation
  */
 
-export { supervisorMachine } from '../machines/supervisor.machine.js';
-export type {
-  AmqpConnectOptions,
-  BrokerPort,
-  BrokerSession,
-  Delivery,
-  PublishProperties,
-  SessionListener,
-  TlsOptions,
-} from './amqp/ports.js';
-export { buildTopology, DEFAULT_TOPOLOGY, type Topology, type TopologyOptions } from './amqp/topology.js';
+export type { BreakerPhase, ConnectionPhase } from '../machines/phases.js';
+export type { SettleOutcome } from './amqp/confirm-tracker.js';
+export { buildTopology, type Topology } from './amqp/topology.js';
 export {
   type ErrorCodeInfo,
   FERRY_ERROR_CODES,
@@ -29,23 +29,11 @@ export {
   type FerryErrorCode,
   type Severity,
 } from './errors.js';
-export {
-  createJournal,
-  type JournalConfig,
-  parseJournalSpec,
-} from './journal/create-journal.js';
-export type { Journal, JournalEvent, JournalStatus, PendingMessage } from './journal/journal.js';
-export { JournalError } from './journal/journal-error.js';
-export { MemoryJournal } from './journal/memory-journal.js';
-export { CONNECTION_STATE_VALUES } from './metrics/connection-state.js';
-export {
-  createProducerMetrics,
-  type ProducerMetrics,
-  type ProducerMetricsOptions,
-} from './metrics/producer-metrics.js';
+export type { ActorSystemInspector } from './inspector/inspection.js';
+export type { JournalStatus } from './journal/journal.js';
+export type { JournalConfig } from './journal/journal-config.js';
 export { DEAD_LETTER_HEADERS } from './producer/dead-letter-headers.js';
 export type { ProducerObserver } from './producer/observer.js';
-export type { ProducerOptions } from './producer/options.js';
 export {
   type CloseOptions,
   createProducer,
@@ -53,25 +41,8 @@ export {
   Producer,
   type ProducerDependencies,
 } from './producer/producer.js';
+export type { MessageFacts, ProducerEvent } from './producer/producer-event.js';
+export type { ProducerOptions } from './producer/producer-options.js';
 export type { JsonValue, PublishRequest } from './producer/publish-request.js';
 export type { PublishReceipt, Settlement } from './producer/receipt.js';
-export type { ProducerStatus, SupervisorSummary } from './producer/status.js';
-export { type CeleryTask, celeryRequest } from './tasks/celery-message.js';
-export { createMlTasks, type MlTaskStatus, MlTasks, type MlTasksOptions } from './tasks/ml-tasks.js';
-export type {
-  BatchEmbeddingEntry,
-  EmbeddingContent,
-  EmbeddingOptions,
-  SummarizationContent,
-  SummarizationOptions,
-  TaskDelivery,
-  TranscriptionOptions,
-} from './tasks/task-schemas.js';
-export {
-  type Backend,
-  DEFAULT_BACKENDS,
-  type PreferredBackends,
-  TASK_ROUTES,
-  type TaskRoute,
-  type TaskType,
-} from './tasks/task-types.js';
+export type { FailureSummary, ProducerStatus, SupervisorSummary } from './producer/status.js';

@@ -1,31 +1,48 @@
 /**
- * The Stately inspector for a running producer, opt-in and for development only: `ws` starts a local
- * relay (open `http://localhost:<port>/`; the browser then loads Stately's UI from stately.ai), `sky`
- * sends the actor system's traffic to Stately's hosted service and prints a link. Either way message
- * bodies and credentials are stripped first ({@link sanitizeContext}, {@link sanitizeEvent}).
+ * The Stately inspector for a running producer, opt-in and for development: every actor of the
+ * producer's system (supervisor, connection, breaker, message actors) and every event between them,
+ * with message bodies and credentials stripped first ({@link sanitizeValue}).
  *
- * `@statelyai/inspect` is an optional dependency, loaded only here with `import()`. Never start this in
- * tests or CI: a WebSocket inspector whose relay is unreachable keeps the process alive for ever (it
- * retries every 5 s and `stop()` does not cancel that).
+ * - `ws` (the default) starts a local relay and sends to it: open `url` in a browser, which loads
+ *   Stately's UI from stately.ai.
+ * - `ws` with `url`: sends to a WebSocket server you run (nothing else is started).
+ * - `sky`: sends to Stately's hosted service, which prints a link.
+ *
+ * ```ts
+ * import { createProducer } from 'ferry';
+ * import { startStatelyInspector } from 'ferry/inspector';
+ *
+ * const inspector = await startStatelyInspector({ mode: 'ws' });
+ * const producer = createProducer({}, { inspect: inspector.inspect });
+ * // … later: await producer.close(); inspector.stop();
+ * ```
+ *
+ * `@statelyai/inspect` and `ws` are optional dependencies, loaded only here with `import()`. `stop()`
+ * leaves no timer or socket behind: the process exits on its own afterwards.
  */
-import type { InspectionEvent, Observer } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import { redactUrl } from '../errors.js';
+import type { ActorSystemInspector } from './inspection.js';
 
 /** Which inspector to start. */
 export type InspectMode = 'ws' | 'sky';
 
 /** Options of {@link startStatelyInspector}. */
 export interface StatelyInspectorOptions {
-  readonly mode: InspectMode;
+  /** `ws` by default. */
+  readonly mode?: InspectMode;
   /** The local relay's port (`ws` only); 5678 by default, away from the package's 8080. */
   readonly port?: number;
+  /** `ws` only: send to this WebSocket server (`ws://…`) instead of starting the local relay. */
+  readonly url?: string;
 }
 
 /** A started inspector: pass `inspect` to `createProducer(options, { inspect })`. */
 export interface StatelyInspector {
-  readonly inspect: Observer<InspectionEvent>;
-  /** Where to look: the relay's page for `ws`; `null` for `sky`, which prints its own link. */
+  readonly inspect: ActorSystemInspector;
+  /** Where to look: the relay's page for `ws`; `null` for `sky` (it prints its own link) or a given `url`. */
   readonly url: string | null;
+  /** Stops sending and closes the relay; nothing is left to keep the process alive. */
   stop(): void;
 }
 
@@ -46,7 +63,9 @@ export function sanitizeValue(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes withheld]`;
   if (depth >= MAX_DEPTH) return '[too deep]';
-  if (Array.isArray(value)) return value.map((item) => sanitizeValue(item, depth + 1));
+  // A snapshot's tags are a Set: shown as the list they are.
+  if (Array.isArray(value) || value instanceof Set)
+    return [...value].map((item) => sanitizeValue(item, depth + 1));
   // Actors and other class instances are not data; the inspector shows them by reference anyway.
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return `[${value.constructor.name}]`;
@@ -75,26 +94,47 @@ export function inspectModeFromEnv(value: string | undefined): InspectMode | nul
   throw new Error(`FERRY_INSPECT: must be ws or sky (or unset), not ${JSON.stringify(mode)}`);
 }
 
-/** Loads `@statelyai/inspect` and starts the inspector; rejects when the package is not installed. */
-export async function startStatelyInspector(options: StatelyInspectorOptions): Promise<StatelyInspector> {
+/**
+ * Loads `@statelyai/inspect` and starts the inspector.
+ *
+ * @throws Error naming the optional packages to install when they are missing.
+ */
+export async function startStatelyInspector(
+  options: StatelyInspectorOptions = {},
+): Promise<StatelyInspector> {
   const stately = await import('@statelyai/inspect').catch((error: unknown) => {
-    throw new Error(`the Stately inspector needs the optional package @statelyai/inspect (${String(error)})`);
+    throw new Error(
+      `the Stately inspector needs the optional packages @statelyai/inspect and ws: npm install @statelyai/inspect ws (${String(error)})`,
+    );
   });
-  const sanitize = { sanitizeContext, sanitizeEvent };
+  // The whole event is sanitised as well: an actor's registration carries its snapshot, children included.
+  const sanitize = { sanitizeContext, sanitizeEvent, serialize: sanitizeEvent };
   if (options.mode === 'sky') {
-    const inspector = stately.createSkyInspector(sanitize);
-    return { inspect: inspector.inspect, url: null, stop: () => inspector.stop() };
+    const sky = stately.createSkyInspector(sanitize);
+    return { inspect: forward(sky.inspect), url: null, stop: () => sky.stop() };
+  }
+  const { WebSocketAdapter } = await import('./websocket-adapter.js');
+  if (options.url !== undefined) {
+    const inspector = stately.createInspector(new WebSocketAdapter(options.url), sanitize);
+    inspector.start();
+    return { inspect: forward(inspector.inspect), url: null, stop: () => inspector.stop() };
   }
   const { createInspectorServer } = await import('@statelyai/inspect/server');
   const port = options.port ?? DEFAULT_INSPECT_PORT;
   const server = createInspectorServer({ port, autoOpen: false });
-  const inspector = stately.createWebSocketInspector({ url: `ws://127.0.0.1:${port}`, ...sanitize });
+  const inspector = stately.createInspector(new WebSocketAdapter(`ws://127.0.0.1:${port}`), sanitize);
+  inspector.start();
   return {
-    inspect: inspector.inspect,
+    inspect: forward(inspector.inspect),
     url: `http://localhost:${port}/`,
     stop: () => {
       inspector.stop();
       server.stop();
     },
   };
+}
+
+/** The package's observer as the producer's inspector: every event the actor system reports. */
+function forward(observer: { next?: (event: InspectionEvent) => void }): ActorSystemInspector {
+  return (event) => observer.next?.(event as InspectionEvent);
 }

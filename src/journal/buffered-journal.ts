@@ -9,19 +9,9 @@ import { emitFerryWarning } from '../warnings.js';
 import { eventMessageId, isFinishing, JournalState } from './fold.js';
 import { GroupCommit } from './group-commit.js';
 import type { Journal, JournalEvent, PendingMessage } from './journal.js';
+import type { BatchingOptions } from './journal-config.js';
 
-/** Batching options common to the durable backends. */
-export interface BatchingOptions {
-  /**
-   * Longest a commit waits to gather more events, ms. 0 (the default) writes on the next turn of the
-   * event loop: every publish made in the same turn shares one transaction.
-   */
-  readonly groupCommitMs?: number;
-  /** A batch this large is written at once (default 2,000 events). */
-  readonly maxBatch?: number;
-  /** Told about failed writes no caller waited for (outcome events); `process.emitWarning` by default. */
-  readonly onError?: (error: unknown) => void;
-}
+export type { BatchingOptions } from './journal-config.js';
 
 /** One write of a compacted batch. */
 export type BatchOp =
@@ -49,7 +39,7 @@ export function compactBatch(batch: readonly JournalEvent[]): BatchOp[] {
   return ops;
 }
 
-/** @internal */
+/** The base of the durable journals (`SqliteJournal`, `RedisJournal`): what they share, above. */
 export abstract class BufferedJournal implements Journal {
   abstract readonly kind: string;
   abstract readonly durable: boolean;

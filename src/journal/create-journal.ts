@@ -3,21 +3,13 @@
  * `FERRY_JOURNAL=sqlite:./ferry.db`, `redis://127.0.0.1:6379`, `postgres://…` or `memory`.
  */
 import type { Journal } from './journal.js';
+import type { JournalConfig } from './journal-config.js';
 import { MemoryJournal } from './memory-journal.js';
-import { PostgresJournal, type PostgresJournalOptions } from './postgres-journal.js';
-import { RedisJournal, type RedisJournalOptions } from './redis-journal.js';
-import { SqliteJournal, type SqliteJournalOptions } from './sqlite-journal.js';
+import { PostgresJournal } from './postgres-journal.js';
+import { RedisJournal } from './redis-journal.js';
+import { SqliteJournal } from './sqlite-journal.js';
 
-/** Which journal to use and how. */
-export type JournalConfig =
-  /** Nothing survives the process: for tests, and for users who accept losing unconfirmed messages. */
-  | { readonly kind: 'memory' }
-  /** One sqlite file: the embedded, durable default of the service and the CLI. */
-  | ({ readonly kind: 'sqlite' } & Omit<SqliteJournalOptions, 'onError'>)
-  /** Redis Streams shared by several instances, each owning its messages under a lease. */
-  | ({ readonly kind: 'redis' } & Omit<RedisJournalOptions, 'onError'>)
-  /** The transactional outbox on PostgreSQL (`url` or an application's `pool`), shared by relays. */
-  | ({ readonly kind: 'postgres' } & Omit<PostgresJournalOptions, 'onError'>);
+export type { JournalConfig } from './journal-config.js';
 
 /** The spec the service and the CLI use when `FERRY_JOURNAL` is not set. */
 export const DEFAULT_JOURNAL_SPEC = 'sqlite:./ferry.db';

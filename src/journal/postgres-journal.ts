@@ -25,29 +25,12 @@ import {
 } from '../postgres/relay-sql.js';
 import type { OutboundMessage } from '../producer/publish-request.js';
 import { emitFerryWarning } from '../warnings.js';
-import { type BatchingOptions, type BatchOp, BufferedJournal } from './buffered-journal.js';
+import { type BatchOp, BufferedJournal } from './buffered-journal.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
+import type { PostgresJournalOptions } from './journal-config.js';
 import { JournalError } from './journal-error.js';
 
-/** Options of {@link PostgresJournal}. */
-export interface PostgresJournalOptions extends BatchingOptions {
-  /** `postgres://user@host:port/db`; or give {@link pool}. */
-  readonly url?: string;
-  /** A node-postgres `Pool` of the application's; ferry does not end it. */
-  readonly pool?: PgPool;
-  /** The schema the outbox lives in; `ferry` by default. */
-  readonly schema?: string;
-  /** This relay's name in the `leases` table. Default: host, pid and a random suffix. */
-  readonly relayId?: string;
-  /** How long a relay that stopped renewing keeps its rows before another takes them. Default 15 s. */
-  readonly leaseMs?: number;
-  /** The longest a relay waits for a notification before looking for rows anyway. Default 1 s. */
-  readonly pollMs?: number;
-  /** The most unfinished messages one relay holds at once; it claims more as they finish. Default 1,000. */
-  readonly maxClaimed?: number;
-  /** Create or upgrade the schema at open (default); `false` only checks that it is current. */
-  readonly migrate?: boolean;
-}
+export type { PostgresJournalOptions } from './journal-config.js';
 
 /** The most rows claimed per statement. */
 const CLAIM_CHUNK = 500;

@@ -22,10 +22,11 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { emitFerryWarning } from '../warnings.js';
-import type { BatchingOptions, BatchOp } from './buffered-journal.js';
+import type { BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { eventMessageId, recordEvents } from './fold.js';
 import type { PendingMessage } from './journal.js';
+import type { RedisJournalOptions } from './journal-config.js';
 import { JournalError } from './journal-error.js';
 import {
   CLAIM_SCRIPT,
@@ -37,21 +38,7 @@ import {
 } from './redis-keys.js';
 import { checkSchema, connectRedis, foldOwned, type OwnedFold, writeArgs } from './redis-store.js';
 
-/** Options of {@link RedisJournal}. */
-export interface RedisJournalOptions extends BatchingOptions {
-  /** `redis://host:port/db` or `rediss://…`. */
-  readonly url: string;
-  /** Key prefix; the instances that share retry state use the same one. Default `ferry`. */
-  readonly keyPrefix?: string;
-  /**
-   * This instance's name, unique among live instances. Restarted under the same name, an instance
-   * takes its own messages back at once instead of waiting for another to claim them. Default: host,
-   * pid and a random suffix.
-   */
-  readonly instanceId?: string;
-  /** How long an instance that stopped renewing keeps its messages before another claims them. Default 15 s. */
-  readonly leaseMs?: number;
-}
+export type { RedisJournalOptions } from './journal-config.js';
 
 /** Events per script when held messages are registered under a new ownership. */
 const REGISTER_CHUNK = 2_000;

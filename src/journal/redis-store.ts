@@ -6,6 +6,7 @@
  * @internal
  */
 import type { Redis } from 'ioredis';
+import { importOptional } from '../optional-deps.js';
 import type { BatchOp } from './buffered-journal.js';
 import { decodeEvent, encodeEvent, JOURNAL_SCHEMA_VERSION, type StoredEvent } from './codec.js';
 import { eventMessageId, JournalState } from './fold.js';
@@ -27,7 +28,7 @@ const READ_CHUNK = 1_000;
 
 /** Connects, failing fast with `JOURNAL_UNAVAILABLE` when Redis does not answer. */
 export async function connectRedis(url: string): Promise<Redis> {
-  const { Redis } = await import('ioredis');
+  const { Redis } = await importOptional('ioredis', 'the Redis journal', () => import('ioredis'));
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
   // Connection errors reach the callers as failed commands (and a failed open); unheard, ioredis
   // would print each one with its stack. The first one names the cause of a failed connect.

@@ -10,34 +10,22 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { emitFerryWarning } from '../warnings.js';
-import type { BatchingOptions, BatchOp } from './buffered-journal.js';
+import type { BatchOp } from './buffered-journal.js';
 import { BufferedJournal } from './buffered-journal.js';
 import { encodeEvent } from './codec.js';
 import { eventMessageId, foldJournal } from './fold.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
+import type { SqliteJournalOptions } from './journal-config.js';
 import { JournalError } from './journal-error.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { acquireJournalLock, type JournalLock } from './sqlite-lock.js';
 import { MessageRows, seqRanges } from './sqlite-rows.js';
 import { checkJournal, openDatabase, prepareJournal, readEvents, sqliteErrors } from './sqlite-store.js';
 
+export type { Durability, SqliteJournalOptions } from './journal-config.js';
+
 /** sqlite's default `wal_autocheckpoint`, restored when the checkpoint worker fails. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
-
-/** What a commit survives: a crash of the process, or also a power loss (an fsync per batch). */
-export type Durability = 'process' | 'power';
-
-/** Options of {@link SqliteJournal}. */
-export interface SqliteJournalOptions extends BatchingOptions {
-  /** The journal file; created when missing. */
-  readonly path: string;
-  readonly durability?: Durability;
-  /**
-   * A WAL file larger than this is emptied by a `TRUNCATE` checkpoint, bytes; 32 MiB by default. It
-   * bounds the journal's disk use under a sustained load, when passive checkpoints never catch up.
-   */
-  readonly walTruncateBytes?: number;
-}
 
 interface Statements {
   readonly insert: Statement<[string, string, number, string, Buffer | null]>;

@@ -5,6 +5,7 @@
  * @internal
  */
 import type { Database } from 'better-sqlite3';
+import { importOptional } from '../optional-deps.js';
 import { decodeEvent, JOURNAL_SCHEMA_VERSION, type StoredEvent } from './codec.js';
 import type { JournalEvent } from './journal.js';
 import { JournalError } from './journal-error.js';
@@ -14,7 +15,11 @@ export const FERRY_APPLICATION_ID = 0x66657279;
 
 /** Opens a database file; read-only opens never create or change it. */
 export async function openDatabase(path: string, readonly: boolean): Promise<Database> {
-  const { default: Sqlite } = await import('better-sqlite3');
+  const { default: Sqlite } = await importOptional(
+    'better-sqlite3',
+    'the sqlite journal',
+    () => import('better-sqlite3'),
+  );
   try {
     return new Sqlite(path, readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * The number `<prefix>connection_state` reports for each connection phase.
  */
-import type { ConnectionPhase } from '../../machines/connection.machine.js';
+import type { ConnectionPhase } from '../../machines/phases.js';
 
 /**
  * The value of the `ml_producer_connection_state` gauge for each {@link ConnectionPhase}. `3` means

@@ -19,7 +19,7 @@ export interface FerryModuleOptions {
   readonly closeTimeoutMs?: number;
 }
 
-/** @internal */
+/** What Nest's module builder generates: the base class of `FerryModule` (`forRoot`, `forRootAsync`) and its options token. */
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<FerryModuleOptions>()
     .setClassMethodName('forRoot')

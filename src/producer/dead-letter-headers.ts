@@ -15,7 +15,11 @@ export const DEAD_LETTER_HEADERS = {
   deadLetteredAt: 'x-ferry-dead-lettered-at',
 } as const;
 
-/** The headers added to a message's own when it is handed to the dead-letter exchange. */
+/**
+ * The headers added to a message's own when it is handed to the dead-letter exchange.
+ *
+ * @internal
+ */
 export function deadLetterHeaders(
   message: OutboundMessage,
   input: MessageEffectInput,

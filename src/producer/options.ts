@@ -21,8 +21,9 @@ import {
 } from '../amqp/topology.js';
 import { defined } from '../defined.js';
 import { FerryError } from '../errors.js';
-import type { JournalConfig } from '../journal/create-journal.js';
+import type { JournalConfig } from '../journal/journal-config.js';
 import { postgresJournalSchema } from '../journal/postgres-options.js';
+import type { ProducerOptions } from './producer-options.js';
 import { PROBE_TIMEOUT_MS, REPROBE_INTERVAL_MS, type UnroutableSettings } from './unroutable-catcher.js';
 
 const positiveInt = z.number().int().positive();
@@ -87,7 +88,7 @@ const journalSchema = z.discriminatedUnion('kind', [
 const optionsSchema = z
   .object({
     url: amqpUrl,
-    urls: z.array(amqpUrl).min(1),
+    urls: z.array(amqpUrl).min(1).readonly(),
     heartbeatSeconds: nonNegativeInt,
     connectionTimeoutMs: positiveInt,
     tls: tlsSchema,
@@ -186,8 +187,16 @@ const optionsSchema = z
     message: 'give either url or urls, not both',
   });
 
-/** Options of {@link createProducer}; every field has a default. */
-export type ProducerOptions = z.input<typeof optionsSchema>;
+export type { ProducerOptions } from './producer-options.js';
+
+/**
+ * The schema accepts exactly the documented options: each side must be assignable to the other, so a
+ * field added, renamed or retyped on one side only fails to compile here.
+ */
+type SchemaInput = z.input<typeof optionsSchema>;
+type Agrees<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesOptions: Agrees<ProducerOptions, SchemaInput> = true;
+void schemaMatchesOptions;
 
 /**
  * Options after validation and defaults.
@@ -220,6 +229,8 @@ export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
  * Validates options and fills in defaults.
+ *
+ * @internal
  *
  * @throws FerryError `INVALID_OPTIONS` naming every bad field.
  */

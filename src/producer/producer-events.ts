@@ -8,72 +8,14 @@
 import type { Observable } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription } from 'xstate';
 import type { BreakerContext } from '../../machines/breaker.machine.js';
-import type { ConnectionContext, ConnectionPhase } from '../../machines/connection.machine.js';
+import type { ConnectionContext } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
-import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import { ferryErrorCode } from '../errors.js';
 import { rxjs } from '../optional-deps.js';
+import type { ProducerEvent } from './producer-event.js';
 import type { SupervisorSummary } from './status.js';
 
-/** A notable event of a producer. Message events carry the message id. */
-export type ProducerEvent =
-  | {
-      readonly type: 'connection.changed';
-      readonly phase: ConnectionPhase;
-      readonly previous: ConnectionPhase;
-    }
-  /**
-   * A connection attempt failed (or a live connection was lost) and a reconnect is scheduled:
-   * `attempt` is its number since the last successful connect (1 for the first, whose exponential
-   * delay is the initial one), `delayMs` the drawn wait before it, `jitterMs` how much of that the
-   * jitter added. `gaveUp`: the attempt budget is spent (or the
-   * failure is permanent) and the connection reads `failed` while it keeps trying at the max delay.
-   */
-  | ({
-      readonly type: 'connection.retry-scheduled';
-      readonly attempt: number;
-      readonly delayMs: number;
-      readonly jitterMs: number;
-      readonly gaveUp: boolean;
-    } & FailureFacts)
-  /** The periodic check of the exchange failed or timed out; the connection is dropped and retried. */
-  | ({ readonly type: 'connection.health-check-failed'; readonly failures: number } & FailureFacts)
-  /**
-   * The breaker changed state. `consecutiveFailures` and the last failure are those the breaker had
-   * counted when it changed: on `open`, the failures that opened it.
-   */
-  | ({
-      readonly type: 'breaker.changed';
-      readonly state: BreakerPhase;
-      readonly previous: BreakerPhase;
-      readonly consecutiveFailures: number;
-      readonly trips: number;
-    } & Partial<FailureFacts>)
-  /** A failed message waits `delayMs` before its next publish, attempt number `attempt`. */
-  | ({
-      readonly type: 'message.retry-scheduled';
-      readonly messageId: string;
-      readonly attempt: number;
-      readonly delayMs: number;
-    } & FailureFacts)
-  /** A retrying message is being published again; `attempts` counts the failed ones so far. */
-  | { readonly type: 'message.retried'; readonly messageId: string; readonly attempts: number }
-  /** Its dead-letter hand-off failed: it is kept and handed off again later, never dropped. */
-  | ({ readonly type: 'message.parked' } & MessageFacts)
-  | ({ readonly type: 'message.dead-lettered' } & MessageFacts)
-  /** A message that had left the healthy path was confirmed after all. */
-  | { readonly type: 'message.confirmed'; readonly messageId: string; readonly attempts: number };
-
-/** The failure an event reports. */
-export interface FailureFacts {
-  readonly failureCode: string;
-  readonly failureMessage: string;
-}
-
-/** What the events of a message that failed say about it. */
-export interface MessageFacts extends FailureFacts {
-  readonly messageId: string;
-  readonly attempts: number;
-}
+export type { MessageFacts, ProducerEvent } from './producer-event.js';
 
 /** What {@link producerEvents} reads from the producer, when subscribed to. */
 export interface ProducerEventSource {
@@ -88,7 +30,12 @@ export interface ProducerEventSource {
 /** The message actors' states that are worth an event, by the top-level state name. */
 function messageEvent(state: string, context: MessageContext): ProducerEvent | null {
   const { messageId, attempts, lastFailure } = context;
-  const facts = { messageId, attempts, failureCode: lastFailure.code, failureMessage: lastFailure.message };
+  const facts = {
+    messageId,
+    attempts,
+    failureCode: ferryErrorCode(lastFailure.code),
+    failureMessage: lastFailure.message,
+  };
   switch (state) {
     case 'retryWait':
       return {
@@ -96,8 +43,8 @@ function messageEvent(state: string, context: MessageContext): ProducerEvent | n
         messageId,
         attempt: attempts + 1,
         delayMs: context.nextDelayMs,
-        failureCode: lastFailure.code,
-        failureMessage: lastFailure.message,
+        failureCode: facts.failureCode,
+        failureMessage: facts.failureMessage,
       };
     case 'publishing':
       return { type: 'message.retried', messageId, attempts };
@@ -117,9 +64,9 @@ const topState = (value: StateValue): string =>
 
 const failureFacts = (failure: { readonly code: string; readonly message: string } | null) =>
   failure === null
-    ? { failureCode: 'UNKNOWN', failureMessage: 'no failure recorded' }
+    ? { failureCode: 'UNKNOWN' as const, failureMessage: 'no failure recorded' }
     : {
-        failureCode: failure.code,
+        failureCode: ferryErrorCode(failure.code),
         failureMessage: failure.message,
       };
 

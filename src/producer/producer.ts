@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { type Actor, createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
+import { type Actor, createActor, waitFor } from 'xstate';
 import type { BreakerContext } from '../../machines/breaker.machine.js';
 import type { ConnectionContext } from '../../machines/connection.machine.js';
 import { toFailure } from '../../machines/failure.js';
@@ -18,6 +18,7 @@ import type { RetryTicket } from '../../machines/supervisor.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort, Delivery } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
+import type { ActorSystemInspector } from '../inspector/inspection.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
@@ -30,9 +31,11 @@ import { Deque } from './deque.js';
 import { IdleWaiters } from './idle-waiters.js';
 import { type MachineEffects, provideSupervisor } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
-import { type ProducerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type ResolvedOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { type ProducerEvent, producerEvents } from './producer-events.js';
+import type { ProducerEvent } from './producer-event.js';
+import { producerEvents } from './producer-events.js';
+import type { ProducerOptions } from './producer-options.js';
 import {
   addOptionalProperties,
   type MessageProperties,
@@ -42,7 +45,7 @@ import {
 import { Publisher, type PublisherHooks } from './publisher.js';
 import type { PublishReceipt } from './receipt.js';
 import { type RecoverySink, recoverPending, startClaiming } from './recovery.js';
-import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
+import { type ProducerStatus, type SupervisorSummary, sameSummary, summarizeFailure } from './status.js';
 import { TopologyRepair } from './topology-repair.js';
 import { CAUGHT_HEADER, caughtCount, UnroutableCatcher } from './unroutable-catcher.js';
 
@@ -54,8 +57,8 @@ export interface ProducerDependencies {
   readonly journal?: Journal;
   /** Wall clock in ms; `Date.now` by default. */
   readonly now?: () => number;
-  /** Observes the whole actor system (for example the Stately inspector's `inspect`). */
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Observes the whole actor system (for example the Stately inspector's `inspect`, `ferry/inspector`). */
+  readonly inspect?: ActorSystemInspector;
 }
 
 /** At most one re-declaration of the topology per this many ms while connected. */
@@ -243,10 +246,7 @@ export class Producer {
         reconnects: Math.max(0, (connection?.connects ?? 0) - 1),
         blockedReason: connection?.blockedReason ?? null,
         healthCheckFailures: connection?.healthCheckFailures ?? 0,
-        lastError:
-          connection?.lastFailure == null
-            ? null
-            : { code: connection.lastFailure.code, message: connection.lastFailure.message },
+        lastError: connection?.lastFailure == null ? null : summarizeFailure(connection.lastFailure),
       },
       circuitBreaker: {
         state: context.breakerPhase,
@@ -322,7 +322,11 @@ export class Producer {
     return this.eventStream;
   }
 
-  /** The supervisor actor, for inspection and for tests. */
+  /**
+   * The supervisor actor, for inspection and for tests.
+   *
+   * @internal
+   */
   get supervisor(): SupervisorActor {
     return this.actor;
   }

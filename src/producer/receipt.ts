@@ -10,9 +10,12 @@ export type Settlement = 'confirmed' | 'dead-lettered';
 export interface PublishReceipt {
   readonly messageId: string;
   /**
-   * Resolves with the message's outcome. It never rejects for transient faults (they are retried);
-   * it rejects with `CLOSED` only if the producer closes first, in which case the message stays in the
-   * journal and a later producer on the same journal finishes it.
+   * Resolves with the message's outcome. It rejects in one case only: `close()` finished while the
+   * message was still buffered, in flight or retrying (`FerryError` `CLOSED`; the message stays in the
+   * journal and a later producer on the same journal finishes it). Transient faults and a failed
+   * `start()` never reject it. Made only when read, and never an unhandled rejection when nobody
+   * awaits it; to follow outcomes without a promise per message, use `producer.observe()` or
+   * `producer.events$`.
    */
   readonly settled: Promise<Settlement>;
 }

@@ -1,15 +1,26 @@
 /**
- * The producer's status: what `getStatus()` returned in the original service, and more.
+ * The producer's status: connection, breaker and message counts at one moment, as `status()` returns
+ * it and status pages show it.
  */
 
-import type { ConnectionPhase } from '../../machines/connection.machine.js';
-import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import type { BreakerPhase, ConnectionPhase } from '../../machines/phases.js';
+import { type FerryErrorCode, ferryErrorCode } from '../errors.js';
 import type { JournalStatus } from '../journal/journal.js';
 
 /** A failure as status pages show it. */
 export interface FailureSummary {
+  /** What failed, as one of ferry's codes: switch over it exhaustively (docs/errors.md). */
+  readonly code: FerryErrorCode;
+  /** For people; never contains credentials or message bodies. */
+  readonly message: string;
+}
+
+/** A machine's failure as a summary: a code ferry does not know reads `UNKNOWN`. */
+export function summarizeFailure(failure: {
   readonly code: string;
   readonly message: string;
+}): FailureSummary {
+  return { code: ferryErrorCode(failure.code), message: failure.message };
 }
 
 /** The producer's state at one moment, computed synchronously. */

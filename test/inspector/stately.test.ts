@@ -1,7 +1,7 @@
 /**
  * What the Stately inspector may see: no message bodies, passwords, binary payloads or URL
  * credentials, while the rest of a context or event (the part worth inspecting) is kept. The
- * inspector itself is never started in tests (an unreachable relay keeps the process alive).
+ * inspector itself runs end to end in stately-live.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -45,7 +45,7 @@ describe('the operational log', () => {
       type: 'message.dead-lettered',
       messageId: 'm-1',
       attempts: 4,
-      failureCode: 'UNROUTABLE',
+      failureCode: 'RETURNED',
       failureMessage: 'returned: NO_ROUTE',
     });
     running.stop();
@@ -76,7 +76,7 @@ describe('the operational log', () => {
         event: 'message.dead-lettered',
         messageId: 'm-1',
         attempts: 4,
-        reason: 'UNROUTABLE',
+        reason: 'RETURNED',
         deadLetterExchange: 'ferry.dlx',
       }),
     ]);

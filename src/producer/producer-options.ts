@@ -1,0 +1,149 @@
+/**
+ * What `createProducer(options)` takes, documented field by field so that each option's meaning and
+ * default show on hover. The zod schema in options.ts validates exactly this shape (a compile-time
+ * check there fails when the two drift apart); the defaults are applied there.
+ */
+import type { LookupFunction } from 'node:net';
+import type { BackoffPolicy } from '../../machines/backoff.js';
+import type { Topology } from '../amqp/topology.js';
+import type { JournalConfig } from '../journal/journal-config.js';
+
+/** TLS for `amqps://` URLs; `rejectUnauthorized` is `true` unless set. */
+// A type rather than an interface: it is also handed on as a plain record of socket options.
+export type ProducerTlsOptions = {
+  /** CA certificate(s), PEM. */
+  readonly ca?: Buffer | string | undefined;
+  /** Client certificate, PEM (mutual TLS). */
+  readonly cert?: Buffer | string | undefined;
+  /** Client private key, PEM (mutual TLS). */
+  readonly key?: Buffer | string | undefined;
+  /** Passphrase of `key`. */
+  readonly passphrase?: string | undefined;
+  /** Verify the broker's certificate; `true` by default. */
+  readonly rejectUnauthorized?: boolean | undefined;
+  /** SNI and certificate host name; the URL's host by default when that is not an IP address. */
+  readonly servername?: string | undefined;
+};
+
+/** A rolling failure-rate trip condition of the breaker, in addition to the consecutive-failure count. */
+export interface BreakerFailureRate {
+  /** The window the rate is computed over, ms. */
+  readonly windowMs: number;
+  /** How many buckets the window is split into. */
+  readonly buckets: number;
+  /** No trip with fewer outcomes than this in the window. */
+  readonly minimumVolume: number;
+  /** The failed fraction that trips the breaker, in (0, 1]. */
+  readonly threshold: number;
+}
+
+/** The circuit breaker: it opens after repeated failures and lets one probe through after a cooldown. */
+export interface BreakerOptions {
+  /** Consecutive failures that open the breaker; 10 by default. */
+  readonly failureThreshold?: number | undefined;
+  /** How long the breaker stays open before letting one probe through, ms; 30,000 by default. */
+  readonly cooldownMs?: number | undefined;
+  /** Also open on a failure rate; `null` or absent: only consecutive failures count. */
+  readonly failureRate?: BreakerFailureRate | null | undefined;
+}
+
+/** Catching unroutable messages with an alternate exchange instead of publishing `mandatory`. */
+export interface UnroutableOptions {
+  /** The alternate exchange a broker policy names on the exchanges ferry publishes to. */
+  readonly alternateExchange: string;
+  /** The queue bound to it, which ferry consumes. */
+  readonly queue: string;
+  /** How long a probe may take to come out of `queue`, ms; 5,000 by default. */
+  readonly probeTimeoutMs?: number | undefined;
+  /**
+   * How often a proof is renewed, and how long an unproven exchange waits for its next probe, ms;
+   * 60,000 by default: a policy removed while ferry runs is noticed within this.
+   */
+  readonly reprobeIntervalMs?: number | undefined;
+}
+
+/** A backoff policy where every field is optional; the unset ones keep their defaults. */
+export type BackoffOptions = { readonly [K in keyof BackoffPolicy]?: BackoffPolicy[K] | undefined };
+
+/** Options of `createProducer`; every field is optional and has a default. */
+export interface ProducerOptions {
+  /** The broker; `amqp://guest:guest@127.0.0.1:5672` by default. Give `url` or `urls`, not both. */
+  readonly url?: string | undefined;
+  /** Several brokers for failover, tried in turn starting after the one that failed last. */
+  readonly urls?: readonly string[] | undefined;
+  /** AMQP heartbeat interval asked of the broker, s; 30 by default, 0 disables heartbeats. */
+  readonly heartbeatSeconds?: number | undefined;
+  /** Bound on one URL's connection attempt (TCP, TLS, handshake, channel), ms; 10,000 by default. */
+  readonly connectionTimeoutMs?: number | undefined;
+  /** TLS for `amqps://` URLs; refused on `amqp://` URLs. */
+  readonly tls?: ProducerTlsOptions | undefined;
+  /** The connection's name as the broker shows it; `ferry` by default. */
+  readonly clientName?: string | undefined;
+  /** A `dns.lookup`-compatible resolver for the broker's host name; Node's by default. */
+  readonly lookup?: LookupFunction | undefined;
+  /**
+   * What to declare on every connect, and again when a return or a 404 shows part of it missing:
+   * the ML topology by default, a `Topology` of your own, or `false` to declare nothing (the
+   * exchanges and queues you publish to are then yours to declare).
+   */
+  readonly topology?: false | Topology | undefined;
+  /** The exchange the health check declares passively; the topology's first exchange by default. */
+  readonly healthCheckExchange?: string | undefined;
+  /** Where messages go once their attempts are spent; `bookmarkai.ml.dlx` by default. */
+  readonly deadLetterExchange?: string | undefined;
+  /** Reconnect backoff; 500 ms doubling to 32 s, plus 0–30 % jitter by default. */
+  readonly reconnect?: BackoffOptions | undefined;
+  /** Failed connects before the connection reports `failed` (it keeps trying at the max delay); 10. */
+  readonly maxReconnectAttempts?: number | undefined;
+  /** How often the connection's health is checked while connected, ms; 30,000 by default. */
+  readonly healthCheckIntervalMs?: number | undefined;
+  /** Backoff between a message's attempts; 1 s doubling to 10 s with jitter by default. */
+  readonly retry?: BackoffOptions | undefined;
+  /** Attempts per message, the first included, before it is dead-lettered; 3 by default. */
+  readonly maxAttempts?: number | undefined;
+  /** How long a write waits for the broker's confirm before it counts as failed, ms; 5,000. */
+  readonly confirmTimeoutMs?: number | undefined;
+  /** How often a parked message's dead-letter hand-off is tried again, ms; 60,000 by default. */
+  readonly parkedRetryDelayMs?: number | undefined;
+  /** The circuit breaker's thresholds. */
+  readonly breaker?: BreakerOptions | undefined;
+  /** Reject `publish()` with `BREAKER_OPEN` while the breaker is open instead of buffering; `false`. */
+  readonly failFastWhenOpen?: boolean | undefined;
+  /** Messages written and not yet confirmed (what a dropped connection can duplicate); 10,000. */
+  readonly maxInFlight?: number | undefined;
+  /** Messages the accept buffer holds while nothing can be sent; 100,000 by default. */
+  readonly maxBufferedMessages?: number | undefined;
+  /** Bytes the accept buffer holds; 128 MiB by default. */
+  readonly maxBufferedBytes?: number | undefined;
+  /** How long `publish()` waits for room in a full buffer before rejecting `BUFFER_FULL`, ms; 30,000. */
+  readonly bufferTimeoutMs?: number | undefined;
+  /** Bodies larger than this are rejected at `publish()` with `INVALID_MESSAGE`; 16 MiB by default. */
+  readonly maxMessageBytes?: number | undefined;
+  /** Retrying messages with a live actor at once; the rest wait in a backlog. 256 by default. */
+  readonly maxLiveMessageActors?: number | undefined;
+  /** Default wait of `close()` for buffered and in-flight messages, ms; 10,000. */
+  readonly closeTimeoutMs?: number | undefined;
+  /** Seeds every jitter source (journal it to replay the same delays); random by default. */
+  readonly seed?: number | undefined;
+  /**
+   * AMQP `app_id` of every message (none by default: Celery and ferry need none). Worth setting when
+   * several services publish to one exchange and operators want to tell their messages apart.
+   */
+  readonly appId?: string | undefined;
+  /**
+   * Set AMQP `timestamp` (acceptance time, whole seconds) on every message; off by default: ferry's
+   * dead letters carry their own times in headers, and every byte of properties is work for the
+   * broker (docs/benchmarks.md measured a 1 KiB workload slow down by a tenth with 20 bytes more).
+   */
+  readonly timestamp?: boolean | undefined;
+  /** Where accepted messages are journaled; `{ kind: 'memory' }` (nothing survives a crash) by default. */
+  readonly journal?: JournalConfig | undefined;
+  /**
+   * Catch unroutable messages with an alternate exchange instead of publishing every message
+   * `mandatory`, which RabbitMQ charges for on every message. A broker policy must name
+   * `alternateExchange` on the exchanges ferry publishes to; ferry declares the alternate exchange and
+   * `queue` with its topology, consumes `queue`, and leaves `mandatory` off for an exchange only once a
+   * probe proved the link on the current connection. See docs/reliability.md.
+   */
+  readonly unroutable?: UnroutableOptions | undefined;
+}
