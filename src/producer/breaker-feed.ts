@@ -13,7 +13,7 @@ import { toFailure } from '../../machines/failure.js';
 import type { SupervisorEvent } from '../../machines/supervisor.machine.js';
 import type { FerryError } from '../errors.js';
 import type { SupervisorState } from './machine-effects.js';
-import type { BreakerSignals } from './publisher.js';
+import type { BreakerSignals } from './publisher-ports.js';
 
 /** What a {@link BreakerFeed} needs. */
 export interface BreakerFeedDependencies {

@@ -9,7 +9,8 @@ import { toFailure } from '../../machines/failure.js';
 import type { AmqpConnectOptions, BrokerPort, BrokerSession } from '../amqp/ports.js';
 import type { Topology } from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
-import type { ConnectionSignal, Publisher } from './publisher.js';
+import type { Publisher } from './publisher.js';
+import type { ConnectionSignal } from './publisher-ports.js';
 
 /** What {@link ConnectionEffects} works with. */
 export interface ConnectionEffectsDependencies {

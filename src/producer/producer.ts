@@ -9,7 +9,6 @@ import type { BrokerPort } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
-import { rxjs } from '../optional-deps.js';
 import type { Accepted } from './accepted.js';
 import { type SupervisorActor, supervisorView } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
@@ -19,13 +18,7 @@ import type { PublishRequest } from './publish-request.js';
 import type { PublishReceipt } from './receipt.js';
 import { recoverPending, startClaiming } from './recovery.js';
 import { Runtime } from './runtime.js';
-import {
-  type ProducerStatus,
-  projectStatus,
-  type SupervisorSummary,
-  sameSummary,
-  summarize,
-} from './status.js';
+import { type ProducerStatus, projectStatus, type SupervisorSummary } from './status.js';
 
 /** Replaceable parts, for tests and for embedding in an existing XState system. */
 export interface ProducerDependencies {
@@ -197,27 +190,7 @@ export class Producer {
 
   /** The supervisor's state, emitted whenever it changes (not per message); completes once closed. */
   get state$(): Observable<SupervisorSummary> {
-    this.stateStream ??= new (rxjs().Observable)<SupervisorSummary>((subscriber) => {
-      let last: SupervisorSummary | null = null;
-      const emit = (): void => {
-        const summary = summarize(this.runtime.state, this.runtime.actor.getSnapshot().context);
-        if (last === null || !sameSummary(last, summary)) {
-          last = summary;
-          subscriber.next(summary);
-        }
-        if (summary.state === 'closed') subscriber.complete();
-      };
-      emit();
-      const subscription = this.runtime.actor.subscribe({
-        next: emit,
-        error: (error) => subscriber.error(error),
-      });
-      const closed = this.runtime.whenClosed(emit);
-      return () => {
-        subscription.unsubscribe();
-        closed();
-      };
-    });
+    this.stateStream ??= this.runtime.summaries();
     return this.stateStream;
   }
 
@@ -261,17 +234,7 @@ export class Producer {
     await waitFor(runtime.actor, (snapshot) => snapshot.status === 'done', {
       timeout: (this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000) + 1_000,
     }).catch(() => undefined);
-    runtime.actor.stop();
-    runtime.publisher.detach(closed);
-    runtime.publisher.stop();
-    runtime.catcher?.stop();
-    runtime.repair?.stop();
-    const abandoned = new FerryError(
-      'CLOSED',
-      'the producer closed before the message settled; it stays journaled',
-    );
-    for (const accepted of runtime.outbox.items()) accepted.abandon(abandoned);
-    for (const accepted of runtime.retries.values()) accepted.abandon(abandoned);
+    runtime.stop(closed);
     this.stopClaiming();
     await runtime.journal.close();
     runtime.ledger.idle.release();
@@ -282,24 +245,8 @@ export class Producer {
     const { runtime } = this;
     const pending = await runtime.journal.open();
     if (this.closing !== null) throw new FerryError('CLOSED', 'the producer closed before it connected');
-    // Messages accepted before start() are journaled already and held here: replay only the others.
-    const held = new Set<string>();
-    for (const accepted of runtime.outbox.items()) held.add(accepted.messageId);
-    // A recovered message's last write, if any, has an unknown outcome: each counts as redelivered.
-    const sink = {
-      isHeld: (messageId: string) => held.has(messageId) || runtime.retries.holds(messageId),
-      republish: (accepted: Accepted) => {
-        runtime.ledger.redelivered();
-        runtime.outbox.push(accepted);
-        runtime.publisher.pump();
-      },
-      resume: (accepted: Accepted, ticket: Parameters<Runtime['retries']['resume']>[1]) => {
-        runtime.ledger.redelivered();
-        runtime.retries.resume(accepted, ticket);
-      },
-    };
+    const sink = runtime.recoverySink();
     recoverPending(pending, runtime.ledger.now(), sink);
-    held.clear();
     this.stopClaiming = startClaiming(runtime.journal, () => runtime.ledger.now(), sink);
     runtime.state = 'running';
     runtime.actor.send({ type: 'supervisor.start' });

@@ -4,93 +4,20 @@
  * kind of its owner (see write-owner.ts); what leaves this path (nack, return, confirm timeout, a dead
  * channel) goes to that owner. A dead connection's first publishes come back to the outbox front.
  */
-import { FAILURE_CODES } from '../../machines/failure.js';
 import { ConfirmTracker, type SettleOutcome } from '../amqp/confirm-tracker.js';
 import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
+import { ChannelReopen } from './channel-reopen.js';
 import { ConfirmDeadline } from './confirm-deadline.js';
+import { ownersByKind, Requeue } from './first-publish-owners.js';
 import type { Outbox } from './outbox.js';
+import type { PublisherDependencies, PublisherSettings } from './publisher-ports.js';
 import { SizeLimit, tooLarge } from './size-limit.js';
-import { type ActorWriteOwners, WRITE, type WriteKind, type WriteOwner } from './write-owner.js';
-
-/** Where a first publish (or the breaker's probe) ends when the broker answers it. */
-export interface FirstPublishOutcomes {
-  /** Confirmed: the message is done. */
-  confirmed(accepted: Accepted): void;
-  /** Failed or refused: it needs a message actor. */
-  failed(accepted: Accepted, failure: FerryError): void;
-}
-
-/** What the breaker hears from the hot path. */
-export interface BreakerSignals {
-  /** A broker outcome that the breaker counts: `null` for a success. */
-  outcome(failure: FerryError | null): void;
-  /** The half-open breaker's one probe message was written. */
-  probeSent(): void;
-}
-
-/** Connection-level signals from the session, forwarded to the connection machine. */
-export type ConnectionSignal =
-  | { readonly type: 'connection.blocked'; readonly reason: string }
-  | { readonly type: 'connection.unblocked' }
-  | { readonly type: 'connection.lost'; readonly failure: FerryError };
-
-/** What the hot path reports that is no write's outcome. */
-export interface PublisherReports {
-  /** The broker answered one of its writes (or did not in time); for observers, before the owner hears. */
-  answered(accepted: Accepted, outcome: SettleOutcome): void;
-  /** A written message's outcome became unknown: it may be at the broker and will be published again. */
-  outcomeUnknown(): void;
-  /** The connection turned blocked, unblocked or died. */
-  connectionEvent(event: ConnectionSignal): void;
-  /**
-   * The broker showed part of the topology missing (an unroutable return, a 404 closing the channel):
-   * the re-declaration that answers it, which the channel's reopen waits for; `undefined` when the user
-   * owns the topology.
-   */
-  topologyMissing(): Promise<void> | undefined;
-}
-
-/** What a {@link Publisher} works with. */
-export interface PublisherDependencies {
-  readonly outbox: Outbox<Accepted>;
-  readonly owners: { readonly first: FirstPublishOutcomes; readonly actor: ActorWriteOwners };
-  readonly breaker: BreakerSignals;
-  readonly reports: PublisherReports;
-}
-
-/** The hot path's settings. */
-export interface PublisherSettings {
-  readonly maxInFlight: number;
-  readonly confirmTimeoutMs: number;
-  readonly deadLetterExchange: string;
-  readonly now: () => number;
-  /** How often one message over the learned size limit is written anyway, to find it raised. */
-  readonly sizeRecheckMs: number;
-  /**
-   * Whether an unroutable message to this exchange would be caught by a proven alternate exchange, so
-   * a first publish may leave `mandatory` off. Every other write sets it.
-   */
-  readonly unroutableCaught: ((exchange: string) => boolean) | null;
-}
+import { outcomeFailure, WRITE, type WriteKind, type WriteOwner } from './write-owner.js';
 
 /** `basic.return`'s reply code for a message no binding routed. */
 const NO_ROUTE = 312;
-
-const OUTCOME_CODES = {
-  nacked: FAILURE_CODES.nacked,
-  returned: FAILURE_CODES.returned,
-  'confirm-timeout': FAILURE_CODES.confirmTimeout,
-  'channel-lost': FAILURE_CODES.channelLost,
-} as const;
-
-const OUTCOME_MESSAGES = {
-  nacked: 'the broker refused the message (basic.nack)',
-  returned: 'the message was unroutable (basic.return)',
-  'confirm-timeout': 'no confirm within the timeout: outcome unknown',
-  'channel-lost': 'the channel closed before the message was confirmed: outcome unknown',
-} as const;
 
 /**
  * Owns the current session's confirm channel and its tracker.
@@ -101,10 +28,7 @@ export class Publisher implements SessionListener {
   private session: BrokerSession | null = null;
   private tracker: ConfirmTracker<Accepted> | null = null;
   private writable = true;
-  private reopening = false;
-  /** While the channel is being reopened: settles when it is back, or given up with its connection. */
-  private reopened: Promise<void> | null = null;
-  private endReopen: (() => void) | null = null;
+  private readonly reopen = new ChannelReopen();
   /** Connected, not blocked, breaker closed, producer not closed (see breaker-feed.ts). */
   private gateOpen = false;
   /** Half-open breaker: one buffered message may go through as the probe. */
@@ -114,10 +38,8 @@ export class Publisher implements SessionListener {
   private readonly sizeLimit: SizeLimit;
   /** The owner of each kind of write, indexed by {@link WRITE}. */
   private readonly owners: readonly WriteOwner[];
-  /** First publishes of a dead channel or connection, in order, on their way back to the outbox front. */
-  private readonly requeue: Accepted[] = [];
-  /** The probe was among them: its failure goes to the breaker once they are back. */
-  private probeLost: FerryError | null = null;
+  /** First publishes of a dead channel or connection, on their way back to the outbox front. */
+  private readonly requeue = new Requeue();
   private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome, _tag: number, kind: number) =>
     this.settle(accepted, outcome, kind);
 
@@ -131,33 +53,7 @@ export class Publisher implements SessionListener {
       now: settings.now,
       expire: (clock) => this.expire(clock),
     });
-    const { first, actor } = dependencies.owners;
-    const healthy: WriteOwner = {
-      confirmed: (accepted) => first.confirmed(accepted),
-      failed: (accepted, failure) => first.failed(accepted, failure),
-      refused: (accepted, failure) => first.failed(accepted, failure),
-      lost: (accepted) => this.requeue.push(accepted),
-    };
-    // Without an outcome the half-open breaker would wait for its probe forever (it lets no second one
-    // through): a probe that went nowhere counts as a failure, so it opens again and probes anew.
-    const probe: WriteOwner = {
-      confirmed: healthy.confirmed,
-      failed: healthy.failed,
-      refused: (accepted, failure) => {
-        first.failed(accepted, failure);
-        dependencies.breaker.outcome(failure);
-      },
-      lost: (accepted, failure) => {
-        this.requeue.push(accepted);
-        this.probeLost = failure;
-      },
-    };
-    const owners: WriteOwner[] = [];
-    owners[WRITE.healthy] = healthy;
-    owners[WRITE.probe] = probe;
-    owners[WRITE.retry] = actor.retry;
-    owners[WRITE.deadLetter] = actor.deadLetter;
-    this.owners = owners;
+    this.owners = ownersByKind(dependencies.owners, dependencies.breaker, this.requeue);
   }
 
   /** The written, unconfirmed message with this id, if any. */
@@ -172,7 +68,7 @@ export class Publisher implements SessionListener {
 
   /** Whether a channel is attached and ready for writes. */
   get hasChannel(): boolean {
-    return this.session !== null && this.tracker !== null && !this.reopening;
+    return this.session !== null && this.tracker !== null && this.reopen.pending === null;
   }
 
   /** The session, for the connection machine's health check and graceful close. */
@@ -185,7 +81,7 @@ export class Publisher implements SessionListener {
     this.session = session;
     this.tracker = this.newTracker();
     this.writable = true;
-    this.finishReopen();
+    this.reopen.finish();
     this.pump();
   }
 
@@ -244,16 +140,15 @@ export class Publisher implements SessionListener {
    * goes to that kind's owner. Throws when it cannot be written: `CONNECTION_LOST` when there is no
    * usable channel (the actor waits for the gate again, using up no attempt), or the write's error.
    *
-   * While the channel is being reopened it waits instead (the returned promise): the connection lives,
-   * so the gate stays open, and failing at once would send the actor straight back here in a loop of
-   * microtasks that starves the very I/O that reopens the channel.
+   * While the channel is being reopened it waits instead (the returned promise; see channel-reopen.ts).
    */
   publishFor(
     accepted: Accepted,
     kind: typeof WRITE.retry | typeof WRITE.deadLetter,
     headers?: Readonly<Record<string, unknown>>,
   ): Promise<void> | undefined {
-    if (this.reopened !== null) return this.reopened.then(() => this.publishFor(accepted, kind, headers));
+    const reopening = this.reopen.pending;
+    if (reopening !== null) return reopening.then(() => this.publishFor(accepted, kind, headers));
     if (!this.hasChannel)
       throw new FerryError('CONNECTION_LOST', 'no usable channel; waiting for the connection');
     const refusal =
@@ -300,10 +195,7 @@ export class Publisher implements SessionListener {
   channelClosed(error: FerryError): void {
     const session = this.session;
     if (session === null) return;
-    this.reopening = true;
-    this.reopened ??= new Promise((resolve) => {
-      this.endReopen = resolve;
-    });
+    this.reopen.begin();
     const lost = this.tracker;
     this.tracker = null;
     const sizeLimit = this.sizeLimit.learn(error);
@@ -315,14 +207,14 @@ export class Publisher implements SessionListener {
     }
     // A 404 names a missing exchange: declared again first, the reopened channel's publishes route.
     const repaired = error.code === 'NOT_FOUND' ? this.dependencies.reports.topologyMissing() : undefined;
-    const reopen =
+    const reopened =
       repaired === undefined ? session.reopenChannel() : repaired.then(() => session.reopenChannel());
-    reopen.then(
+    reopened.then(
       () => {
         if (this.session !== session) return;
         this.tracker = this.newTracker();
         this.writable = true;
-        this.finishReopen();
+        this.reopen.finish();
         this.pump();
       },
       (reopenError: unknown) => {
@@ -355,15 +247,6 @@ export class Publisher implements SessionListener {
       messageId: (accepted) => accepted.messageId,
       initialCapacity: this.settings.maxInFlight,
     });
-  }
-
-  /** The channel is back, or no longer expected: publishes waiting for it go ahead (or fail). */
-  private finishReopen(): void {
-    const end = this.endReopen;
-    this.reopening = false;
-    this.reopened = null;
-    this.endReopen = null;
-    end?.();
   }
 
   private windowOpen(): boolean {
@@ -479,7 +362,7 @@ export class Publisher implements SessionListener {
     this.tracker = null;
     // A block belongs to its connection; the next one starts unblocked.
     this.deadline.unblock(undefined);
-    this.finishReopen();
+    this.reopen.finish();
     if (tracker === null) return;
     tracker.drain((accepted, outcome, _tag, kind) => {
       // A returned message went nowhere: only the others may be at the broker already.
@@ -491,11 +374,7 @@ export class Publisher implements SessionListener {
 
   /** First publishes handed back go to the outbox front in their order; a lost probe fails the probe. */
   private flushRequeue(): void {
-    const { requeue } = this;
-    for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
-    requeue.length = 0;
-    const probeLost = this.probeLost;
-    this.probeLost = null;
+    const probeLost = this.requeue.flushInto(this.outbox);
     if (probeLost !== null) this.dependencies.breaker.outcome(probeLost);
   }
 
@@ -510,9 +389,7 @@ export class Publisher implements SessionListener {
     }
     if (outcome === 'confirm-timeout' || outcome === 'channel-lost')
       this.dependencies.reports.outcomeUnknown();
-    const failure = new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], {
-      details: { messageId: accepted.messageId },
-    });
+    const failure = outcomeFailure(outcome, accepted.messageId);
     // A return is a routing problem, not a sick broker: it does not count against the breaker.
     if (outcome !== 'returned' && outcome !== 'channel-lost') this.dependencies.breaker.outcome(failure);
     owner.failed(accepted, failure);

@@ -5,11 +5,14 @@
  *
  * @internal
  */
+import type { Observable } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { DEFAULT_MESSAGE_SETTINGS } from '../../machines/message.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort } from '../amqp/ports.js';
+import { FerryError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
+import { rxjs } from '../optional-deps.js';
 import { emitFerryWarning } from '../warnings.js';
 import { Acceptance } from './acceptance.js';
 import type { Accepted } from './accepted.js';
@@ -20,8 +23,9 @@ import { provideSupervisor, type SupervisorActor, supervisorView } from './machi
 import type { ResolvedOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { Publisher } from './publisher.js';
+import type { RecoverySink } from './recovery.js';
 import { Retries } from './retries.js';
-import type { ProducerStatus } from './status.js';
+import { type ProducerStatus, type SupervisorSummary, sameSummary, summarize } from './status.js';
 import { takeBackCaught } from './take-back.js';
 import { TopologyRepair } from './topology-repair.js';
 import { UnroutableCatcher } from './unroutable-catcher.js';
@@ -156,6 +160,28 @@ export class Runtime {
     this.closedListeners.clear();
   }
 
+  /** The supervisor's summary each time it changes; completes once the producer is closed. */
+  summaries(): Observable<SupervisorSummary> {
+    return new (rxjs().Observable)<SupervisorSummary>((subscriber) => {
+      let last: SupervisorSummary | null = null;
+      const emit = (): void => {
+        const summary = summarize(this.state, this.actor.getSnapshot().context);
+        if (last === null || !sameSummary(last, summary)) {
+          last = summary;
+          subscriber.next(summary);
+        }
+        if (summary.state === 'closed') subscriber.complete();
+      };
+      emit();
+      const subscription = this.actor.subscribe({ next: emit, error: (error) => subscriber.error(error) });
+      const closed = this.whenClosed(emit);
+      return () => {
+        subscription.unsubscribe();
+        closed();
+      };
+    });
+  }
+
   /** The supervisor changed, or the producer closed: the gate follows. */
   gateChanged(): void {
     this.breakerFeed.update(this.state === 'closed');
@@ -169,6 +195,46 @@ export class Runtime {
   /** Nothing accepted is unsettled: none being accepted, buffered, in flight or retrying. */
   holdsNothing(): boolean {
     return this.retries.size === 0 && this.sendsNothing();
+  }
+
+  /**
+   * Where recovered and claimed messages go. Messages accepted before start() are journaled already
+   * and held here: only the others are taken. A recovered message's last write, if any, has an unknown
+   * outcome: each counts as redelivered.
+   */
+  recoverySink(): RecoverySink {
+    const held = new Set<string>();
+    for (const accepted of this.outbox.items()) held.add(accepted.messageId);
+    return {
+      isHeld: (messageId) => held.has(messageId) || this.retries.holds(messageId),
+      republish: (accepted) => {
+        this.ledger.redelivered();
+        this.outbox.push(accepted);
+        this.publisher.pump();
+      },
+      resume: (accepted, ticket) => {
+        this.ledger.redelivered();
+        this.retries.resume(accepted, ticket);
+      },
+    };
+  }
+
+  /**
+   * The supervisor is done (or given up on): stops it, the hot path and the helpers' timers; receipts
+   * of what is still held reject `CLOSED` (the messages stay journaled).
+   */
+  stop(closed: FerryError): void {
+    this.actor.stop();
+    this.publisher.detach(closed);
+    this.publisher.stop();
+    this.catcher?.stop();
+    this.repair?.stop();
+    const abandoned = new FerryError(
+      'CLOSED',
+      'the producer closed before the message settled; it stays journaled',
+    );
+    for (const accepted of this.outbox.items()) accepted.abandon(abandoned);
+    for (const accepted of this.retries.values()) accepted.abandon(abandoned);
   }
 
   private newCatcher(settings: ResolvedOptions, now: () => number): UnroutableCatcher | null {

@@ -4,7 +4,9 @@
  * (a first publish, the breaker's probe, a retry, a dead-letter hand-off) settles that write and
  * nothing else, whatever happened to the message meanwhile.
  */
-import type { FerryError } from '../errors.js';
+import { FAILURE_CODES } from '../../machines/failure.js';
+import type { SettleOutcome } from '../amqp/confirm-tracker.js';
+import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
 
 /** What becomes of a write's outcome. */
@@ -29,4 +31,23 @@ export type WriteKind = (typeof WRITE)[keyof typeof WRITE];
 export interface ActorWriteOwners {
   readonly retry: WriteOwner;
   readonly deadLetter: WriteOwner;
+}
+
+const OUTCOME_CODES = {
+  nacked: FAILURE_CODES.nacked,
+  returned: FAILURE_CODES.returned,
+  'confirm-timeout': FAILURE_CODES.confirmTimeout,
+  'channel-lost': FAILURE_CODES.channelLost,
+} as const;
+
+const OUTCOME_MESSAGES = {
+  nacked: 'the broker refused the message (basic.nack)',
+  returned: 'the message was unroutable (basic.return)',
+  'confirm-timeout': 'no confirm within the timeout: outcome unknown',
+  'channel-lost': 'the channel closed before the message was confirmed: outcome unknown',
+} as const;
+
+/** The failure a write's outcome other than `confirmed` stands for. */
+export function outcomeFailure(outcome: Exclude<SettleOutcome, 'confirmed'>, messageId: string): FerryError {
+  return new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], { details: { messageId } });
 }
