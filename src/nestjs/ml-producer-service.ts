@@ -44,8 +44,8 @@ export class MlProducerService implements OnModuleInit, BeforeApplicationShutdow
   }
 
   /** Waits for unconfirmed tasks (up to `closeTimeoutMs`), then closes the producer. */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.producer.close(
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.producer.close(
       this.options.closeTimeoutMs === undefined ? {} : { timeoutMs: this.options.closeTimeoutMs },
     );
   }

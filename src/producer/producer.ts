@@ -9,6 +9,7 @@ import type { BrokerPort } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import { createJournal } from '../journal/create-journal.js';
 import type { Journal } from '../journal/journal.js';
+import { emitFerryWarning } from '../warnings.js';
 import type { Accepted } from './accepted.js';
 import { type SupervisorActor, supervisorView } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
@@ -18,7 +19,7 @@ import type { PublishRequest } from './publish-request.js';
 import type { PublishReceipt } from './receipt.js';
 import { recoverPending, startClaiming } from './recovery.js';
 import { Runtime } from './runtime.js';
-import { type ProducerStatus, projectStatus, type SupervisorSummary } from './status.js';
+import type { ProducerStatus, SupervisorSummary } from './status.js';
 
 /** Replaceable parts, for tests and for embedding in an existing XState system. */
 export interface ProducerDependencies {
@@ -38,6 +39,16 @@ export interface FlushOptions {
   readonly timeoutMs?: number;
 }
 
+/** What {@link Producer.close} resolves with. */
+export interface CloseResult {
+  /**
+   * Unconfirmed messages this close dropped: only a journal that does not outlive the process (the
+   * memory journal) drops any; a durable one keeps them for the next start. Their receipts rejected
+   * `CLOSED` saying they are lost, and a `FerryJournalWarning` says how many.
+   */
+  readonly dropped: number;
+}
+
 /** Options of {@link Producer.close}. */
 export interface CloseOptions {
   /**
@@ -55,7 +66,7 @@ export class Producer {
   private readonly settings: ResolvedOptions;
   private readonly runtime: Runtime;
   private opened: Promise<void> | null = null;
-  private closing: Promise<void> | null = null;
+  private closing: Promise<CloseResult> | null = null;
   private stopClaiming: () => void = () => undefined;
   private stateStream: Observable<SupervisorSummary> | undefined;
   private eventStream: Observable<ProducerEvent> | undefined;
@@ -112,10 +123,7 @@ export class Producer {
     return this.runtime.acceptance.accept(batch).then(firstOf);
   }
 
-  /**
-   * Accepts a batch: all or nothing, one journal commit, receipts in the order given. An invalid
-   * message rejects the whole batch before anything is accepted.
-   */
+  /** Accepts a batch: all or nothing (an invalid message rejects it), one commit, receipts in order. */
   publishMany(requests: readonly PublishRequest[]): Promise<PublishReceipt[]> {
     let batch: Accepted[];
     try {
@@ -155,30 +163,10 @@ export class Producer {
 
   /** The status, synchronously. */
   status(): ProducerStatus {
-    const { runtime } = this;
-    const view = supervisorView(runtime.actor);
-    const parked = runtime.retries.parked;
-    return projectStatus({
-      state: runtime.state,
-      supervisor: view.context,
-      connection: view.connection,
-      breaker: view.breaker,
-      counts: runtime.ledger.counts,
-      held: {
-        buffered: runtime.outbox.length,
-        bufferedBytes: runtime.outbox.byteLength,
-        inFlight: runtime.publisher.inFlight,
-        parked: parked.count,
-        parkedReason: parked.reason,
-        journalPending: runtime.journal.pendingCount(),
-      },
-    });
+    return this.runtime.status();
   }
 
-  /**
-   * Registers an observer of per-message events (metrics use it); returns the function that removes it.
-   * Without observers the hot path pays one length check per event.
-   */
+  /** Registers an observer of per-message events (metrics use it); returns its removal. */
   observe(observer: ProducerObserver): () => void {
     return this.runtime.ledger.observe(observer);
   }
@@ -194,10 +182,7 @@ export class Producer {
     return this.stateStream;
   }
 
-  /**
-   * Notable events (connection and breaker changes; messages retried, parked, dead-lettered or
-   * confirmed after a failure, with their ids). Costs nothing while nobody subscribes.
-   */
+  /** Notable events (see {@link ProducerEvent}); costs nothing while nobody subscribes. */
   get events$(): Observable<ProducerEvent> {
     this.eventStream ??= producerEvents(this);
     return this.eventStream;
@@ -210,15 +195,15 @@ export class Producer {
 
   /**
    * Stops accepting, waits up to `timeoutMs` for messages being accepted, buffered or in flight to be
-   * confirmed, then closes the connection. Whatever is unconfirmed stays in the journal; its receipts
-   * reject `CLOSED`.
+   * confirmed, then closes the connection. Whatever is unconfirmed stays in a durable journal; its
+   * receipts reject `CLOSED`. On the memory journal it is lost, and the result counts it.
    */
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: CloseOptions = {}): Promise<CloseResult> {
     this.closing ??= this.shutDown(options);
     return this.closing;
   }
 
-  private async shutDown(options: CloseOptions): Promise<void> {
+  private async shutDown(options: CloseOptions): Promise<CloseResult> {
     const { runtime } = this;
     runtime.state = 'closing';
     const closed = new FerryError('CLOSED', 'the producer is closing');
@@ -230,15 +215,34 @@ export class Producer {
         options.timeoutMs ?? this.settings.closeTimeoutMs,
       );
     }
+    // Nothing more to repair or prove: a declaration cut short by the close is no problem.
+    runtime.repair?.stop();
+    runtime.catcher?.stop();
     runtime.actor.send({ type: 'supervisor.close' });
     await waitFor(runtime.actor, (snapshot) => snapshot.status === 'done', {
       timeout: (this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000) + 1_000,
     }).catch(() => undefined);
-    runtime.stop(closed);
+    const { journal } = runtime;
+    const dropped = journal.durable ? 0 : runtime.unsettledCount();
+    runtime.stop(
+      closed,
+      dropped === 0
+        ? 'the producer closed before the message settled; it stays journaled'
+        : 'the producer closed before the message settled, and the memory journal keeps nothing: it is lost',
+    );
     this.stopClaiming();
-    await runtime.journal.close();
+    await journal.close();
+    if (dropped > 0) {
+      const what = `close dropped ${dropped} unconfirmed message(s)`;
+      emitFerryWarning(
+        'FerryJournalWarning',
+        what,
+        new FerryError('CLOSED', 'the memory journal keeps nothing'),
+      );
+    }
     runtime.ledger.idle.release();
     runtime.markClosed();
+    return { dropped };
   }
 
   private async open(): Promise<void> {

@@ -25,7 +25,13 @@ import { Outbox } from './outbox.js';
 import { Publisher } from './publisher.js';
 import type { RecoverySink } from './recovery.js';
 import { Retries } from './retries.js';
-import { type ProducerStatus, type SupervisorSummary, sameSummary, summarize } from './status.js';
+import {
+  type ProducerStatus,
+  projectStatus,
+  type SupervisorSummary,
+  sameSummary,
+  summarize,
+} from './status.js';
 import { takeBackCaught } from './take-back.js';
 import { TopologyRepair } from './topology-repair.js';
 import { UnroutableCatcher } from './unroutable-catcher.js';
@@ -160,6 +166,27 @@ export class Runtime {
     this.closedListeners.clear();
   }
 
+  /** The status now (see status.ts). */
+  status(): ProducerStatus {
+    const view = supervisorView(this.actor);
+    const parked = this.retries.parked;
+    return projectStatus({
+      state: this.state,
+      supervisor: view.context,
+      connection: view.connection,
+      breaker: view.breaker,
+      counts: this.ledger.counts,
+      held: {
+        buffered: this.outbox.length,
+        bufferedBytes: this.outbox.byteLength,
+        inFlight: this.publisher.inFlight,
+        parked: parked.count,
+        parkedReason: parked.reason,
+        journalPending: this.journal.pendingCount(),
+      },
+    });
+  }
+
   /** The supervisor's summary each time it changes; completes once the producer is closed. */
   summaries(): Observable<SupervisorSummary> {
     return new (rxjs().Observable)<SupervisorSummary>((subscriber) => {
@@ -185,6 +212,13 @@ export class Runtime {
   /** The supervisor changed, or the producer closed: the gate follows. */
   gateChanged(): void {
     this.breakerFeed.update(this.state === 'closed');
+  }
+
+  /** Messages accepted and not settled that this producer holds: buffered, in flight or retrying. */
+  unsettledCount(): number {
+    let count = this.retries.size + this.publisher.inFlight;
+    for (const accepted of this.outbox.items()) if (!accepted.isSettled) count += 1;
+    return count;
   }
 
   /** Nothing being accepted, buffered or in flight (retrying messages stay journaled at close). */
@@ -223,16 +257,13 @@ export class Runtime {
    * The supervisor is done (or given up on): stops it, the hot path and the helpers' timers; receipts
    * of what is still held reject `CLOSED` (the messages stay journaled).
    */
-  stop(closed: FerryError): void {
+  stop(closed: FerryError, why: string): void {
     this.actor.stop();
     this.publisher.detach(closed);
     this.publisher.stop();
     this.catcher?.stop();
     this.repair?.stop();
-    const abandoned = new FerryError(
-      'CLOSED',
-      'the producer closed before the message settled; it stays journaled',
-    );
+    const abandoned = new FerryError('CLOSED', why);
     for (const accepted of this.outbox.items()) accepted.abandon(abandoned);
     for (const accepted of this.retries.values()) accepted.abandon(abandoned);
   }
