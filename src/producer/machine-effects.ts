@@ -72,6 +72,9 @@ export interface MachineEffects {
   readonly retries: MessageMachineEffects;
 }
 
+/** The longest delay a Node timer takes (about 24.8 days): a timeout that does not fire. */
+const NEVER_MS = 2_147_483_647;
+
 /**
  * The supervisor machine with every effect provided.
  *
@@ -91,6 +94,10 @@ export function provideSupervisor(effects: MachineEffects) {
     actions: { dropConnection: () => link.dropConnection() },
   });
   const message = messageMachine.provide({
+    // The hot path's confirm deadline (confirm-deadline.ts) is the one owner of every write's deadline,
+    // an actor's included: it reports a late confirm as `confirm.failed`. The machine's own timeout,
+    // for the machine run on its own, stands down here so the two cannot race.
+    delays: { confirmTimeout: NEVER_MS },
     actors: {
       publish: fromPromise<void, MessageEffectInput>(({ input }) => retries.publishRetry(input)),
       deadLetter: fromPromise<void, MessageEffectInput>(({ input }) => retries.deadLetter(input)),
