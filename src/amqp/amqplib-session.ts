@@ -10,6 +10,7 @@
 import { type Channel, type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
 import { FerryError } from '../errors.js';
 import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
+import { fromAmqplib } from './amqplib-errors.js';
 import {
   socketOf,
   untrackedPublish,
@@ -152,7 +153,7 @@ class AmqplibSession implements BrokerSession {
       );
     } catch (error) {
       // amqplib encodes everything before writing: a throw means nothing was sent.
-      throw FerryError.from(error, 'INVALID_MESSAGE');
+      throw fromAmqplib(error, 'INVALID_MESSAGE');
     }
     this.tag += 1;
     return written;
@@ -167,7 +168,7 @@ class AmqplibSession implements BrokerSession {
     try {
       (await this.rpc()).publish(exchange, routingKey, content, publishOptions(properties, false));
     } catch (error) {
-      throw FerryError.from(error, 'CHANNEL_LOST');
+      throw fromAmqplib(error, 'CHANNEL_LOST');
     }
   }
 
@@ -180,7 +181,7 @@ class AmqplibSession implements BrokerSession {
     try {
       channel = await this.model.createChannel();
     } catch (error) {
-      throw FerryError.from(error, 'CONNECTION_LOST');
+      throw fromAmqplib(error, 'CONNECTION_LOST');
     }
     let failure: Error | undefined;
     let ended = false;
@@ -193,7 +194,7 @@ class AmqplibSession implements BrokerSession {
       failure = error;
     });
     channel.on('close', () =>
-      end(FerryError.from(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
+      end(fromAmqplib(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
     );
     try {
       await channel.prefetch(CONSUMER_PREFETCH);
@@ -211,7 +212,7 @@ class AmqplibSession implements BrokerSession {
       });
     } catch (error) {
       channel.close().catch(() => undefined);
-      throw FerryError.from(failure ?? error, 'CHANNEL_LOST');
+      throw fromAmqplib(failure ?? error, 'CHANNEL_LOST');
     }
   }
 
@@ -219,7 +220,7 @@ class AmqplibSession implements BrokerSession {
     try {
       await (await this.rpc()).checkExchange(name);
     } catch (error) {
-      throw FerryError.from(error, 'CHANNEL_LOST');
+      throw fromAmqplib(error, 'CHANNEL_LOST');
     }
   }
 
@@ -237,7 +238,7 @@ class AmqplibSession implements BrokerSession {
     try {
       channel = await this.model.createConfirmChannel();
     } catch (error) {
-      throw FerryError.from(error, 'CONNECTION_LOST');
+      throw fromAmqplib(error, 'CONNECTION_LOST');
     }
     this.attach(channel);
     this.writeQueue = writeQueueOf(channel);
@@ -314,7 +315,7 @@ class AmqplibSession implements BrokerSession {
     channel.on('close', () => {
       // Without an 'error' first, the connection is closing the channel: its own close reports that.
       if (this.channel !== channel || failure === undefined || this.ended) return;
-      this.report((listener) => listener.channelClosed(FerryError.from(failure, 'CHANNEL_LOST')));
+      this.report((listener) => listener.channelClosed(fromAmqplib(failure, 'CHANNEL_LOST')));
     });
     channel.on('ack', (fields: { deliveryTag: number; multiple: boolean }) => {
       if (this.channel === channel) this.listener?.ack(fields.deliveryTag, fields.multiple);
@@ -336,7 +337,7 @@ class AmqplibSession implements BrokerSession {
   private onConnectionClose(error: Error | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    const failure = FerryError.from(error ?? new Error('Connection closed by the broker'), 'CONNECTION_LOST');
+    const failure = fromAmqplib(error ?? new Error('Connection closed by the broker'), 'CONNECTION_LOST');
     this.report((listener) => listener.connectionClosed(failure));
   }
 

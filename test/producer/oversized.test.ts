@@ -6,7 +6,9 @@
  * The producer's clock stands still unless a test moves it: the learned limit is re-checked (one larger
  * message written anyway) only once `parkedRetryDelayMs` has passed on that clock.
  */
+
 import { afterEach, expect, it } from 'vitest';
+import { fromAmqplib } from '../../src/amqp/amqplib-errors.js';
 import { DEAD_LETTER_EXCHANGE } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
@@ -47,7 +49,7 @@ function sizeRefusal(size: number, limit = LIMIT): FerryError {
     ),
     { code: 406, classId: 60, methodId: 40 },
   );
-  return FerryError.from(error, 'CHANNEL_LOST');
+  return fromAmqplib(error, 'CHANNEL_LOST');
 }
 
 function sizeOf(session: FakeSession, messageId: string): number {
