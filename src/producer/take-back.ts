@@ -47,7 +47,7 @@ export async function takeBackCaught(
   const { journal, publisher, retries, ledger } = dependencies;
   const { properties } = delivery;
   const messageId = properties.messageId ?? randomUUID();
-  // Its confirm can still be on the way: the journal must see the original finish before the copy.
+  // Its confirm can still be on the way: the journal must see the first write finish before the copy.
   await publisher.inFlightWith(messageId)?.settled.catch(() => undefined);
   if (retries.holds(messageId)) return false;
   const caughtBefore = caughtCount(properties.headers);
