@@ -9,7 +9,7 @@ import type { Observable } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription } from 'xstate';
 import type { ConnectionPhase } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
-import type { BreakerPhase } from '../../machines/supervisor.machine.js';
+import { type BreakerPhase, isMessageActorId } from '../../machines/supervisor.machine.js';
 import { rxjs } from '../optional-deps.js';
 import type { SupervisorSummary } from './status.js';
 
@@ -79,18 +79,17 @@ export function producerEvents(source: ProducerEventSource): Observable<Producer
     const inspection = source.supervisor.system.inspect((event) => {
       if (event.type !== '@xstate.snapshot') return;
       const { id } = event.actorRef as AnyActorRef;
-      if (!id.startsWith('msg:')) return;
-      const snapshot = event.snapshot as unknown as {
-        readonly status: string;
-        readonly value: StateValue;
-        readonly context: MessageContext;
-      };
-      const state = topState(snapshot.value);
+      if (!isMessageActorId(id)) return;
+      const { snapshot } = event;
+      if (!('value' in snapshot) || !('context' in snapshot)) return;
+      // A message actor's snapshot: its context and value are the message machine's.
+      const context = snapshot.context as MessageContext;
+      const state = topState(snapshot.value as StateValue);
       const before = states.get(id);
       if (snapshot.status === 'active') states.set(id, state);
       else states.delete(id);
       if (state === before) return;
-      const notable = messageEvent(state, snapshot.context);
+      const notable = messageEvent(state, context);
       if (notable !== null) subscriber.next(notable);
     });
     let last: SupervisorSummary | null = null;

@@ -21,6 +21,7 @@ import {
   connectionMachine,
   type Failure,
   type MessageInput,
+  messageActorId,
   messageMachine,
   type SupervisorInput,
   type supervisorMachine,
@@ -99,7 +100,7 @@ const childSnapshot = (child: 'connection' | 'breaker', value: unknown, context:
   ({ type: `xstate.snapshot.${child}`, snapshot: { value, context } }) as unknown as ModelEvent<Supervisor>;
 const connectionSettings = { maxReconnectAttempts: 10 };
 const messageDone = (id: string) =>
-  doneEvent(`msg:${id}`, { messageId: id, outcome: 'confirmed', attempts: 1, lastFailure: nacked });
+  doneEvent(messageActorId(id), { messageId: id, outcome: 'confirmed', attempts: 1, lastFailure: nacked });
 
 const supervisorEvents: ModelEvent<Supervisor>[] = [
   { type: 'supervisor.start' },
