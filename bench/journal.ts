@@ -20,7 +20,7 @@ import type { Journal } from '../src/journal/journal.js';
 import { MemoryJournal } from '../src/journal/memory-journal.js';
 import { RedisJournal } from '../src/journal/redis-journal.js';
 import { SqliteJournal } from '../src/journal/sqlite-journal.js';
-import type { OutboundMessage } from '../src/producer/publish-request.js';
+import type { OutboundMessage } from '../src/message/outbound-message.js';
 
 const { values } = parseArgs({
   options: {

@@ -8,7 +8,7 @@
  * How a computed exponential delay is spread out so that many clients do not retry in lockstep.
  *
  * - `none`: the exponential delay itself.
- * - `proportional`: the original service's shape, `base + base · factor · r` (factor 0.3 by default).
+ * - `proportional`: the default shape, `base + base · factor · r`: never below the planned delay, so a backoff step is never skipped (factor 0.3 by default).
  * - `full`: `r · base` ("full jitter").
  * - `equal`: `base / 2 + r · base / 2` ("equal jitter").
  * - `decorrelated`: `min(max, initial + r · (3 · previous − initial))`, growing from the previous delay
@@ -38,7 +38,7 @@ export interface BackoffPolicy {
   readonly jitterFactor: number;
 }
 
-/** The original service's reconnect policy: 500 ms doubling to 32 s, plus 0–30 %. */
+/** The default reconnect policy: 500 ms doubling to 32 s, plus 0–30 % so that instances spread out. */
 export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = {
   initialDelayMs: 500,
   maxDelayMs: 32_000,
@@ -47,7 +47,7 @@ export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = {
   jitterFactor: 0.3,
 };
 
-/** The original service's message retry policy: 1 s doubling to 10 s, plus 0–30 %. */
+/** The default message retry policy: 1 s doubling to 10 s, plus 0–30 % so that retries spread out. */
 export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
   initialDelayMs: 1_000,
   maxDelayMs: 10_000,

@@ -2,8 +2,8 @@
  * The circuit breaker: `closed` counts failures, `open` refuses sending for a cooldown, `halfOpen` lets
  * one probe through and closes on its success or opens again on its failure.
  *
- * Two trip rules, either of which opens it: consecutive failures reaching a threshold (the original
- * service's rule), and, optionally, a failure rate over a sliding window with a minimum volume. Events
+ * Two trip rules, either of which opens it: consecutive failures reaching a threshold (the
+ * default, and what the shipped alert rules expect), and, optionally, a failure rate over a sliding window with a minimum volume. Events
  * carry their time (`at`, ms) so the window is a pure function of the journaled events.
  *
  * The breaker gates sending, not accepting: while it is open, accepted messages wait.
@@ -33,7 +33,10 @@ export interface BreakerSettings {
   readonly failureRate: FailureRateSettings | null;
 }
 
-/** The original service's breaker: 10 consecutive failures, 30 s cooldown, no rate rule. */
+/**
+ * The default breaker: opens after 10 consecutive failures, probes after a 30 s cooldown, no rate rule
+ * (a sick broker is told from a few bad messages by the run of failures, not their share).
+ */
 export const DEFAULT_BREAKER_SETTINGS: BreakerSettings = {
   failureThreshold: 10,
   cooldownMs: 30_000,

@@ -14,7 +14,7 @@ import { type Failure, toFailure } from './failure.js';
 import type { ConnectionPhase } from './phases.js';
 import { drawRandom, type RandomState, seedRandom } from './random.js';
 
-/** Tunables of the connection machine; every one has the original service's default. */
+/** Tunables of the connection machine; every one has a default (`ML_*`/`RABBITMQ_*` env names in the service). */
 export interface ConnectionSettings {
   readonly reconnect: BackoffPolicy;
   /** Attempts before the machine reports `failed` (it keeps retrying at the max delay). */

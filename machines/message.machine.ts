@@ -35,7 +35,10 @@ export interface MessageSettings {
   readonly parkedRetryDelayMs: number;
 }
 
-/** The original service's retry policy: 3 attempts, 1 s → 10 s; a 5 s confirm timeout. */
+/**
+ * The default retry policy: 3 attempts, 1 s → 10 s; a 5 s confirm timeout (the runtime's confirm
+ * tracker owns that deadline when it provides the machine).
+ */
 export const DEFAULT_MESSAGE_SETTINGS: MessageSettings = {
   retry: DEFAULT_RETRY_BACKOFF,
   maxAttempts: 3,

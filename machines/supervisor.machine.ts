@@ -77,8 +77,25 @@ export type SupervisorEvent =
   | { readonly type: 'message.failed'; readonly messageId: string; readonly failure: Failure }
   | BreakerEvent;
 
+/** The message actor id's prefix; {@link messageActorId} and {@link isMessageActorId} are its only readers. */
+const MESSAGE_ACTOR_PREFIX = 'msg:';
+
 /** Child id of a message actor; message ids are unique, so actor ids are too. */
-export const messageActorId = (messageId: string): string => `msg:${messageId}`;
+export const messageActorId = (messageId: string): string => `${MESSAGE_ACTOR_PREFIX}${messageId}`;
+
+/** Whether an actor id is a message actor's. */
+export const isMessageActorId = (id: string): boolean => id.startsWith(MESSAGE_ACTOR_PREFIX);
+
+/**
+ * The output of a message actor's `xstate.done.actor.*` event; `undefined` for any other event. The
+ * supervisor's event type lists only what the runtime sends, so the done event is read by its fields.
+ * The runtime's `reportOutcome` reads it the same way.
+ */
+export function messageOutputOf(event: { readonly type: string }): MessageOutput | undefined {
+  if (!event.type.startsWith('xstate.done.actor.') || !('output' in event)) return undefined;
+  const output = event.output as Partial<MessageOutput> | undefined;
+  return typeof output?.messageId === 'string' ? (output as MessageOutput) : undefined;
+}
 
 /** The snapshot carried by an `xstate.snapshot.<child>` event. */
 const childSnapshot = (event: unknown): { readonly value?: unknown } =>
@@ -106,6 +123,7 @@ export const supervisorMachine = setup({
     input: {} as SupervisorInput,
     context: {} as SupervisorContext,
     events: {} as SupervisorEvent,
+    children: {} as { connection: 'connection'; breaker: 'breaker' },
   },
   actors: {
     connection: connectionMachine,
@@ -151,9 +169,7 @@ export const supervisorMachine = setup({
       if (probe === undefined) return;
       // The breaker's own flag says whether a probe is already out; it lives in the child's snapshot,
       // which a pure fold of this machine does not have: then no probe is offered.
-      const breaker = self.getSnapshot().children?.breaker?.getSnapshot() as
-        | { context?: { probeTaken?: boolean } }
-        | undefined;
+      const breaker = self.getSnapshot().children?.breaker?.getSnapshot();
       if (breaker?.context?.probeTaken !== false) return;
       enqueue.sendTo(messageActorId(probe), { type: 'gate.changed', open: true });
       enqueue.sendTo('breaker', { type: 'breaker.probe' });
@@ -212,15 +228,16 @@ export const supervisorMachine = setup({
       enqueue.assign({ live: {}, liveMessages: 0 });
     }),
     releaseMessage: enqueueActions(({ context, event, enqueue }) => {
-      const done = event as unknown as { output: MessageOutput };
-      enqueue.stopChild(messageActorId(done.output.messageId));
+      const output = messageOutputOf(event);
+      if (output === undefined) return;
+      enqueue.stopChild(messageActorId(output.messageId));
       const live = { ...context.live };
-      delete live[done.output.messageId];
+      delete live[output.messageId];
       enqueue.assign({
         live,
         liveMessages: context.liveMessages - 1,
-        confirmedAfterRetry: context.confirmedAfterRetry + (done.output.outcome === 'confirmed' ? 1 : 0),
-        deadLettered: context.deadLettered + (done.output.outcome === 'dead-lettered' ? 1 : 0),
+        confirmedAfterRetry: context.confirmedAfterRetry + (output.outcome === 'confirmed' ? 1 : 0),
+        deadLettered: context.deadLettered + (output.outcome === 'dead-lettered' ? 1 : 0),
       });
       enqueue('reportOutcome');
       if (context.backlog > 0) enqueue('releaseFromBacklog');
@@ -250,10 +267,11 @@ export const supervisorMachine = setup({
       context.gateOpen,
     /** A live message actor finished (a stray completion for an actor already released changes nothing). */
     isLiveMessageActor: ({ context, event }) => {
-      const done = event as unknown as { type: string; output?: { messageId?: string } };
-      const messageId = done.output?.messageId ?? '';
+      const output = messageOutputOf(event);
       return (
-        done.type === `xstate.done.actor.${messageActorId(messageId)}` && context.live[messageId] === true
+        output !== undefined &&
+        event.type === `xstate.done.actor.${messageActorId(output.messageId)}` &&
+        context.live[output.messageId] === true
       );
     },
   },

@@ -23,7 +23,6 @@ export type { BreakerPhase, ConnectionPhase } from '../machines/phases.js';
 export type { SettleOutcome } from './amqp/confirm-tracker.js';
 export { buildTopology, type Topology } from './amqp/topology.js';
 export {
-  type ErrorCodeInfo,
   FERRY_ERROR_CODES,
   FerryError,
   type FerryErrorCode,
@@ -36,6 +35,7 @@ export { DEAD_LETTER_HEADERS } from './producer/dead-letter-headers.js';
 export type { ProducerObserver } from './producer/observer.js';
 export {
   type CloseOptions,
+  type CloseResult,
   createProducer,
   type FlushOptions,
   Producer,

@@ -121,7 +121,9 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
         return settleAll(variation.receipts === true ? receipts.flat() : [], deadLetteredBefore);
       },
       send: confirmed,
-      close: () => producer.close({ timeoutMs: 10_000 }),
+      close: async () => {
+        await producer.close({ timeoutMs: 10_000 });
+      },
     };
     return client;
   };

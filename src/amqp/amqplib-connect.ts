@@ -6,6 +6,7 @@
  */
 import type { SocketOptions as AmqplibSocketOptions } from 'amqplib';
 import { FerryError, redactUrl } from '../errors.js';
+import { fromAmqplib } from './amqplib-errors.js';
 import type { AmqpConnectOptions } from './ports.js';
 
 /** amqplib's socket options (Node's `tls` options plus its own) and `signal`, which amqplib hands to Node as is. */
@@ -76,7 +77,7 @@ export function connectTarget(raw: string, options: AmqpConnectOptions, signal: 
 
 /** Puts the endpoint into an attempt's error, so that a failover round's report says which URL did what. */
 export function attemptFailure(endpoint: string, error: unknown): FerryError {
-  const failure = FerryError.from(error);
+  const failure = fromAmqplib(error);
   return new FerryError(failure.code, `${endpoint}: ${failure.message}`, {
     cause: error,
     details: { ...failure.details, endpoint },

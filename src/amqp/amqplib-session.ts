@@ -7,17 +7,18 @@
  * path allocates no closure per message. amqplib does not report delivery tags, so the session counts
  * publishes since its confirm channel opened.
  */
-import {
-  type Channel,
-  type ChannelModel,
-  type ConfirmChannel,
-  connect,
-  type Message,
-  type Options,
-} from 'amqplib';
-import { defined } from '../defined.js';
+import { type Channel, type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
 import { FerryError } from '../errors.js';
 import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
+import { fromAmqplib } from './amqplib-errors.js';
+import {
+  socketOf,
+  untrackedPublish,
+  type WriteQueue,
+  writeEachPassAtOnce,
+  writeQueueOf,
+} from './amqplib-internals.js';
+import { publishOptions, type ReturnFields, returnFields, toDelivery } from './amqplib-messages.js';
 import { declareTopology } from './declare.js';
 import {
   afterConnected,
@@ -99,125 +100,8 @@ async function openSession(
   }
 }
 
-/**
- * amqplib's options for one publish. Every field is always present (undefined ones are skipped by
- * amqplib's encoder), so the object has one shape: measured here, `{ ...properties, mandatory: true }`
- * cost 2–8 µs more per publish than this literal.
- */
-function publishOptions(properties: PublishProperties, mandatory: boolean): Options.Publish {
-  return {
-    mandatory,
-    persistent: properties.persistent,
-    messageId: properties.messageId,
-    correlationId: properties.correlationId,
-    contentType: properties.contentType,
-    contentEncoding: properties.contentEncoding,
-    headers: properties.headers,
-    timestamp: properties.timestamp,
-    expiration: properties.expiration,
-    priority: properties.priority,
-    type: properties.type,
-    appId: properties.appId,
-  } as Options.Publish;
-}
-
-/**
- * amqplib's `Channel#publish`, beneath `ConfirmChannel#publish`. The confirm channel's override only
- * queues the callback for the delivery tag (`false` when there is none) and splices that queue on every
- * ack, about 2 µs per message here; ferry passes no callback and counts delivery tags itself (the
- * confirm tracker), so it calls the plain publish on its confirm channel. The channel is still in
- * confirm mode: the broker acks every publish, and amqplib still emits `ack` and `nack`.
- */
-function untrackedPublish(channel: ConfirmChannel): ConfirmChannel['publish'] {
-  const confirmProto = Object.getPrototypeOf(channel) as object;
-  const base = (Object.getPrototypeOf(confirmProto) as { publish?: unknown } | null)?.publish;
-  return typeof base === 'function' ? (base as ConfirmChannel['publish']) : channel.publish;
-}
-
 /** Unacknowledged deliveries a consumer holds at once: enough to keep it busy, few to hand back. */
 const CONSUMER_PREFETCH = 64;
-
-/** A consumed message in the port's terms; amqplib's properties carry `deliveryMode`, not `persistent`. */
-function toDelivery(message: Message): Delivery {
-  const { properties } = message;
-  return {
-    exchange: message.fields.exchange,
-    routingKey: message.fields.routingKey,
-    content: message.content,
-    properties: defined({
-      messageId: properties.messageId,
-      correlationId: properties.correlationId,
-      contentType: properties.contentType,
-      contentEncoding: properties.contentEncoding,
-      headers: properties.headers,
-      timestamp: properties.timestamp,
-      persistent: properties.deliveryMode === 2 ? true : undefined,
-      expiration: properties.expiration === undefined ? undefined : Number(properties.expiration),
-      priority: properties.priority,
-      type: properties.type,
-      appId: properties.appId,
-    }),
-  };
-}
-
-/** amqplib 2.3.1 internals: the ChannelModel's Connection, its socket and its muxer. */
-interface ModelInternals {
-  readonly connection: {
-    readonly stream: { destroy(error?: Error): void; cork?(): void; uncork?(): void };
-    /** Moves queued frames from the channels' write buffers to the socket, one `write` per frame. */
-    readonly muxer?: { _readIncoming?: () => void };
-  };
-}
-
-/**
- * amqplib's muxer writes each queued frame with its own `socket.write`: a syscall and a TCP segment
- * per message. On loopback, where the broker's receive path runs inside the sender's syscall, that
- * was ≈4 µs of CPU per message in the bench's profile. Corking the socket around each pass makes a
- * pass one `writev`. It must be every pass, not just the turn a message is published in: a corked
- * socket fills its write buffer (16 KiB on Node 20: about fifteen 1 KiB frames), the muxer stops
- * until `drain`, and the passes after `drain` write the rest. Left as amqplib does it when its
- * internals are not the ones this adapter knows.
- */
-function writeEachPassAtOnce(model: ChannelModel): void {
-  const { stream: socket, muxer } = (model as unknown as ModelInternals).connection;
-  const pass = muxer?._readIncoming;
-  const { cork, uncork } = socket;
-  if (muxer === undefined || pass === undefined || cork === undefined || uncork === undefined) return;
-  muxer._readIncoming = () => {
-    cork.call(socket);
-    try {
-      pass.call(muxer);
-    } finally {
-      uncork.call(socket);
-    }
-  };
-}
-
-/** amqplib 2.3.1 internals: a channel's number and the connection's per-channel write buffers. */
-interface ChannelInternals {
-  readonly ch?: number;
-  readonly connection?: { readonly channels?: readonly ({ readonly buffer?: WriteQueue } | null)[] };
-}
-
-/** The stream amqplib queues a channel's frames in, which its muxer reads into the socket. */
-interface WriteQueue {
-  readonly readableEnded: boolean;
-  once(event: 'end' | 'close', listener: () => void): unknown;
-}
-
-/** The write buffer of `channel`, when amqplib's internals are the ones this adapter knows. */
-function writeQueueOf(channel: ConfirmChannel): WriteQueue | undefined {
-  const internals = channel as unknown as ChannelInternals;
-  const buffer =
-    internals.ch === undefined ? undefined : internals.connection?.channels?.[internals.ch]?.buffer;
-  return typeof buffer?.once === 'function' ? buffer : undefined;
-}
-
-/** A return's fields; amqplib's `MessageFields` type describes deliveries only. */
-interface ReturnFields {
-  readonly replyCode: number;
-  readonly replyText: string;
-}
 
 class AmqplibSession implements BrokerSession {
   readonly endpoint: string;
@@ -290,7 +174,7 @@ class AmqplibSession implements BrokerSession {
       );
     } catch (error) {
       // amqplib encodes everything before writing: a throw means nothing was sent.
-      throw FerryError.from(error, 'INVALID_MESSAGE');
+      throw fromAmqplib(error, 'INVALID_MESSAGE');
     }
     this.tag += 1;
     return written;
@@ -305,7 +189,7 @@ class AmqplibSession implements BrokerSession {
     try {
       (await this.rpc()).publish(exchange, routingKey, content, publishOptions(properties, false));
     } catch (error) {
-      throw FerryError.from(error, 'CHANNEL_LOST');
+      throw fromAmqplib(error, 'CHANNEL_LOST');
     }
   }
 
@@ -318,7 +202,7 @@ class AmqplibSession implements BrokerSession {
     try {
       channel = await this.model.createChannel();
     } catch (error) {
-      throw FerryError.from(error, 'CONNECTION_LOST');
+      throw fromAmqplib(error, 'CONNECTION_LOST');
     }
     let failure: Error | undefined;
     let ended = false;
@@ -331,7 +215,7 @@ class AmqplibSession implements BrokerSession {
       failure = error;
     });
     channel.on('close', () =>
-      end(FerryError.from(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
+      end(fromAmqplib(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
     );
     try {
       await channel.prefetch(CONSUMER_PREFETCH);
@@ -349,7 +233,7 @@ class AmqplibSession implements BrokerSession {
       });
     } catch (error) {
       channel.close().catch(() => undefined);
-      throw FerryError.from(failure ?? error, 'CHANNEL_LOST');
+      throw fromAmqplib(failure ?? error, 'CHANNEL_LOST');
     }
   }
 
@@ -357,7 +241,7 @@ class AmqplibSession implements BrokerSession {
     try {
       await (await this.rpc()).checkExchange(name);
     } catch (error) {
-      throw FerryError.from(error, 'CHANNEL_LOST');
+      throw fromAmqplib(error, 'CHANNEL_LOST');
     }
   }
 
@@ -375,7 +259,7 @@ class AmqplibSession implements BrokerSession {
     try {
       channel = await this.model.createConfirmChannel();
     } catch (error) {
-      throw FerryError.from(error, 'CONNECTION_LOST');
+      throw fromAmqplib(error, 'CONNECTION_LOST');
     }
     this.attach(channel);
     this.writeQueue = writeQueueOf(channel);
@@ -411,9 +295,11 @@ class AmqplibSession implements BrokerSession {
   destroy(): void {
     this.ended = true;
     // With an error, amqplib notices at once: it stops its heartbeat timers and closes its channels.
-    (this.model as unknown as ModelInternals).connection.stream.destroy(
-      new FerryError('CLOSED', 'session destroyed'),
-    );
+    const error = new FerryError('CLOSED', 'session destroyed');
+    const socket = socketOf(this.model);
+    // Without the socket this adapter knows, amqplib's own close is the way left.
+    if (socket === undefined) this.model.close().catch(() => undefined);
+    else socket.destroy(error);
   }
 
   setListener(listener: SessionListener): void {
@@ -451,7 +337,7 @@ class AmqplibSession implements BrokerSession {
     channel.on('close', () => {
       // Without an 'error' first, the connection is closing the channel: its own close reports that.
       if (this.channel !== channel || failure === undefined || this.ended) return;
-      this.report((listener) => listener.channelClosed(FerryError.from(failure, 'CHANNEL_LOST')));
+      this.report((listener) => listener.channelClosed(fromAmqplib(failure, 'CHANNEL_LOST')));
     });
     channel.on('ack', (fields: { deliveryTag: number; multiple: boolean }) => {
       if (this.channel === channel) this.listener?.ack(fields.deliveryTag, fields.multiple);
@@ -460,7 +346,7 @@ class AmqplibSession implements BrokerSession {
       if (this.channel === channel) this.listener?.nack(fields.deliveryTag, fields.multiple);
     });
     channel.on('return', (message: Message) => {
-      const fields = message.fields as unknown as ReturnFields;
+      const fields: ReturnFields = returnFields(message.fields);
       if (this.channel === channel) {
         this.listener?.returned(message.properties.messageId, fields.replyCode, fields.replyText);
       }
@@ -473,7 +359,7 @@ class AmqplibSession implements BrokerSession {
   private onConnectionClose(error: Error | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    const failure = FerryError.from(error ?? new Error('Connection closed by the broker'), 'CONNECTION_LOST');
+    const failure = fromAmqplib(error ?? new Error('Connection closed by the broker'), 'CONNECTION_LOST');
     this.report((listener) => listener.connectionClosed(failure));
   }
 

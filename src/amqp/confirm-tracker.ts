@@ -14,7 +14,7 @@ export type SettleOutcome = 'confirmed' | 'nacked' | 'returned' | 'confirm-timeo
  * Called once for every entry that settles, in tag order within one call. It may call `track` (to
  * republish at once); it must not throw, or the rest of a multiple ack stays outstanding.
  */
-export type SettleVisitor<T> = (entry: T, outcome: SettleOutcome, tag: number) => void;
+export type SettleVisitor<T> = (entry: T, outcome: SettleOutcome, tag: number, kind: number) => void;
 
 /** Options of a {@link ConfirmTracker}. */
 export interface ConfirmTrackerOptions<T> {
@@ -41,6 +41,8 @@ export class ConfirmTracker<T> {
   private entries: (T | undefined)[];
   private deadlines: Float64Array;
   private states: Uint8Array;
+  /** A small number per entry that the caller gives at {@link track} (who the write belongs to). */
+  private kinds: Uint8Array;
   private mask: number;
   /** Ring index of tag `base`; while entries are outstanding, that slot is live. */
   private head = 0;
@@ -59,6 +61,7 @@ export class ConfirmTracker<T> {
     this.entries = new Array(this.initialCapacity);
     this.deadlines = new Float64Array(this.initialCapacity);
     this.states = new Uint8Array(this.initialCapacity);
+    this.kinds = new Uint8Array(this.initialCapacity);
     this.mask = this.initialCapacity - 1;
   }
 
@@ -90,14 +93,15 @@ export class ConfirmTracker<T> {
    *
    * The effective deadline is `max(deadline, previous entry's effective deadline)`: with a constant
    * confirm timeout that is the deadline itself, and it keeps expiry a sweep from the head. Deadlines
-   * must be finite.
+   * must be finite. `kind` (0–255) comes back to the visitor with the entry's outcome.
    */
-  track(entry: T, deadline: number): number {
+  track(entry: T, deadline: number, kind = 0): number {
     if (this.next - this.base === this.entries.length) this.grow();
     const slot = (this.head + (this.next - this.base)) & this.mask;
     const effective = Math.max(deadline, this.lastDeadline);
     this.entries[slot] = entry;
     this.states[slot] = LIVE;
+    this.kinds[slot] = kind;
     this.deadlines[slot] = effective;
     this.lastDeadline = effective;
     this.count += 1;
@@ -157,10 +161,11 @@ export class ConfirmTracker<T> {
    * entries the visitor tracks again belong to the new channel.
    */
   drain(visitor: SettleVisitor<T>): number {
-    const { entries, states, mask, head, base, next } = this;
+    const { entries, states, kinds, mask, head, base, next } = this;
     this.entries = new Array(this.initialCapacity);
     this.deadlines = new Float64Array(this.initialCapacity);
     this.states = new Uint8Array(this.initialCapacity);
+    this.kinds = new Uint8Array(this.initialCapacity);
     this.mask = this.initialCapacity - 1;
     this.head = 0;
     this.base = 1;
@@ -172,7 +177,7 @@ export class ConfirmTracker<T> {
       const slot = (head + (tag - base)) & mask;
       const state = states[slot];
       if (state === FREE) continue;
-      visitor(entries[slot] as T, state === RETURNED ? 'returned' : 'channel-lost', tag);
+      visitor(entries[slot] as T, state === RETURNED ? 'returned' : 'channel-lost', tag, kinds[slot]!);
       settled += 1;
     }
     return settled;
@@ -219,6 +224,7 @@ export class ConfirmTracker<T> {
   private settle(slot: number, tag: number, outcome: SettleOutcome, visitor: SettleVisitor<T>): void {
     const final = this.states[slot] === RETURNED ? 'returned' : outcome;
     const entry = this.entries[slot] as T;
+    const kind = this.kinds[slot]!;
     this.entries[slot] = undefined;
     this.states[slot] = FREE;
     this.count -= 1;
@@ -226,7 +232,7 @@ export class ConfirmTracker<T> {
       this.head = (this.head + 1) & this.mask;
       this.base += 1;
     }
-    visitor(entry, final, tag);
+    visitor(entry, final, tag, kind);
   }
 
   private grow(): void {
@@ -234,15 +240,18 @@ export class ConfirmTracker<T> {
     const entries: (T | undefined)[] = new Array(capacity);
     const deadlines = new Float64Array(capacity);
     const states = new Uint8Array(capacity);
+    const kinds = new Uint8Array(capacity);
     for (let offset = 0; offset < this.next - this.base; offset += 1) {
       const slot = (this.head + offset) & this.mask;
       entries[offset] = this.entries[slot];
       deadlines[offset] = this.deadlines[slot]!;
       states[offset] = this.states[slot]!;
+      kinds[offset] = this.kinds[slot]!;
     }
     this.entries = entries;
     this.deadlines = deadlines;
     this.states = states;
+    this.kinds = kinds;
     this.mask = capacity - 1;
     this.head = 0;
   }

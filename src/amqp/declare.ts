@@ -7,6 +7,7 @@
  */
 import type { Channel } from 'amqplib';
 import { FerryError } from '../errors.js';
+import { fromAmqplib } from './amqplib-errors.js';
 import type { Topology } from './topology.js';
 
 /**
@@ -58,7 +59,7 @@ async function step(kind: ObjectKind, name: string, declare: () => Promise<void>
 
 /** The error of one failed declaration, naming the object; any 406 here is a topology mismatch. */
 export function declarationFailure(kind: ObjectKind, name: string, error: unknown): FerryError {
-  const failure = FerryError.from(error, 'CHANNEL_LOST');
+  const failure = fromAmqplib(error, 'CHANNEL_LOST');
   const mismatch = failure.code === 'TOPOLOGY_MISMATCH' || failure.details?.replyCode === 406;
   const message = mismatch
     ? `${kind} '${name}' already exists with other arguments or properties: ${failure.message}`

@@ -5,7 +5,7 @@
  * Header values that are Buffers survive the round trip (JSON carries them as `{type: 'Buffer'}`);
  * anything else in headers must be JSON already, which is what AMQP tables carry in practice.
  */
-import type { OutboundMessage } from '../producer/publish-request.js';
+import type { MessageProperties, OutboundMessage } from '../message/outbound-message.js';
 import { eventMessageId } from './fold.js';
 import type { JournalEvent, JournalEventType } from './journal.js';
 import { JournalError } from './journal-error.js';
@@ -78,19 +78,19 @@ export function decodeEvent(stored: StoredEvent, where: string): JournalEvent {
   if (typeof data !== 'object' || data === null) throw corrupt('its data is not an object');
   if (stored.type === 'accepted') {
     if (stored.content === null) throw corrupt('an accepted message without its body');
-    if (
-      typeof data.exchange !== 'string' ||
-      typeof data.routingKey !== 'string' ||
-      !isObject(data.properties)
-    ) {
+    const { exchange, routingKey, properties } = data;
+    if (typeof exchange !== 'string' || typeof routingKey !== 'string' || !isObject(properties)) {
       throw corrupt('an accepted message without exchange, routing key or properties');
     }
-    const message = {
-      ...data,
+    const message: OutboundMessage = {
       messageId: stored.messageId,
+      exchange,
+      routingKey,
       content: stored.content,
       acceptedAt: stored.at,
-    } as unknown as OutboundMessage;
+      // Written by ferry from a validated message: its properties are stored as they were published.
+      properties: properties as MessageProperties,
+    };
     return { type: 'accepted', message };
   }
   const event = { ...data, type: stored.type, messageId: stored.messageId, at: stored.at } as JournalEvent;

@@ -6,7 +6,7 @@
  * deadlines), so folding is recording, not re-deciding: replay runs none of the machine's effects and
  * cannot drift from what the live actor did.
  */
-import type { OutboundMessage } from '../producer/publish-request.js';
+import type { OutboundMessage } from '../message/outbound-message.js';
 import type { JournalEvent, MessageRecord, PendingMessage, UnfinishedState } from './journal.js';
 
 /** The message id an event is about. */

@@ -8,7 +8,7 @@
  */
 import type { Failure } from '../../machines/failure.js';
 import type { RandomState } from '../../machines/random.js';
-import type { OutboundMessage } from '../producer/publish-request.js';
+import type { OutboundMessage } from '../message/outbound-message.js';
 
 /** One journaled fact about one message. */
 export type JournalEvent =

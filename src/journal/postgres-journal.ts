@@ -9,6 +9,7 @@
  * the relay that held it lost its lease before deleting it.
  */
 import { hostname } from 'node:os';
+import type { OutboundMessage } from '../message/outbound-message.js';
 import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
 import { OutboxListener } from '../postgres/outbox-listener.js';
 import { acceptedColumns, type ClaimedRow, foldRows, storedEvent } from '../postgres/outbox-rows.js';
@@ -23,7 +24,6 @@ import {
   takeLeaseSql,
   writeSql,
 } from '../postgres/relay-sql.js';
-import type { OutboundMessage } from '../producer/publish-request.js';
 import { emitFerryWarning } from '../warnings.js';
 import { type BatchOp, BufferedJournal } from './buffered-journal.js';
 import type { JournalEvent, PendingMessage } from './journal.js';

@@ -5,7 +5,7 @@ import type { ConnectionPhase } from '../../machines/phases.js';
 
 /**
  * The value of the `ml_producer_connection_state` gauge for each {@link ConnectionPhase}. `3` means
- * connected, as in the original service, so its alert rule (`ml_producer_connection_state != 3`) works
+ * connected, so the shipped alert rule (`ml_producer_connection_state != 3`) works
  * unchanged; a blocked connection (a broker resource alarm: nothing is published) is not `3`.
  *
  * | value | phase |

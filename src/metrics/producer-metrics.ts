@@ -1,6 +1,6 @@
 /**
- * Prometheus metrics of a producer, with prom-client: every metric the original service exported, under
- * the same names, and the ones ferry's design adds. See docs/operations/metrics.md.
+ * Prometheus metrics of a producer, with prom-client: the `ml_producer_*` names the shipped alert rules
+ * and dashboard read, and the ones ferry's design adds. See docs/operations/metrics.md.
  */
 import type { Registry } from 'prom-client';
 import { promClient } from '../optional-deps.js';
@@ -20,7 +20,7 @@ export interface ObservableProducer {
 export interface ProducerMetricsOptions {
   /** Where to register; a new `Registry` by default, never prom-client's global one. */
   readonly registry?: Registry;
-  /** Prefix of every metric name; `ml_producer_` (the original service's) by default. */
+  /** Prefix of every metric name; `ml_producer_` (what the shipped alert rules read) by default. */
   readonly prefix?: string;
   /**
    * Distinct `routing_key` label values kept before further keys are counted as `__other__`; 100 by

@@ -19,7 +19,7 @@ import type { PublishReceipt } from '../producer/receipt.js';
 import { createMlTasks, type MlTaskStatus, type MlTasks } from '../tasks/ml-tasks.js';
 import { type FerryModuleOptions, MODULE_OPTIONS_TOKEN } from './module-definition.js';
 
-/** Publishes ML tasks; inject it where the original `MLProducerService` was injected. */
+/** Publishes ML tasks; inject it wherever a service needs to enqueue one (`MLProducerService`). */
 export class MlProducerService implements OnModuleInit, BeforeApplicationShutdown {
   /** The producer behind the tasks: `status()`, `state$`, `events$`, metrics. */
   readonly producer: Producer;
@@ -44,8 +44,8 @@ export class MlProducerService implements OnModuleInit, BeforeApplicationShutdow
   }
 
   /** Waits for unconfirmed tasks (up to `closeTimeoutMs`), then closes the producer. */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.producer.close(
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.producer.close(
       this.options.closeTimeoutMs === undefined ? {} : { timeoutMs: this.options.closeTimeoutMs },
     );
   }

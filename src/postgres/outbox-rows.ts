@@ -9,7 +9,7 @@ import { decodeEvent, encodeEvent } from '../journal/codec.js';
 import { JournalState } from '../journal/fold.js';
 import type { JournalEvent, PendingMessage } from '../journal/journal.js';
 import { JournalError } from '../journal/journal-error.js';
-import type { OutboundMessage } from '../producer/publish-request.js';
+import type { OutboundMessage } from '../message/outbound-message.js';
 
 /** The `accepted` columns of many messages, as arrays for one `unnest` insert. */
 export interface AcceptedColumns {

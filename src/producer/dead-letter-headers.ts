@@ -2,7 +2,7 @@
  * Headers that tell an operator why a message was dead-lettered and where it was going.
  */
 import type { MessageEffectInput } from '../../machines/message.machine.js';
-import type { OutboundMessage } from './publish-request.js';
+import type { OutboundMessage } from '../message/outbound-message.js';
 
 /** Header names ferry sets on dead-lettered messages; documented for operators and `ferry dlq`. */
 export const DEAD_LETTER_HEADERS = {

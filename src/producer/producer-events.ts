@@ -10,6 +10,7 @@ import type { AnyActorRef, InspectionEvent, Observer, StateValue, Subscription }
 import type { BreakerContext } from '../../machines/breaker.machine.js';
 import type { ConnectionContext } from '../../machines/connection.machine.js';
 import type { MessageContext } from '../../machines/message.machine.js';
+import { isMessageActorId } from '../../machines/supervisor.machine.js';
 import { ferryErrorCode } from '../errors.js';
 import { rxjs } from '../optional-deps.js';
 import type { ProducerEvent } from './producer-event.js';
@@ -131,7 +132,7 @@ export function producerEvents(source: ProducerEventSource): Observable<Producer
         breaker = snapshot.context;
         return;
       }
-      if (!id.startsWith('msg:') || !isMachineSnapshot<MessageContext>(snapshot)) return;
+      if (!isMessageActorId(id) || !isMachineSnapshot<MessageContext>(snapshot)) return;
       const state = topState(snapshot.value);
       const before = states.get(id);
       if (snapshot.status === 'active') states.set(id, state);

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FerryError } from '../errors.js';
+import type { MessageProperties, OutboundMessage } from '../message/outbound-message.js';
 
 /** A JSON value, the third kind of body `publish()` takes. */
 export type JsonValue =
@@ -36,35 +37,6 @@ export interface PublishRequest {
   readonly priority?: number;
   /** Per-message TTL, ms. */
   readonly expirationMs?: number;
-}
-
-/** AMQP basic properties ferry sets on every message. */
-export interface MessageProperties {
-  readonly messageId: string;
-  readonly correlationId?: string;
-  readonly contentType: string;
-  readonly contentEncoding?: string;
-  readonly headers?: Readonly<Record<string, unknown>>;
-  /** Seconds since the epoch, as AMQP defines it; with the `timestamp` option. */
-  readonly timestamp?: number;
-  readonly persistent: true;
-  readonly type?: string;
-  readonly priority?: number;
-  /** Per-message TTL, ms. */
-  readonly expiration?: number;
-  /** With the `appId` option. */
-  readonly appId?: string;
-}
-
-/** An accepted message: everything needed to publish it again, after a retry or a restart. */
-export interface OutboundMessage {
-  readonly messageId: string;
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly content: Buffer;
-  readonly properties: MessageProperties;
-  /** When ferry accepted it, ms since the epoch. */
-  readonly acceptedAt: number;
 }
 
 /** The properties the producer's options add to every message. */

@@ -1,70 +1,26 @@
 /**
  * The hot path: accepted messages go from the outbox onto the confirm channel, and confirms come back
- * through the tracker, with nothing per message but a ring-buffer slot. Only what leaves this path
- * (nack, return, confirm timeout, a dead channel) is handed to the supervisor's machines.
+ * through the tracker, with nothing per message but a ring-buffer slot. Every write is tracked with the
+ * kind of its owner (see write-owner.ts); what leaves this path (nack, return, confirm timeout, a dead
+ * channel) goes to that owner. A dead connection's first publishes come back to the outbox front.
  */
-import { FAILURE_CODES } from '../../machines/failure.js';
 import { ConfirmTracker, type SettleOutcome } from '../amqp/confirm-tracker.js';
 import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
+import { ChannelReopen } from './channel-reopen.js';
+import { ConfirmDeadline } from './confirm-deadline.js';
+import { ownersByKind, Requeue } from './first-publish-owners.js';
 import type { Outbox } from './outbox.js';
+import type { PublisherDependencies, PublisherSettings } from './publisher-ports.js';
 import { SizeLimit, tooLarge } from './size-limit.js';
-
-/** What the publisher reports upwards; the producer turns these into journal entries and events. */
-export interface PublisherHooks {
-  /** A healthy-path (or probe) message was confirmed. */
-  confirmed(accepted: Accepted): void;
-  /** The broker answered one of its writes (or did not in time); for observers, before the others. */
-  answered(accepted: Accepted, outcome: SettleOutcome): void;
-  /** A healthy-path (or probe) message failed and needs a message actor. */
-  failed(accepted: Accepted, failure: FerryError): void;
-  /** Outcome of a publish made for a message actor. */
-  retrySettled(accepted: Accepted, failure: FerryError | null): void;
-  /**
-   * A written message's outcome became unknown: its channel or connection died before its confirm, or
-   * the confirm did not come in time. The broker may have it, and it will be published again.
-   */
-  outcomeUnknown(): void;
-  /** A broker outcome that the breaker counts: `null` for a success. */
-  breakerOutcome(failure: FerryError | null): void;
-  /** The half-open breaker's one probe message was written. */
-  probeSent(): void;
-  /** The connection turned blocked, unblocked or died; forwarded to the connection machine. */
-  connectionEvent(event: ConnectionSignal): void;
-  /**
-   * The broker showed part of the topology missing (an unroutable return, a 404 closing the channel):
-   * the re-declaration that answers it (at once, or when the rate limit allows), which the channel's
-   * reopen waits for; `undefined` when the user owns the topology.
-   */
-  topologyMissing(): Promise<void> | undefined;
-}
+import { outcomeFailure, WRITE, type WriteKind, type WriteOwner } from './write-owner.js';
 
 /** `basic.return`'s reply code for a message no binding routed. */
 const NO_ROUTE = 312;
 
-/** Connection-level signals from the session. */
-export type ConnectionSignal =
-  | { readonly type: 'connection.blocked'; readonly reason: string }
-  | { readonly type: 'connection.unblocked' }
-  | { readonly type: 'connection.lost'; readonly failure: FerryError };
-
-const OUTCOME_CODES = {
-  nacked: FAILURE_CODES.nacked,
-  returned: FAILURE_CODES.returned,
-  'confirm-timeout': FAILURE_CODES.confirmTimeout,
-  'channel-lost': FAILURE_CODES.channelLost,
-} as const;
-
-const OUTCOME_MESSAGES = {
-  nacked: 'the broker refused the message (basic.nack)',
-  returned: 'the message was unroutable (basic.return)',
-  'confirm-timeout': 'no confirm within the timeout: outcome unknown',
-  'channel-lost': 'the channel closed before the message was confirmed: outcome unknown',
-} as const;
-
 /**
- * Owns the current session's confirm channel, its tracker and the one confirm-timeout timer.
+ * Owns the current session's confirm channel and its tracker.
  *
  * @internal
  */
@@ -72,50 +28,32 @@ export class Publisher implements SessionListener {
   private session: BrokerSession | null = null;
   private tracker: ConfirmTracker<Accepted> | null = null;
   private writable = true;
-  private reopening = false;
-  /** While the channel is being reopened: settles when it is back, or given up with its connection. */
-  private reopened: Promise<void> | null = null;
-  private endReopen: (() => void) | null = null;
-  /** Set from the supervisor's snapshots: connected, not blocked, breaker closed. */
+  private readonly reopen = new ChannelReopen();
+  /** Connected, not blocked, breaker closed, producer not closed (see breaker-feed.ts). */
   private gateOpen = false;
-  /** Half-open breaker: one message may go through as the probe. */
+  /** Half-open breaker: one buffered message may go through as the probe. */
   private probeAllowed = false;
-  /** The probe was written and the supervisor has not yet reported it taken. */
-  private probeWritten = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDeadline = Number.POSITIVE_INFINITY;
-  /**
-   * Confirm deadlines run on a clock that stops while the broker blocks the connection: a blocked
-   * broker reads nothing, so no confirm is late, and timing out every message on the wire would only
-   * republish them all (duplicates) and trip the breaker. Time spent blocked in earlier blocks:
-   */
-  private blockedMs = 0;
-  /** When the current block began, or `null`. */
-  private blockedSince: number | null = null;
-  private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome): void =>
-    this.settle(accepted, outcome);
+  private readonly deadline: ConfirmDeadline;
   /** The broker's max message size, once a 406 named it: larger messages are refused before writing. */
   private readonly sizeLimit: SizeLimit;
+  /** The owner of each kind of write, indexed by {@link WRITE}. */
+  private readonly owners: readonly WriteOwner[];
+  /** First publishes of a dead channel or connection, on their way back to the outbox front. */
+  private readonly requeue = new Requeue();
+  private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome, _tag: number, kind: number) =>
+    this.settle(accepted, outcome, kind);
 
   constructor(
-    private readonly outbox: Outbox<Accepted>,
-    private readonly hooks: PublisherHooks,
-    private readonly settings: {
-      readonly maxInFlight: number;
-      readonly confirmTimeoutMs: number;
-      readonly deadLetterExchange: string;
-      readonly now: () => number;
-      /** How often one message over the learned size limit is written anyway, to find it raised. */
-      readonly sizeRecheckMs: number;
-      /**
-       * Whether an unroutable message to this exchange would be caught by a proven alternate exchange,
-       * so a first publish may leave `mandatory` off. Retries, probes and dead-letter hand-offs always
-       * set it: a caught retry would come back as a new message and never use up its attempts.
-       */
-      readonly unroutableCaught: ((exchange: string) => boolean) | null;
-    },
+    private readonly dependencies: PublisherDependencies,
+    private readonly settings: PublisherSettings,
   ) {
     this.sizeLimit = new SizeLimit(settings.sizeRecheckMs, settings.now);
+    this.deadline = new ConfirmDeadline({
+      timeoutMs: settings.confirmTimeoutMs,
+      now: settings.now,
+      expire: (clock) => this.expire(clock),
+    });
+    this.owners = ownersByKind(dependencies.owners, dependencies.breaker, this.requeue);
   }
 
   /** The written, unconfirmed message with this id, if any. */
@@ -130,7 +68,12 @@ export class Publisher implements SessionListener {
 
   /** Whether a channel is attached and ready for writes. */
   get hasChannel(): boolean {
-    return this.session !== null && this.tracker !== null && !this.reopening;
+    return this.session !== null && this.tracker !== null && this.reopen.pending === null;
+  }
+
+  /** The session, for the connection machine's health check and graceful close. */
+  get current(): BrokerSession | null {
+    return this.session;
   }
 
   /** Takes a freshly connected session (topology declared). */
@@ -138,7 +81,7 @@ export class Publisher implements SessionListener {
     this.session = session;
     this.tracker = this.newTracker();
     this.writable = true;
-    this.finishReopen();
+    this.reopen.finish();
     this.pump();
   }
 
@@ -158,18 +101,10 @@ export class Publisher implements SessionListener {
     this.takeBack(new FerryError('CONNECTION_LOST', 'the connection is closing'));
   }
 
-  /** The session, for the connection machine's health check and graceful close. */
-  get current(): BrokerSession | null {
-    return this.session;
-  }
-
-  /** Updates the gate from the supervisor and sends what it now may. */
+  /** Sets the gate (computed by the breaker feed) and sends what it now may. */
   setGate(open: boolean, probeAllowed: boolean): void {
     this.gateOpen = open;
-    // The supervisor's snapshot right after the probe was written can predate the breaker taking it;
-    // the probe stays the only one until a snapshot without a probe allowance catches up.
-    if (!probeAllowed) this.probeWritten = false;
-    this.probeAllowed = probeAllowed && !this.probeWritten;
+    this.probeAllowed = probeAllowed;
     this.pump();
   }
 
@@ -178,56 +113,51 @@ export class Publisher implements SessionListener {
     return this.gateOpen && this.writable && this.outbox.length === 0 && this.hasChannel && this.windowOpen();
   }
 
-  /** Writes a healthy-path message now; the caller checked {@link canSendNow}. */
+  /** Writes a first publish now; the caller checked {@link canSendNow}. */
   sendNow(accepted: Accepted): void {
-    this.write(accepted, 'healthy', accepted.message.exchange);
+    this.writeFirst(accepted, WRITE.healthy);
   }
 
   /** Sends buffered messages while the gate, the window and the socket allow. */
   pump(): void {
     if (!this.writable || !this.hasChannel) return;
+    const { outbox } = this;
     if (!this.gateOpen) {
-      if (this.probeAllowed && this.outbox.length > 0) {
+      if (this.probeAllowed && outbox.length > 0) {
         this.probeAllowed = false;
-        this.probeWritten = true;
-        this.write(this.outbox.shift() as Accepted, 'probe', undefined);
-        this.hooks.probeSent();
+        this.writeFirst(outbox.shift() as Accepted, WRITE.probe);
+        this.dependencies.breaker.probeSent();
       }
       return;
     }
-    while (this.writable && this.outbox.length > 0 && this.windowOpen()) {
-      this.write(this.outbox.shift() as Accepted, 'healthy', undefined);
+    while (this.writable && outbox.length > 0 && this.windowOpen()) {
+      this.writeFirst(outbox.shift() as Accepted, WRITE.healthy);
     }
   }
 
   /**
-   * Publishes for a message actor. Throws `CONNECTION_LOST` when there is no usable channel, which sends
-   * the actor back to waiting for the gate without using up an attempt, or the write's own error.
+   * Writes a message for its actor: a retry, or with `headers` its dead-letter hand-off. Its outcome
+   * goes to that kind's owner. Throws when it cannot be written: `CONNECTION_LOST` when there is no
+   * usable channel (the actor waits for the gate again, using up no attempt), or the write's error.
    *
-   * While the channel is being reopened it waits for it instead: the connection lives, so the gate stays
-   * open, and failing at once would send the actor straight back here in a loop of microtasks that
-   * starves the very I/O that reopens the channel.
+   * While the channel is being reopened it waits instead (the returned promise; see channel-reopen.ts).
    */
-  publishRetry(accepted: Accepted): Promise<void> | undefined {
-    if (this.reopened !== null) return this.reopened.then(() => this.publishRetry(accepted));
+  publishFor(
+    accepted: Accepted,
+    kind: typeof WRITE.retry | typeof WRITE.deadLetter,
+    headers?: Readonly<Record<string, unknown>>,
+  ): Promise<void> | undefined {
+    const reopening = this.reopen.pending;
+    if (reopening !== null) return reopening.then(() => this.publishFor(accepted, kind, headers));
     if (!this.hasChannel)
       throw new FerryError('CONNECTION_LOST', 'no usable channel; waiting for the connection');
-    this.write(accepted, 'retry', undefined);
+    const refusal =
+      accepted.bytes > this.sizeLimit.bytes ? this.sizeLimit.refusal(accepted.bytes) : undefined;
+    if (refusal !== undefined) throw refusal;
+    const exchange = kind === WRITE.deadLetter ? this.settings.deadLetterExchange : accepted.message.exchange;
+    const failure = this.write(accepted, kind, exchange, true, headers);
+    if (failure !== null) throw failure;
     return undefined;
-  }
-
-  /** Publishes to the dead-letter exchange and resolves on its confirm; waits for a reopening channel. */
-  publishDeadLetter(accepted: Accepted, headers: Readonly<Record<string, unknown>>): Promise<void> {
-    if (this.reopened !== null) return this.reopened.then(() => this.publishDeadLetter(accepted, headers));
-    if (!this.hasChannel) {
-      return Promise.reject(
-        new FerryError('CONNECTION_LOST', 'no usable channel for the dead-letter hand-off'),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      accepted.deadLetter = { resolve, reject };
-      this.write(accepted, 'dead-letter', this.settings.deadLetterExchange, headers);
-    });
   }
 
   // SessionListener: events from the live session.
@@ -244,7 +174,7 @@ export class Publisher implements SessionListener {
 
   returned(messageId: string | undefined, replyCode: number): void {
     this.tracker?.markReturned(messageId);
-    if (replyCode === NO_ROUTE) this.hooks.topologyMissing();
+    if (replyCode === NO_ROUTE) this.dependencies.reports.topologyMissing();
   }
 
   drain(): void {
@@ -253,48 +183,45 @@ export class Publisher implements SessionListener {
   }
 
   blocked(reason: string): void {
-    this.blockedSince ??= this.settings.now();
-    this.hooks.connectionEvent({ type: 'connection.blocked', reason });
+    this.deadline.block();
+    this.dependencies.reports.connectionEvent({ type: 'connection.blocked', reason });
   }
 
   unblocked(): void {
-    this.resumeConfirmClock();
-    this.hooks.connectionEvent({ type: 'connection.unblocked' });
+    this.deadline.unblock(this.tracker?.nextDeadline());
+    this.dependencies.reports.connectionEvent({ type: 'connection.unblocked' });
   }
 
   channelClosed(error: FerryError): void {
     const session = this.session;
     if (session === null) return;
-    this.reopening = true;
-    this.reopened ??= new Promise((resolve) => {
-      this.endReopen = resolve;
-    });
+    this.reopen.begin();
     const lost = this.tracker;
     this.tracker = null;
     const sizeLimit = this.sizeLimit.learn(error);
     if (sizeLimit === undefined || lost === null) {
       lost?.drain(this.settleVisitor);
-      this.hooks.breakerOutcome(error);
+      this.dependencies.breaker.outcome(error);
     } else {
       this.settleSizeRefusal(lost, sizeLimit, error);
     }
     // A 404 names a missing exchange: declared again first, the reopened channel's publishes route.
-    const repaired = error.code === 'NOT_FOUND' ? this.hooks.topologyMissing() : undefined;
-    const reopen =
+    const repaired = error.code === 'NOT_FOUND' ? this.dependencies.reports.topologyMissing() : undefined;
+    const reopened =
       repaired === undefined ? session.reopenChannel() : repaired.then(() => session.reopenChannel());
-    reopen.then(
+    reopened.then(
       () => {
         if (this.session !== session) return;
         this.tracker = this.newTracker();
         this.writable = true;
-        this.finishReopen();
+        this.reopen.finish();
         this.pump();
       },
       (reopenError: unknown) => {
         if (this.session !== session) return;
         const failure = FerryError.from(reopenError, 'CHANNEL_LOST');
         this.detach(failure);
-        this.hooks.connectionEvent({ type: 'connection.lost', failure });
+        this.dependencies.reports.connectionEvent({ type: 'connection.lost', failure });
       },
     );
   }
@@ -303,13 +230,16 @@ export class Publisher implements SessionListener {
     if (this.session === null) return;
     this.session = null;
     this.takeBack(error);
-    this.hooks.connectionEvent({ type: 'connection.lost', failure: error });
+    this.dependencies.reports.connectionEvent({ type: 'connection.lost', failure: error });
   }
 
   /** Stops the confirm timer; called on close. */
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline.stop();
+  }
+
+  private get outbox(): Outbox<Accepted> {
+    return this.dependencies.outbox;
   }
 
   private newTracker(): ConfirmTracker<Accepted> {
@@ -319,26 +249,42 @@ export class Publisher implements SessionListener {
     });
   }
 
-  /** The channel is back, or no longer expected: publishes waiting for it go ahead (or fail). */
-  private finishReopen(): void {
-    const end = this.endReopen;
-    this.reopening = false;
-    this.reopened = null;
-    this.endReopen = null;
-    end?.();
-  }
-
   private windowOpen(): boolean {
     return (this.tracker?.size ?? 0) < this.settings.maxInFlight;
   }
 
+  /** A first publish (or the probe): refused by the learned size limit, written, or handed back. */
+  private writeFirst(accepted: Accepted, kind: typeof WRITE.healthy | typeof WRITE.probe): void {
+    const owner = this.owners[kind] as WriteOwner;
+    if (accepted.bytes > this.sizeLimit.bytes) {
+      const refusal = this.sizeLimit.refusal(accepted.bytes);
+      if (refusal !== undefined) {
+        owner.refused(accepted, refusal);
+        return;
+      }
+    }
+    const { unroutableCaught } = this.settings;
+    const { exchange } = accepted.message;
+    const mandatory = kind !== WRITE.healthy || unroutableCaught === null || !unroutableCaught(exchange);
+    const failure = this.write(accepted, kind, exchange, mandatory, undefined);
+    if (failure === null) return;
+    // A permanent error (the client cannot encode this message) concerns this message only; otherwise
+    // the channel is going away and the message waits for the next one.
+    if (failure.permanent) owner.refused(accepted, failure);
+    else {
+      owner.lost(accepted, failure);
+      this.flushRequeue();
+    }
+  }
+
+  /** Writes and tracks; returns the error when nothing was sent (no delivery tag used), else `null`. */
   private write(
     accepted: Accepted,
-    route: Accepted['route'],
-    exchange: string | undefined,
-    extraHeaders?: Readonly<Record<string, unknown>>,
-  ): void {
-    if (accepted.bytes > this.sizeLimit.bytes && this.refusedForSize(accepted, route)) return;
+    kind: WriteKind,
+    exchange: string,
+    mandatory: boolean,
+    extraHeaders: Readonly<Record<string, unknown>> | undefined,
+  ): FerryError | null {
     const session = this.session as BrokerSession;
     const tracker = this.tracker as ConfirmTracker<Accepted>;
     const { message } = accepted;
@@ -346,198 +292,106 @@ export class Publisher implements SessionListener {
       extraHeaders === undefined
         ? message.properties
         : { ...message.properties, headers: { ...message.properties.headers, ...extraHeaders } };
-    accepted.route = route;
-    const target = exchange ?? message.exchange;
-    const { unroutableCaught } = this.settings;
-    const mandatory = route !== 'healthy' || unroutableCaught === null || !unroutableCaught(target);
     try {
-      this.writable = session.publish(target, message.routingKey, message.content, properties, mandatory);
+      this.writable = session.publish(exchange, message.routingKey, message.content, properties, mandatory);
     } catch (error) {
-      // Nothing was sent and no delivery tag used. A permanent error (the client cannot encode this
-      // message) concerns this message only: the channel is fine and the rest goes on. Otherwise the
-      // channel is going away, its close event follows, and the message goes the unconfirmed ones' way.
       const failure = FerryError.from(error, 'CHANNEL_LOST');
       if (!failure.permanent) this.writable = false;
-      if (route === 'retry') throw failure;
-      if (failure.permanent) this.refuse(accepted, failure);
-      else this.takeBackOne(accepted, failure);
-      return;
+      return failure;
     }
     // Track after a successful write: the tracker's tags must follow the channel's exactly.
     const now = this.settings.now();
     accepted.writtenAt = now;
-    const deadline = this.confirmClock(now) + this.settings.confirmTimeoutMs;
-    tracker.track(accepted, deadline);
-    if (deadline < this.timerDeadline) this.armTimer(deadline);
-  }
-
-  /** Refuses a message over the learned size limit, unless it is written as the limit's re-check. */
-  private refusedForSize(accepted: Accepted, route: Accepted['route']): boolean {
-    const failure = this.sizeLimit.refusal(accepted.bytes);
-    if (failure === undefined) return false;
-    accepted.route = route;
-    // As for a message the client cannot encode: an actor's retry learns it from the throw.
-    if (route === 'retry') throw failure;
-    this.refuse(accepted, failure);
-    return true;
+    tracker.track(accepted, this.deadline.deadlineFor(now), kind);
+    return null;
   }
 
   /**
    * The channel closed for a message over the broker's size limit (406, which names no message): those
-   * over the limit fail for good. The others did nothing wrong: healthy ones go back to the outbox front
-   * without using an attempt, and the close does not count against the breaker; an actor's retry or
-   * dead-letter hand-off fails as `CHANNEL_LOST` as for any close (its machine cannot tell). When none
-   * is over the limit, the refused message is not known, and the close is handled like any other.
+   * over the limit fail for good. The others did nothing wrong: first publishes go back to the outbox
+   * front without using an attempt, and the close does not count against the breaker; an actor's write
+   * fails as `CHANNEL_LOST` as for any close (its machine cannot tell). When none is over the limit, the
+   * refused message is not known, and the close is handled like any other.
    */
   private settleSizeRefusal(lost: ConfirmTracker<Accepted>, limit: number, error: FerryError): void {
     const entries: Accepted[] = [];
     const outcomes: SettleOutcome[] = [];
-    lost.drain((accepted, outcome) => {
+    const kinds: number[] = [];
+    lost.drain((accepted, outcome, _tag, kind) => {
       entries.push(accepted);
       outcomes.push(outcome);
+      kinds.push(kind);
     });
     const refusedKnown = entries.some((accepted) => accepted.bytes > limit);
-    const requeue: Accepted[] = [];
     for (let i = 0; i < entries.length; i += 1) {
       const accepted = entries[i] as Accepted;
       const outcome = outcomes[i] as SettleOutcome;
-      const healthy = accepted.route === 'healthy' || accepted.route === 'probe';
+      const kind = kinds[i] as number;
+      const owner = this.owners[kind] as WriteOwner;
       if (accepted.bytes > limit) {
-        this.hooks.answered(accepted, outcome);
-        const failure = tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel');
-        if (accepted.route === 'retry') this.settleOther(accepted, failure);
-        else this.refuse(accepted, failure);
-      } else if (refusedKnown && outcome === 'channel-lost' && healthy) {
-        this.hooks.answered(accepted, outcome);
-        this.hooks.outcomeUnknown();
-        requeue.push(accepted);
+        this.dependencies.reports.answered(accepted, outcome);
+        owner.refused(
+          accepted,
+          tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel'),
+        );
+      } else if (refusedKnown && outcome === 'channel-lost' && kind <= WRITE.probe) {
+        this.dependencies.reports.answered(accepted, outcome);
+        this.dependencies.reports.outcomeUnknown();
+        owner.lost(accepted, error);
       } else {
-        this.settle(accepted, outcome);
+        this.settle(accepted, outcome, kind);
       }
     }
-    if (refusedKnown) this.requeueFront(requeue, error);
-    else this.hooks.breakerOutcome(error);
+    if (refusedKnown) this.flushRequeue();
+    else this.dependencies.breaker.outcome(error);
   }
 
-  /** Wall time minus the time spent blocked: the clock confirm deadlines are set and checked on. */
-  private confirmClock(now = this.settings.now()): number {
-    return now - this.blockedMs - (this.blockedSince === null ? 0 : now - this.blockedSince);
-  }
-
-  /** Ends a block: the confirm clock runs again and the timer is re-armed for the oldest deadline. */
-  private resumeConfirmClock(): void {
-    if (this.blockedSince === null) return;
-    this.blockedMs += this.settings.now() - this.blockedSince;
-    this.blockedSince = null;
-    const next = this.tracker?.nextDeadline();
-    if (next !== undefined) this.armTimer(next);
-  }
-
-  private armTimer(deadline: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerDeadline = deadline;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - this.confirmClock()));
-    this.timer.unref();
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerDeadline = Number.POSITIVE_INFINITY;
+  /** The confirm deadline passed for the oldest writes: they settle as `confirm-timeout`. */
+  private expire(clock: number): number | undefined {
     const tracker = this.tracker;
-    if (tracker === null) return;
-    // Blocked: nothing expires; `unblocked` re-arms the timer.
-    if (this.blockedSince !== null) return;
-    tracker.expire(this.confirmClock(), this.settleVisitor);
+    if (tracker === null) return undefined;
+    tracker.expire(clock, this.settleVisitor);
     const next = tracker.nextDeadline();
-    if (next !== undefined) this.armTimer(next);
     this.pump();
+    return next;
   }
 
-  /** Unconfirmed messages of a dead connection: healthy ones go back to the front of the outbox. */
+  /** Unconfirmed messages of a dead connection go to their owners; first publishes to the outbox front. */
   private takeBack(failure: FerryError): void {
     const tracker = this.tracker;
     this.tracker = null;
     // A block belongs to its connection; the next one starts unblocked.
-    this.resumeConfirmClock();
-    this.finishReopen();
+    this.deadline.unblock(undefined);
+    this.reopen.finish();
     if (tracker === null) return;
-    const requeue: Accepted[] = [];
-    tracker.drain((accepted, outcome) => {
+    tracker.drain((accepted, outcome, _tag, kind) => {
       // A returned message went nowhere: only the others may be at the broker already.
-      if (outcome === 'channel-lost') this.hooks.outcomeUnknown();
-      if (accepted.route === 'healthy' || accepted.route === 'probe') requeue.push(accepted);
-      else this.settleOther(accepted, failure);
+      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown();
+      (this.owners[kind] as WriteOwner).lost(accepted, failure);
     });
-    this.requeueFront(requeue, failure);
+    this.flushRequeue();
   }
 
-  /**
-   * Healthy-path messages of a dead channel go back to the outbox front, in their order. A probe among
-   * them fails the breaker's probe: it would otherwise wait for that outcome forever.
-   */
-  private requeueFront(requeue: readonly Accepted[], failure: FerryError): void {
-    for (let i = requeue.length - 1; i >= 0; i -= 1) this.outbox.unshift(requeue[i] as Accepted);
-    if (requeue.some((accepted) => accepted.route === 'probe')) this.probeFailed(failure);
+  /** First publishes handed back go to the outbox front in their order; a lost probe fails the probe. */
+  private flushRequeue(): void {
+    const probeLost = this.requeue.flushInto(this.outbox);
+    if (probeLost !== null) this.dependencies.breaker.outcome(probeLost);
   }
 
-  /** A message whose write threw: back to the outbox front, or to its actor or dead-letter caller. */
-  private takeBackOne(accepted: Accepted, failure: FerryError): void {
-    if (accepted.route === 'healthy' || accepted.route === 'probe') this.outbox.unshift(accepted);
-    else this.settleOther(accepted, failure);
-    if (accepted.route === 'probe') this.probeFailed(failure);
-  }
-
-  /** A message the client refused to send, for good: its actor dead-letters or parks it. */
-  private refuse(accepted: Accepted, failure: FerryError): void {
-    if (accepted.route === 'dead-letter') {
-      this.settleOther(accepted, failure);
-      return;
-    }
-    this.hooks.failed(accepted, failure);
-    if (accepted.route === 'probe') this.probeFailed(failure);
-  }
-
-  /**
-   * The half-open breaker's probe went back to the outbox unanswered. Without an outcome the breaker
-   * would wait for it forever (it lets no second probe through); counted as a failure, it opens again
-   * and probes anew after its cooldown.
-   */
-  private probeFailed(failure: FerryError): void {
-    this.hooks.breakerOutcome(failure);
-  }
-
-  private settle(accepted: Accepted, outcome: SettleOutcome): void {
-    this.hooks.answered(accepted, outcome);
+  private settle(accepted: Accepted, outcome: SettleOutcome, kind: number): void {
+    this.dependencies.reports.answered(accepted, outcome);
+    const owner = this.owners[kind] as WriteOwner;
     if (outcome === 'confirmed') {
       if (accepted.bytes > this.sizeLimit.bytes) this.sizeLimit.raised();
-      this.hooks.breakerOutcome(null);
-      if (accepted.route === 'dead-letter') {
-        const settle = accepted.deadLetter;
-        accepted.deadLetter = undefined;
-        settle?.resolve();
-        return;
-      }
-      if (accepted.route === 'retry') this.hooks.retrySettled(accepted, null);
-      else this.hooks.confirmed(accepted);
+      this.dependencies.breaker.outcome(null);
+      owner.confirmed(accepted);
       return;
     }
-    if (outcome === 'confirm-timeout' || outcome === 'channel-lost') this.hooks.outcomeUnknown();
-    const failure = new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], {
-      details: { messageId: accepted.messageId },
-    });
+    if (outcome === 'confirm-timeout' || outcome === 'channel-lost')
+      this.dependencies.reports.outcomeUnknown();
+    const failure = outcomeFailure(outcome, accepted.messageId);
     // A return is a routing problem, not a sick broker: it does not count against the breaker.
-    if (outcome !== 'returned' && outcome !== 'channel-lost') this.hooks.breakerOutcome(failure);
-    if (accepted.route === 'healthy' || accepted.route === 'probe') this.hooks.failed(accepted, failure);
-    else this.settleOther(accepted, failure);
-  }
-
-  private settleOther(accepted: Accepted, failure: FerryError): void {
-    if (accepted.route === 'dead-letter') {
-      const settle = accepted.deadLetter;
-      accepted.deadLetter = undefined;
-      settle?.reject(failure);
-    } else {
-      this.hooks.retrySettled(accepted, failure);
-    }
+    if (outcome !== 'returned' && outcome !== 'channel-lost') this.dependencies.breaker.outcome(failure);
+    owner.failed(accepted, failure);
   }
 }

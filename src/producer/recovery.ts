@@ -70,7 +70,6 @@ export function recoverPending(pending: readonly PendingMessage[], now: number, 
   for (const record of pending) {
     if (sink.isHeld(record.message.messageId)) continue;
     const accepted = new Accepted(record.message);
-    accepted.attempts = record.attempts;
     if (record.state === 'pending') sink.republish(accepted);
     else sink.resume(accepted, resumeTicket(record, now));
     count += 1;

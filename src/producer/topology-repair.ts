@@ -87,7 +87,8 @@ export class TopologyRepair {
     try {
       await this.settings.declare();
     } catch (error) {
-      this.settings.onError(FerryError.from(error));
+      // After stop the connection is closing on purpose: its declaration failing says nothing.
+      if (!this.stopped) this.settings.onError(FerryError.from(error));
     }
   }
 }

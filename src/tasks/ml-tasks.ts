@@ -1,5 +1,5 @@
 /**
- * The original service's ML producer API (`publishSummarizationTask`, `publishTranscriptionTask`,
+ * The ML producer API that services call (`publishSummarizationTask`, `publishTranscriptionTask`,
  * `publishEmbeddingTask`, `publishBatchEmbeddingTask`, `isHealthy`, `getStatus`) as a thin typed layer
  * over a {@link Producer}: inputs validated, routed by backend, encoded as Celery task messages.
  *
@@ -53,13 +53,13 @@ export interface MlTasksOptions {
   readonly origin?: string;
 }
 
-/** `getStatus()`: the producer's status plus the original service's flat fields. */
+/** `getStatus()`: the producer's status plus the flat fields existing dashboards read. */
 export interface MlTaskStatus extends ProducerStatus {
   readonly connectionState: ProducerStatus['connection']['phase'];
   readonly reconnectAttempts: number;
   readonly consecutiveFailures: number;
   readonly circuitBreakerOpen: boolean;
-  /** Messages off the healthy path (the original's in-memory retry queue). */
+  /** Messages off the healthy path, waiting for a retry. */
   readonly retryQueueSize: number;
 }
 

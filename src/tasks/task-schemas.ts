@@ -1,5 +1,5 @@
 /**
- * The ML task inputs as zod schemas: the original service's argument types, checked at the boundary so
+ * The ML task inputs as zod schemas: the argument types of the ML task methods, checked at the boundary so
  * a bad call is refused with every bad field named before anything is accepted. Objects are strict: a
  * misspelt option is an error, not a silently ignored field.
  */

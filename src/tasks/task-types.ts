@@ -17,7 +17,7 @@ export interface PreferredBackends {
   readonly embedding: Backend;
 }
 
-/** Every backend `api`: what the original service did when nothing was configured. */
+/** Every backend `api` when nothing is configured: the hosted backends need no local worker. */
 export const DEFAULT_BACKENDS: PreferredBackends = { llm: 'api', stt: 'api', embedding: 'api' };
 
 /** A task's destination: the routing key on {@link ML_EXCHANGE} and the Celery task name. */
@@ -26,7 +26,7 @@ export interface TaskRoute {
   readonly taskName: string;
 }
 
-/** The task types of the original service, plus the batch of embeddings. */
+/** The ML task types the workers take, plus the batch of embeddings. */
 export type TaskType = 'summarize_llm' | 'transcribe_whisper' | 'embed_vectors' | 'embed_vectors_batch';
 
 /** Every task type's route per backend; embeddings have one queue whatever the backend. */

@@ -21,6 +21,7 @@ import {
   connectionMachine,
   type Failure,
   type MessageInput,
+  messageActorId,
   messageMachine,
   type SupervisorInput,
   type supervisorMachine,
@@ -95,11 +96,18 @@ const messageEvents: ModelEvent<Message>[] = [
   ...timerEvents(messageMachine),
 ];
 
-const childSnapshot = (child: 'connection' | 'breaker', value: unknown, context: object) =>
-  ({ type: `xstate.snapshot.${child}`, snapshot: { value, context } }) as unknown as ModelEvent<Supervisor>;
+const childSnapshot = (
+  child: 'connection' | 'breaker',
+  value: unknown,
+  context: object,
+): ModelEvent<Supervisor> => {
+  // The fields of a child's snapshot the supervisor reads (value and context), on an active snapshot.
+  const snapshot = { status: 'active' as const, output: undefined, error: undefined, value, context };
+  return { type: `xstate.snapshot.${child}`, snapshot };
+};
 const connectionSettings = { maxReconnectAttempts: 10 };
 const messageDone = (id: string) =>
-  doneEvent(`msg:${id}`, { messageId: id, outcome: 'confirmed', attempts: 1, lastFailure: nacked });
+  doneEvent(messageActorId(id), { messageId: id, outcome: 'confirmed', attempts: 1, lastFailure: nacked });
 
 const supervisorEvents: ModelEvent<Supervisor>[] = [
   { type: 'supervisor.start' },

@@ -3,7 +3,7 @@
  * and invoked actors produce. Graph traversal needs the internal ones spelled out as plain events; replay
  * turns them back into elapsed time and settled actors.
  */
-import type { AnyStateMachine, EventFromLogic } from 'xstate';
+import type { AnyStateMachine, EventFromLogic, SnapshotEvent } from 'xstate';
 
 /** A timer firing: `xstate.after.<delay>.<stateNodeId>`, as XState names the event of an `after` key. */
 export interface AfterEvent {
@@ -31,7 +31,7 @@ export interface InitEvent {
 }
 
 /** The internal events a model may contain. */
-export type SyntheticEvent = AfterEvent | DoneActorEvent | ErrorActorEvent;
+export type SyntheticEvent = AfterEvent | DoneActorEvent | ErrorActorEvent | SnapshotEvent;
 
 /** Any event a model path may contain for `TMachine`. */
 export type ModelEvent<TMachine extends AnyStateMachine> = EventFromLogic<TMachine> | SyntheticEvent;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toFailure } from '../../machines/failure.js';
+import { fromAmqplib } from '../../src/amqp/amqplib-errors.js';
 import { FERRY_ERROR_CODES, FerryError, type FerryErrorCode, redactUrl } from '../../src/errors.js';
 
 /** Builds an error the way amqplib 2.3.1 does: a plain Error with fields assigned afterwards. */
@@ -186,7 +187,7 @@ const cases: readonly (readonly [string, unknown, FerryErrorCode])[] = [
 
 describe('FerryError.from', () => {
   it.each(cases)('%s', (_name, error, code) => {
-    const mapped = FerryError.from(error);
+    const mapped = fromAmqplib(error);
     expect(mapped.code).toBe(code);
     expect(mapped.severity).toBe(FERRY_ERROR_CODES[code].severity);
     expect(mapped.permanent).toBe(FERRY_ERROR_CODES[code].permanent);
@@ -195,33 +196,33 @@ describe('FerryError.from', () => {
   });
 
   it('uses the fallback only for what it cannot recognise', () => {
-    expect(FerryError.from(new Error('what'), 'CHANNEL_LOST').code).toBe('CHANNEL_LOST');
-    expect(FerryError.from('text', 'NACKED').code).toBe('NACKED');
-    expect(FerryError.from(amqplibError('x', { code: 'ECONNREFUSED' }), 'CHANNEL_LOST').code).toBe(
+    expect(fromAmqplib(new Error('what'), 'CHANNEL_LOST').code).toBe('CHANNEL_LOST');
+    expect(fromAmqplib('text', 'NACKED').code).toBe('NACKED');
+    expect(fromAmqplib(amqplibError('x', { code: 'ECONNREFUSED' }), 'CHANNEL_LOST').code).toBe(
       'CONNECTION_REFUSED',
     );
-    expect(FerryError.from(amqplibError('x', { code: 999 }), 'CHANNEL_LOST').code).toBe('CHANNEL_LOST');
+    expect(fromAmqplib(amqplibError('x', { code: 999 }), 'CHANNEL_LOST').code).toBe('CHANNEL_LOST');
   });
 
   it('returns a FerryError as it is', () => {
     const error = new FerryError('NACKED', 'nacked');
-    expect(FerryError.from(error, 'UNKNOWN')).toBe(error);
+    expect(fromAmqplib(error, 'UNKNOWN')).toBe(error);
   });
 
   it('keeps the reply code and failed method as plain data', () => {
-    const mapped = FerryError.from(
+    const mapped = fromAmqplib(
       amqplibError('Channel closed by server: 404 …', { code: 404, classId: 60, methodId: 40 }),
     );
     expect(mapped.details).toEqual({ replyCode: 404, classId: 60, methodId: 40 });
     expect(
-      FerryError.from(amqplibError('Handshake terminated by server: 403 (ACCESS-REFUSED) …')).details,
+      fromAmqplib(amqplibError('Handshake terminated by server: 403 (ACCESS-REFUSED) …')).details,
     ).toEqual({
       replyCode: 403,
     });
   });
 
   it('keeps the sizes of a size refusal, to find the oversized message among those lost with the channel', () => {
-    const mapped = FerryError.from(
+    const mapped = fromAmqplib(
       amqplibError(
         'Channel closed by server: 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - message size 2048 is larger than configured max size 1024"',
         { code: 406, classId: 60, methodId: 40 },
@@ -231,10 +232,10 @@ describe('FerryError.from', () => {
   });
 
   it('satisfies the machines’ Failure shape', () => {
-    const failure = toFailure(FerryError.from(amqplibError('Heartbeat timeout')));
+    const failure = toFailure(fromAmqplib(amqplibError('Heartbeat timeout')));
     expect(failure).toEqual({ code: 'HEARTBEAT_TIMEOUT', message: 'Heartbeat timeout', permanent: false });
     expect(
-      toFailure(FerryError.from(amqplibError('Expected ConnectionOpenOk; got <ConnectionClose channel:0>')))
+      toFailure(fromAmqplib(amqplibError('Expected ConnectionOpenOk; got <ConnectionClose channel:0>')))
         .permanent,
     ).toBe(true);
   });
@@ -267,7 +268,7 @@ describe('redaction', () => {
   it('redacts every URL in a message', () => {
     const error = new FerryError('CONNECTION_REFUSED', 'amqp://a:one@h1 failed, then amqp://b:two@h2 failed');
     expect(error.message).toBe('amqp://a:***@h1 failed, then amqp://b:***@h2 failed');
-    expect(FerryError.from(new Error('cannot reach amqp://guest:guest@rabbit:5672')).message).not.toContain(
+    expect(fromAmqplib(new Error('cannot reach amqp://guest:guest@rabbit:5672')).message).not.toContain(
       'guest@',
     );
   });

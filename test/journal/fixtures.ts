@@ -1,5 +1,5 @@
 /** Messages and events for the journal tests. */
-import type { OutboundMessage } from '../../src/producer/publish-request.js';
+import type { OutboundMessage } from '../../src/message/outbound-message.js';
 
 /** An accepted message as the producer would journal it; `bytes` sets the body size. */
 export function outbound(messageId: string, bytes = 16, acceptedAt = 1_700_000_000_000): OutboundMessage {

@@ -115,7 +115,9 @@ describe('a journal that cannot open yet', () => {
       { topology: false, journal: { kind: 'sqlite', path: folder.path } },
       { broker },
     );
-    cleanups.push(() => producer.close({ timeoutMs: 0 }));
+    cleanups.push(async () => {
+      await producer.close({ timeoutMs: 0 });
+    });
     let started = false;
     producer.start().then(() => {
       started = true;

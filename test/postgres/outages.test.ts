@@ -45,7 +45,9 @@ async function enqueueBatch(db: TestDatabase, queue: string, exchange: string, n
 
 function relay(options: Parameters<typeof createProducer>[0]): Producer {
   const producer = createProducer({ ...FAST_OPTIONS, ...options });
-  cleanups.push(() => producer.close({ timeoutMs: 0 }));
+  cleanups.push(async () => {
+    await producer.close({ timeoutMs: 0 });
+  });
   return producer;
 }
 

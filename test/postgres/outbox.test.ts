@@ -40,7 +40,9 @@ async function setup(label: string): Promise<Setup> {
     ...names.producerOptions,
     journal: { kind: 'postgres', url: db.url, pollMs: 250 },
   });
-  cleanups.push(() => relay.close({ timeoutMs: 0 }));
+  cleanups.push(async () => {
+    await relay.close({ timeoutMs: 0 });
+  });
   await relay.start();
   const collector = await QueueCollector.start(SHARED_BROKER_URL, names.queue);
   cleanups.push(() => collector.close());

@@ -41,8 +41,11 @@ afterEach(async () => {
 });
 
 /** Creates a producer on a fresh fake broker (not started); it is closed after the test. */
-export function rig(options: ProducerOptions = {}, broker = new FakeBroker()): Rig {
-  const journal = new MemoryJournal();
+export function rig(
+  options: ProducerOptions = {},
+  broker = new FakeBroker(),
+  journal = new MemoryJournal(),
+): Rig {
   const producer = createProducer({ ...FAST, ...options }, { broker, journal });
   made.push(producer);
   return { producer, broker, journal };

@@ -6,7 +6,9 @@
  * The producer's clock stands still unless a test moves it: the learned limit is re-checked (one larger
  * message written anyway) only once `parkedRetryDelayMs` has passed on that clock.
  */
+
 import { afterEach, expect, it } from 'vitest';
+import { fromAmqplib } from '../../src/amqp/amqplib-errors.js';
 import { DEAD_LETTER_EXCHANGE } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
@@ -47,7 +49,7 @@ function sizeRefusal(size: number, limit = LIMIT): FerryError {
     ),
     { code: 406, classId: 60, methodId: 40 },
   );
-  return FerryError.from(error, 'CHANNEL_LOST');
+  return fromAmqplib(error, 'CHANNEL_LOST');
 }
 
 function sizeOf(session: FakeSession, messageId: string): number {
@@ -87,7 +89,7 @@ it('learns the limit from the 406: only the oversized message fails, its neighbo
 
   session.ackAll();
   await expect(outcomes([receipts[0]!, receipts[2]!])).resolves.toEqual(['confirmed', 'confirmed']);
-  expect(producer.status().messages).toMatchObject({ confirmed: 2, deadLettered: 0, retrying: 1 });
+  expect(producer.status().messages).toMatchObject({ confirmed: 2, deadLettered: 0, retrying: 0, parked: 1 });
   // A message's size is no sign of a sick broker.
   expect(producer.status().circuitBreaker.consecutiveFailures).toBe(0);
 });

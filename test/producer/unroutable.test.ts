@@ -287,3 +287,33 @@ it('a new connection proves its exchanges anew', async () => {
   await eventually(() => second.published.some((p) => p.properties.messageId === 'm-5000'), 'the publish');
   expect(second.publishesOf('m-5000')[0]!.mandatory).toBe(true);
 });
+
+it('takes a caught message back once: the same catch delivered again while it retries makes no second record', async () => {
+  const { producer, broker, journal } = await startedRig(
+    { unroutable: UNROUTABLE, retry: { initialDelayMs: 300, maxDelayMs: 300 }, maxLiveMessageActors: 1 },
+    brokerWithPolicy(),
+  );
+  const session = broker.session;
+  const receipt = await producer.publish(task(1));
+  session.ackAll();
+  await expect(receipt.settled).resolves.toBe('confirmed');
+  const original = session.published[0]!;
+  const caught = {
+    exchange: original.exchange,
+    routingKey: original.routingKey,
+    content: original.content,
+    properties: original.properties,
+  };
+  await session.deliver(UNROUTABLE.queue, caught);
+  // Its consumer's channel died before the ack: the broker delivers the same catch again.
+  await session.deliver(UNROUTABLE.queue, caught);
+  expect(producer.status().messages).toMatchObject({ accepted: 2, unroutable: 1, retrying: 1 });
+  expect(journal.snapshot().map((pending) => [pending.message.messageId, pending.state])).toEqual([
+    ['m-1', 'retrying'],
+  ]);
+  await eventually(() => session.publishesOf('m-1').length === 2, 'the retry');
+  session.ack(session.publishesOf('m-1')[1]!.tag);
+  await eventually(() => producer.status().messages.retrying === 0, 'the retry confirmed');
+  expect(session.publishesOf('m-1')).toHaveLength(2);
+  expect(producer.status().messages).toMatchObject({ confirmed: 2, parked: 0, journalPending: 0 });
+});

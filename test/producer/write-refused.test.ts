@@ -20,7 +20,7 @@ it('a message the client cannot encode is parked and does not stall the messages
 
   // It can never be sent, not even to the dead-letter exchange: it stays journaled and parked, in view.
   await eventually(() => producer.status().messages.parked === 1, 'the message to be parked');
-  expect(producer.status().messages).toMatchObject({ buffered: 0, retrying: 1, confirmed: 2 });
+  expect(producer.status().messages).toMatchObject({ buffered: 0, retrying: 0, parked: 1, confirmed: 2 });
   expect(journal.pendingCount()).toBe(1);
   expect(session.published.some((p) => p.exchange === DEAD_LETTER_EXCHANGE)).toBe(false);
   expect(producer.status().circuitBreaker.consecutiveFailures).toBe(0);

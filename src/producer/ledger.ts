@@ -1,0 +1,115 @@
+/**
+ * The one place a message's outcome is recorded: journaled, counted, told to observers, settled on its
+ * receipt, and checked against `flush()` and `close()` waiters. Both ways a message ends (confirmed on
+ * its first publish, or finished by its message actor) come through here.
+ *
+ * @internal
+ */
+import type { SettleOutcome } from '../amqp/confirm-tracker.js';
+import type { Journal } from '../journal/journal.js';
+import type { Accepted } from './accepted.js';
+import { IdleWaiters } from './idle-waiters.js';
+import type { ProducerObserver } from './observer.js';
+import type { Settlement } from './receipt.js';
+
+/** Counts since start, as `status().messages` shows them. */
+export interface LedgerCounts {
+  accepted: number;
+  confirmed: number;
+  deadLettered: number;
+  redelivered: number;
+  unroutable: number;
+}
+
+/** What a {@link Ledger} needs. */
+export interface LedgerDependencies {
+  readonly journal: Journal;
+  /** Wall clock in ms. */
+  readonly now: () => number;
+}
+
+/**
+ * Outcomes, counts, observers and idle waiters.
+ *
+ * @internal
+ */
+export class Ledger {
+  readonly counts: LedgerCounts = {
+    accepted: 0,
+    confirmed: 0,
+    deadLettered: 0,
+    redelivered: 0,
+    unroutable: 0,
+  };
+  readonly observers: ProducerObserver[] = [];
+  /** `flush()` and `close()` waiting for the producer to hold less. */
+  readonly idle = new IdleWaiters();
+
+  constructor(private readonly dependencies: LedgerDependencies) {}
+
+  /** Wall clock in ms. */
+  now(): number {
+    return this.dependencies.now();
+  }
+
+  /** Registers an observer; returns the function that removes it. */
+  observe(observer: ProducerObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const index = this.observers.indexOf(observer);
+      if (index >= 0) this.observers.splice(index, 1);
+    };
+  }
+
+  /** Messages were journaled as accepted. */
+  accepted(batch: readonly Accepted[]): void {
+    this.counts.accepted += batch.length;
+    const { observers } = this;
+    if (observers.length === 0) return;
+    for (const accepted of batch) {
+      for (let i = 0; i < observers.length; i += 1)
+        observers[i]?.accepted(accepted.message.routingKey, accepted.bytes);
+    }
+  }
+
+  /** The broker answered one write, or did not in time. */
+  answered(accepted: Accepted, outcome: SettleOutcome): void {
+    const { observers } = this;
+    if (observers.length === 0) return;
+    const latencyMs = this.now() - accepted.writtenAt;
+    for (let i = 0; i < observers.length; i += 1) observers[i]?.answered(outcome, latencyMs);
+  }
+
+  /** A retry was written. */
+  retried(): void {
+    for (const observer of this.observers) observer.retried();
+  }
+
+  /** A connection attempt began. */
+  connecting(): void {
+    for (const observer of this.observers) observer.connecting();
+  }
+
+  /** A written message's outcome became unknown, or a message was recovered: a possible duplicate. */
+  redelivered(): void {
+    this.counts.redelivered += 1;
+  }
+
+  /** A message ended: journaled, counted, observed, its receipt settled. */
+  finish(accepted: Accepted, outcome: Settlement): void {
+    const at = this.now();
+    this.dependencies.journal.append(
+      outcome === 'confirmed'
+        ? { type: 'confirmed', messageId: accepted.messageId, at }
+        : { type: 'dead-lettered', messageId: accepted.messageId, at },
+    );
+    const { observers } = this;
+    for (let i = 0; i < observers.length; i += 1) {
+      observers[i]?.settled(accepted.message.routingKey, outcome, at - accepted.message.acceptedAt);
+    }
+    if (outcome === 'confirmed') this.counts.confirmed += 1;
+    else this.counts.deadLettered += 1;
+    accepted.settle(outcome);
+    this.idle.check();
+  }
+}
