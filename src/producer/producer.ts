@@ -275,6 +275,7 @@ export class Producer {
     this.stopClaiming();
     await runtime.journal.close();
     runtime.ledger.idle.release();
+    runtime.ledger.closed();
     runtime.markClosed();
   }
 
@@ -289,12 +290,12 @@ export class Producer {
     const sink = {
       isHeld: (messageId: string) => held.has(messageId) || runtime.retries.holds(messageId),
       republish: (accepted: Accepted) => {
-        runtime.ledger.redelivered();
+        runtime.ledger.recovered(accepted);
         runtime.outbox.push(accepted);
         runtime.publisher.pump();
       },
       resume: (accepted: Accepted, ticket: Parameters<Runtime['retries']['resume']>[1]) => {
-        runtime.ledger.redelivered();
+        runtime.ledger.recovered(accepted);
         runtime.retries.resume(accepted, ticket);
       },
     };

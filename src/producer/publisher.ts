@@ -10,6 +10,7 @@ import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
 import { ConfirmDeadline } from './confirm-deadline.js';
+import type { UnknownCause } from './message-trace.js';
 import type { Outbox } from './outbox.js';
 import { SizeLimit, tooLarge } from './size-limit.js';
 import { type ActorWriteOwners, WRITE, type WriteKind, type WriteOwner } from './write-owner.js';
@@ -41,7 +42,7 @@ export interface PublisherReports {
   /** The broker answered one of its writes (or did not in time); for observers, before the owner hears. */
   answered(accepted: Accepted, outcome: SettleOutcome): void;
   /** A written message's outcome became unknown: it may be at the broker and will be published again. */
-  outcomeUnknown(): void;
+  outcomeUnknown(accepted: Accepted, cause: UnknownCause): void;
   /** The connection turned blocked, unblocked or died. */
   connectionEvent(event: ConnectionSignal): void;
   /**
@@ -453,7 +454,7 @@ export class Publisher implements SessionListener {
         );
       } else if (refusedKnown && outcome === 'channel-lost' && kind <= WRITE.probe) {
         this.dependencies.reports.answered(accepted, outcome);
-        this.dependencies.reports.outcomeUnknown();
+        this.dependencies.reports.outcomeUnknown(accepted, outcome);
         owner.lost(accepted, error);
       } else {
         this.settle(accepted, outcome, kind);
@@ -483,7 +484,7 @@ export class Publisher implements SessionListener {
     if (tracker === null) return;
     tracker.drain((accepted, outcome, _tag, kind) => {
       // A returned message went nowhere: only the others may be at the broker already.
-      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown();
+      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown(accepted, 'connection-lost');
       (this.owners[kind] as WriteOwner).lost(accepted, failure);
     });
     this.flushRequeue();
@@ -509,7 +510,7 @@ export class Publisher implements SessionListener {
       return;
     }
     if (outcome === 'confirm-timeout' || outcome === 'channel-lost')
-      this.dependencies.reports.outcomeUnknown();
+      this.dependencies.reports.outcomeUnknown(accepted, outcome);
     const failure = new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], {
       details: { messageId: accepted.messageId },
     });

@@ -142,7 +142,7 @@ export class Retries {
   async publishRetry(input: MessageEffectInput): Promise<void> {
     const written = this.dependencies.publisher().publishFor(this.record(input), WRITE.retry);
     // Counted once it did not fail at once for want of a channel: that uses up no attempt.
-    this.dependencies.ledger.retried();
+    this.dependencies.ledger.retried(input.messageId, input.attempts);
     await written;
   }
 
@@ -192,6 +192,7 @@ export class Retries {
     this.handOffFailures.delete(context.messageId);
     const { code, message } = context.lastFailure;
     this.parkedReasons.set(context.messageId, reason ?? { code, message });
+    this.dependencies.ledger.parked(context.messageId, reason?.code ?? code);
     this.dependencies.journal.append(parkedEvent(context, this.dependencies.ledger.now()));
   }
 
@@ -213,7 +214,8 @@ export class Retries {
     this.journaled.delete(output.messageId);
     this.parkedReasons.delete(output.messageId);
     this.handOffFailures.delete(output.messageId);
-    if (accepted !== undefined) this.dependencies.ledger.finish(accepted, output.outcome);
+    if (accepted !== undefined)
+      this.dependencies.ledger.finish(accepted, output.outcome, output.lastFailure.code);
   }
 
   private record(input: MessageEffectInput): Accepted {

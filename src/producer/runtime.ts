@@ -10,6 +10,7 @@ import { DEFAULT_MESSAGE_SETTINGS } from '../../machines/message.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort } from '../amqp/ports.js';
 import type { Journal } from '../journal/journal.js';
+import { messageTrace } from '../tracing/producer-tracing.js';
 import { emitFerryWarning } from '../warnings.js';
 import { Acceptance } from './acceptance.js';
 import type { Accepted } from './accepted.js';
@@ -65,7 +66,11 @@ export class Runtime {
     this.journal = journal;
     const send = (event: Parameters<SupervisorActor['send']>[0]): void => this.actor.send(event);
     this.outbox = new Outbox(settings.maxBufferedMessages, settings.maxBufferedBytes);
-    this.ledger = new Ledger({ journal, now });
+    this.ledger = new Ledger({
+      journal,
+      now,
+      trace: messageTrace(() => this.publisher?.current?.endpoint ?? settings.connect.urls[0]),
+    });
     this.retries = new Retries({ send, publisher: () => this.publisher, journal, ledger: this.ledger });
     this.breakerFeed = new BreakerFeed({
       send,
@@ -101,7 +106,7 @@ export class Runtime {
         breaker: this.breakerFeed,
         reports: {
           answered: (accepted, outcome) => this.ledger.answered(accepted, outcome),
-          outcomeUnknown: () => this.ledger.redelivered(),
+          outcomeUnknown: (accepted, cause) => this.ledger.redelivered(accepted.messageId, cause),
           connectionEvent: (event) => {
             if (event.type === 'connection.lost') this.breakerFeed.connectionLost(event.failure);
             this.connection.signal(event);
