@@ -16,6 +16,7 @@ import { metricsRoute } from '../service/metrics-route.js';
 import type { Route } from '../service/router.js';
 import { createService, type Service } from '../service/server.js';
 import { createMlTasks } from '../tasks/ml-tasks.js';
+import { startTelemetry, type Telemetry } from '../tracing/telemetry-sdk.js';
 
 /** Starts the service from `env`; resolves once it listens. Exported for tests and embedding. */
 export async function startService(
@@ -73,7 +74,10 @@ export function serveCommand(): Command {
     .action(async () => {
       const log = componentLog(jsonLog(), 'service');
       let service: Service & { port: number };
+      let telemetry: Telemetry | null;
       try {
+        // Before the service: its spans need the SDK's providers (docs/operations/tracing.md).
+        telemetry = await startTelemetry(process.env);
         service = await startService(process.env, log);
       } catch (error) {
         process.stderr.write(`ferry serve: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -82,13 +86,17 @@ export function serveCommand(): Command {
       }
       const stop = (signal: string): void => {
         log('info', 'shutting down', { signal });
-        service.shutdown().then(
-          () => log('info', 'stopped'),
-          (error: unknown) => {
-            log('error', 'shutdown failed', { error: String(error) });
-            process.exitCode = 1;
-          },
-        );
+        // The SDK last: it exports the spans the producer's close ended.
+        service
+          .shutdown()
+          .then(() => telemetry?.shutdown())
+          .then(
+            () => log('info', 'stopped'),
+            (error: unknown) => {
+              log('error', 'shutdown failed', { error: String(error) });
+              process.exitCode = 1;
+            },
+          );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

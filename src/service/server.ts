@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '../errors.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
+import { traceRequests } from '../tracing/http-tracing.js';
 import { healthRoutes } from './health-handlers.js';
 import { componentLog, type Log, silentLog } from './log.js';
 import { createRouter, type Route } from './router.js';
@@ -50,15 +51,17 @@ export function createService(options: ServiceOptions): Service {
     ...(options.extraRoutes ?? []),
   ];
   const server = createServer(
-    createRouter(routes, {
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      onError: (error, request) =>
-        log('error', 'request failed', {
-          method: request.method,
-          url: request.url,
-          error: FerryError.from(error).toJSON(),
-        }),
-    }),
+    traceRequests(
+      createRouter(routes, {
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        onError: (error, request) =>
+          log('error', 'request failed', {
+            method: request.method,
+            url: request.url,
+            error: FerryError.from(error).toJSON(),
+          }),
+      }),
+    ),
   );
 
   const shutdown = async (): Promise<void> => {
