@@ -115,7 +115,14 @@ export class Ledger {
   /** A message was recovered from the journal: a possible duplicate. */
   recovered(accepted: Accepted): void {
     this.counts.redelivered += 1;
-    this.dependencies.trace?.recovered(accepted);
+    this.dependencies.trace?.adopted(accepted, 'journal');
+  }
+
+  /** A message the alternate exchange caught was taken back into the journal. */
+  caught(accepted: Accepted): void {
+    this.counts.accepted += 1;
+    this.counts.unroutable += 1;
+    this.dependencies.trace?.adopted(accepted, 'alternate-exchange');
   }
 
   /** A message's dead-letter hand-off failed: it is parked. */

@@ -12,12 +12,18 @@ import type { Settlement } from './receipt.js';
 /** Why a written message's outcome became unknown. */
 export type UnknownCause = 'confirm-timeout' | 'channel-lost' | 'connection-lost';
 
+/**
+ * Where a message ferry did not accept in this process came from: the journal (after a restart, or
+ * claimed from a dead instance), or the alternate exchange's queue (caught unroutable).
+ */
+export type AdoptedFrom = 'journal' | 'alternate-exchange';
+
 /** A broker answer to one write that is not a confirm. */
 export type FailedAnswer = 'nacked' | 'returned' | 'confirm-timeout' | 'channel-lost';
 
 /**
  * Per-message events, synchronously, from the producer's bookkeeping. Messages are known by id from
- * {@link MessageTrace.start} or {@link MessageTrace.recovered} until {@link MessageTrace.settled} or
+ * {@link MessageTrace.start} or {@link MessageTrace.adopted} until {@link MessageTrace.settled} or
  * {@link MessageTrace.closed}; an id it does not know is ignored.
  *
  * @internal
@@ -30,8 +36,8 @@ export interface MessageTrace {
   start(batch: Accepted[]): Accepted[];
   /** The batch was not accepted after all (no room in time, the journal failed, closed). */
   refused(batch: readonly Accepted[], failure: { readonly code: string }): void;
-  /** A message was recovered from the journal (after a restart, or claimed from a dead instance). */
-  recovered(accepted: Accepted): void;
+  /** A message came back from `from`: it is traced again, linked to the context in its headers. */
+  adopted(accepted: Accepted, from: AdoptedFrom): void;
   /** The broker answered one of its writes with something other than a confirm. */
   failed(messageId: string, answer: FailedAnswer): void;
   /** Its outcome became unknown: with `connection-lost`, it goes back to be published again. */

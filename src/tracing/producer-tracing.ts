@@ -8,7 +8,7 @@
  */
 import type { Attributes, Span, TextMapGetter } from '@opentelemetry/api';
 import { Accepted } from '../producer/accepted.js';
-import type { FailedAnswer, MessageTrace, UnknownCause } from '../producer/message-trace.js';
+import type { AdoptedFrom, FailedAnswer, MessageTrace, UnknownCause } from '../producer/message-trace.js';
 import type { Settlement } from '../producer/receipt.js';
 import { type OtelApi, otelApi } from './otel-api.js';
 import { MeterSource, TracerSource } from './providers.js';
@@ -103,28 +103,31 @@ export class ProducerTracing implements MessageTrace {
     for (const accepted of batch) this.end(accepted.messageId, failure.code, null);
   }
 
-  recovered(accepted: Accepted): void {
+  adopted(accepted: Accepted, from: AdoptedFrom): void {
     const tracer = this.tracers.current();
     if (tracer === null) return;
     const { api } = this.dependencies;
     const { message } = accepted;
-    const journaled = api.trace.getSpanContext(
+    const carried = api.trace.getSpanContext(
       api.propagation.extract(api.ROOT_CONTEXT, message.properties.headers ?? {}, headerGetter),
     );
     const attributes = this.attributes(message);
-    attributes[FERRY_ATTR.recovered] = true;
+    attributes[FERRY_ATTR.adoptedFrom] = from;
     const span = tracer.startSpan(
       `${OPERATION_NAME} ${destinationName(message.exchange, message.routingKey)}`,
       {
         kind: api.SpanKind.PRODUCER,
         attributes,
         root: true,
-        links: journaled !== undefined && api.isSpanContextValid(journaled) ? [{ context: journaled }] : [],
+        links: carried !== undefined && api.isSpanContextValid(carried) ? [{ context: carried }] : [],
       },
       api.ROOT_CONTEXT,
     );
     this.spans.get(message.messageId)?.span.end();
-    this.spans.set(message.messageId, { span, failure: undefined });
+    // A catch is how an unroutable message shows under the alternate exchange: its return.
+    const caught = from === 'alternate-exchange';
+    if (caught) span.addEvent(EVENT.returned);
+    this.spans.set(message.messageId, { span, failure: caught ? 'RETURNED' : undefined });
   }
 
   failed(messageId: string, answer: FailedAnswer): void {

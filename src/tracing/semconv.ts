@@ -24,7 +24,7 @@ export const ATTR = {
 export const FERRY_ATTR = {
   attempts: 'ferry.attempts',
   failure: 'ferry.failure.code',
-  recovered: 'ferry.recovered',
+  adoptedFrom: 'ferry.adopted_from',
   outcome: 'ferry.outcome',
 } as const;
 

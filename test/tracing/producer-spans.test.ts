@@ -171,6 +171,32 @@ describe('a message that was not accepted, or not settled', () => {
   });
 });
 
+describe('a message caught by the alternate exchange', () => {
+  it('is traced again when taken back, linked to the span it was published in', async () => {
+    const unroutable = { alternateExchange: 'tasks.ae', queue: 'tasks.unroutable', probeTimeoutMs: 100 };
+    const caughtBy = new FakeBroker();
+    caughtBy.alternateExchangeQueue = unroutable.queue;
+    const { producer, broker } = await startedRig({ unroutable }, caughtBy);
+    const session = broker.session;
+    const receipt = await producer.publish(task(1));
+    session.ackAll();
+    await outcomes([receipt]);
+    // The broker confirmed it into the alternate exchange: as far as ferry knew, it was delivered.
+    const published = spanOf('m-1');
+    exporter.reset();
+
+    const original = session.publishesOf('m-1')[0]!;
+    await session.deliver(unroutable.queue, { ...original, properties: original.properties });
+    await eventually(() => session.publishesOf('m-1').length === 2, 'the retry');
+    session.ack(session.publishesOf('m-1')[1]!.tag);
+    await eventually(() => exporter.getFinishedSpans().length === 1, 'the span of the catch');
+    const caught = spanOf('m-1');
+    expect(caught.attributes['ferry.adopted_from']).toBe('alternate-exchange');
+    expect(eventNames(caught)).toEqual(['ferry.returned', 'ferry.retry']);
+    expect(caught.links.map((link) => link.context.spanId)).toEqual([published.spanContext().spanId]);
+  });
+});
+
 describe('a message recovered from the journal', () => {
   const folder = mkdtempSync(join(tmpdir(), 'ferry-tracing-'));
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -195,7 +221,7 @@ describe('a message recovered from the journal', () => {
       broker.session.ackAll();
       await eventually(() => exporter.getFinishedSpans().length === 1, 'the recovery span');
       const recovery = spanOf('m-1');
-      expect(recovery.attributes['ferry.recovered']).toBe(true);
+      expect(recovery.attributes['ferry.adopted_from']).toBe('journal');
       expect(recovery.parentSpanContext).toBeUndefined();
       expect(recovery.links.map((link) => link.context.spanId)).toEqual([original.spanContext().spanId]);
       expect(recovery.links[0]?.context.traceId).toBe(original.spanContext().traceId);
