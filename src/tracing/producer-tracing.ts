@@ -31,12 +31,6 @@ export interface ProducerTracingDependencies {
   readonly endpoint: () => string | undefined;
 }
 
-/** A message's open span, and the failure code its span ends with if it is dead-lettered. */
-interface Traced {
-  readonly span: Span;
-  failure: string | undefined;
-}
-
 type Headers = Readonly<Record<string, unknown>>;
 
 /** Reads text headers only: a Buffer or nested value is no trace context. */
@@ -48,11 +42,11 @@ const headerGetter: TextMapGetter<Headers> = {
   keys: (carrier) => Object.keys(carrier),
 };
 
-const ANSWER_EVENTS: Readonly<Record<FailedAnswer, readonly [string, string]>> = {
-  nacked: [EVENT.nacked, 'NACKED'],
-  returned: [EVENT.returned, 'RETURNED'],
-  'confirm-timeout': [EVENT.confirmTimeout, 'CONFIRM_TIMEOUT'],
-  'channel-lost': [EVENT.channelLost, 'CHANNEL_LOST'],
+const ANSWER_EVENTS: Readonly<Record<FailedAnswer, string>> = {
+  nacked: EVENT.nacked,
+  returned: EVENT.returned,
+  'confirm-timeout': EVENT.confirmTimeout,
+  'channel-lost': EVENT.channelLost,
 };
 
 /**
@@ -61,7 +55,8 @@ const ANSWER_EVENTS: Readonly<Record<FailedAnswer, readonly [string, string]>> =
  * @internal
  */
 export class ProducerTracing implements MessageTrace {
-  private readonly spans = new Map<string, Traced>();
+  /** The open span of each message, by id. */
+  private readonly spans = new Map<string, Span>();
   private readonly tracers: TracerSource;
   private readonly meters: MeterSource;
   private serverUrl: string | undefined;
@@ -94,7 +89,7 @@ export class ProducerTracing implements MessageTrace {
       const headers: Record<string, unknown> = { ...given };
       api.propagation.inject(api.trace.setSpan(parent, span), headers);
       traced[i] = new Accepted({ ...message, properties: { ...message.properties, headers } });
-      this.spans.set(message.messageId, { span, failure: undefined });
+      this.spans.set(message.messageId, span);
     }
     return traced;
   }
@@ -123,39 +118,31 @@ export class ProducerTracing implements MessageTrace {
       },
       api.ROOT_CONTEXT,
     );
-    this.spans.get(message.messageId)?.span.end();
+    this.spans.get(message.messageId)?.end();
     // A catch is how an unroutable message shows under the alternate exchange: its return.
-    const caught = from === 'alternate-exchange';
-    if (caught) span.addEvent(EVENT.returned);
-    this.spans.set(message.messageId, { span, failure: caught ? 'RETURNED' : undefined });
+    if (from === 'alternate-exchange') span.addEvent(EVENT.returned);
+    this.spans.set(message.messageId, span);
   }
 
   failed(messageId: string, answer: FailedAnswer): void {
-    const traced = this.spans.get(messageId);
-    if (traced === undefined) return;
-    const [event, code] = ANSWER_EVENTS[answer];
-    traced.span.addEvent(event);
-    traced.failure = code;
+    this.spans.get(messageId)?.addEvent(ANSWER_EVENTS[answer]);
   }
 
   outcomeUnknown(messageId: string, cause: UnknownCause): void {
     if (cause !== 'connection-lost') return;
-    const traced = this.spans.get(messageId);
-    if (traced === undefined) return;
-    traced.span.addEvent(EVENT.requeued, { [FERRY_ATTR.failure]: 'CONNECTION_LOST' });
+    this.spans.get(messageId)?.addEvent(EVENT.requeued, { [FERRY_ATTR.failure]: 'CONNECTION_LOST' });
   }
 
   retried(messageId: string, attempts: number): void {
-    this.spans.get(messageId)?.span.addEvent(EVENT.retry, { [FERRY_ATTR.attempts]: attempts });
+    this.spans.get(messageId)?.addEvent(EVENT.retry, { [FERRY_ATTR.attempts]: attempts });
   }
 
   parked(messageId: string, failureCode: string): void {
-    this.spans.get(messageId)?.span.addEvent(EVENT.parked, { [FERRY_ATTR.failure]: failureCode });
+    this.spans.get(messageId)?.addEvent(EVENT.parked, { [FERRY_ATTR.failure]: failureCode });
   }
 
   settled(accepted: Accepted, outcome: Settlement, elapsedMs: number, failureCode?: string): void {
-    const traced = this.spans.get(accepted.messageId);
-    const failure = outcome === 'confirmed' ? undefined : (failureCode ?? traced?.failure ?? 'DEAD_LETTERED');
+    const failure = outcome === 'confirmed' ? undefined : (failureCode ?? 'DEAD_LETTERED');
     const instruments = this.meters.current();
     if (instruments !== null) {
       const { message } = accepted;
@@ -170,13 +157,13 @@ export class ProducerTracing implements MessageTrace {
       instruments.sent.add(1, attributes);
       instruments.duration.record(elapsedMs / 1000, attributes);
     }
-    if (traced === undefined) return;
-    if (failure !== undefined) traced.span.addEvent(EVENT.deadLettered, { [FERRY_ATTR.failure]: failure });
+    if (failure !== undefined)
+      this.spans.get(accepted.messageId)?.addEvent(EVENT.deadLettered, { [FERRY_ATTR.failure]: failure });
     this.end(accepted.messageId, failure ?? null, outcome);
   }
 
   closed(): void {
-    for (const { span } of this.spans.values()) {
+    for (const span of this.spans.values()) {
       span.addEvent(EVENT.closed);
       span.end();
     }
@@ -185,10 +172,9 @@ export class ProducerTracing implements MessageTrace {
 
   /** Ends a message's span: as an error with `failure`, else as a success. */
   private end(messageId: string, failure: string | null, outcome: Settlement | null): void {
-    const traced = this.spans.get(messageId);
-    if (traced === undefined) return;
+    const span = this.spans.get(messageId);
+    if (span === undefined) return;
     this.spans.delete(messageId);
-    const { span } = traced;
     if (outcome !== null) span.setAttribute(FERRY_ATTR.outcome, outcome);
     if (failure !== null) {
       span.setAttribute(ATTR.errorType, failure);
