@@ -146,6 +146,8 @@ export interface RouterOptions {
   readonly maxBodyBytes: number;
   /** Called with a handler's unexpected error (answered 500). */
   readonly onError?: (error: unknown, request: IncomingMessage) => void;
+  /** Called with the route a request matched, before its handler (names the request's span). */
+  readonly onRoute?: (request: IncomingMessage, route: Route) => void;
 }
 
 /** A request listener for `http.createServer` that dispatches to `routes`. */
@@ -166,6 +168,7 @@ export function createRouter(
         allowed.push(route.method);
         continue;
       }
+      options.onRoute?.(request, route);
       return route.handler({ request, url, params, json: () => readJson(request, options.maxBodyBytes) });
     }
     if (allowed.length > 0) {

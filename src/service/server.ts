@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '../errors.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
-import { traceRequests } from '../tracing/http-tracing.js';
+import { traceRequests, traceRoute } from '../tracing/http-tracing.js';
 import { healthRoutes } from './health-handlers.js';
 import { componentLog, type Log, silentLog } from './log.js';
 import { createRouter, type Route } from './router.js';
@@ -54,6 +54,7 @@ export function createService(options: ServiceOptions): Service {
     traceRequests(
       createRouter(routes, {
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        onRoute: traceRoute,
         onError: (error, request) =>
           log('error', 'request failed', {
             method: request.method,

@@ -7,8 +7,23 @@
  * @internal
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Span } from '@opentelemetry/api';
 import { otelApi } from './otel-api.js';
 import { TracerSource } from './providers.js';
+
+/** The SERVER span of each request being handled. */
+const requestSpans = new WeakMap<IncomingMessage, Span>();
+
+/**
+ * The route a request matched: its span is named `{method} {route}` and gets `http.route`, as the HTTP
+ * semantic conventions name a server span once its route is known.
+ */
+export function traceRoute(request: IncomingMessage, route: { readonly path: string }): void {
+  const span = requestSpans.get(request);
+  if (span === undefined) return;
+  span.updateName(`${request.method ?? 'GET'} ${route.path}`);
+  span.setAttribute('http.route', route.path);
+}
 
 /** `listener`, handling each request inside its SERVER span when tracing is on. */
 export function traceRequests(listener: RequestListener): RequestListener {
@@ -37,6 +52,7 @@ export function traceRequests(listener: RequestListener): RequestListener {
       },
       parent,
     );
+    requestSpans.set(request, span);
     response.once('close', () => {
       const status = response.statusCode;
       span.setAttribute('http.response.status_code', status);

@@ -96,7 +96,7 @@ it('the request’s trace runs through ferry’s spans into the Celery task', as
   expect(server).toMatchObject({
     traceId: incomingTrace,
     parentSpanId: incomingSpan,
-    name: 'POST',
+    name: 'POST /api/shares/:shareId/ml/summarize',
     service: 'ferry',
   });
   expect(attribute(server?.attributes, 'http.response.status_code')).toBe(202);

@@ -60,7 +60,9 @@ it('a request’s SERVER span continues its traceparent and is the parent of the
   const server = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER);
   expect(server?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   expect(server?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  expect(server?.name).toBe('POST /api/shares/:shareId/ml/embed');
   expect(server?.attributes).toMatchObject({
+    'http.route': '/api/shares/:shareId/ml/embed',
     'http.request.method': 'POST',
     'url.path': '/api/shares/s-1/ml/embed',
     'http.response.status_code': 202,
