@@ -36,7 +36,10 @@ const VARIANT_NOTES: Record<Variant, string> = {
     'size what `mandatory` costs the broker. `ferry-memory-window-1k` is ferry with an in-flight ' +
     'window of 1,000 instead of its default 10,000. `ferry-memory-stamped` is ferry with the `appId` ' +
     'and `timestamp` options, which it leaves off by default: 20 bytes more of properties per message ' +
-    '(every other row sends what amqplib sends: persistent, content type, message id).',
+    '(every other row sends what amqplib sends: persistent, content type, message id). ' +
+    '`ferry-memory-traced` is ferry with a tracer provider registered (a no-op span processor) and ' +
+    'the W3C propagators: a PRODUCER span per message and its context in the headers ' +
+    '(docs/operations/tracing.md).',
   'client-bound':
     'The messages are routed to a non-durable queue with `x-max-length: 0`, which drops them at once, ' +
     'so the broker does no disk work and the client’s CPU matters most. An unroutable key would take ' +

@@ -39,10 +39,29 @@ interface Variation {
   readonly receipts?: boolean;
   /** Set the `appId` and `timestamp` options: 20 bytes more of properties per message. */
   readonly stamped?: boolean;
+  /** Register a tracer provider (no-op span processor) and the W3C propagators: a span per message. */
+  readonly traced?: boolean;
+}
+
+/**
+ * A tracer provider whose spans go nowhere, and the W3C propagators: what tracing costs ferry itself
+ * (spans, attributes, the context in the headers), without an exporter's.
+ */
+async function registerNoopTracing(): Promise<void> {
+  const { propagation, trace } = await import('@opentelemetry/api');
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = await import(
+    '@opentelemetry/core'
+  );
+  const { BasicTracerProvider, NoopSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
 }
 
 function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): ClientFactory {
   return async (target: Target, settings: ClientSettings) => {
+    if (variation.traced === true) await registerNoopTracing();
     const producer = createProducer({
       ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
       ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
@@ -157,3 +176,8 @@ export const createReceiptsClient = connectFerry('memory', { receipts: true });
  * by default: shown to size what those properties cost on this workload.
  */
 export const createStampedClient = connectFerry('memory', { stamped: true });
+/**
+ * ferry with the memory journal and a registered tracer provider (a no-op span processor): a PRODUCER
+ * span per message and its context in the headers, shown to size what tracing costs.
+ */
+export const createTracedClient = connectFerry('memory', { traced: true });

@@ -71,6 +71,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'ferry-memory-traced': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createTracedClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory-window-1k': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createNarrowWindowClient,

@@ -33,6 +33,7 @@ import type { Route } from '../service/router.js';
 import { createService, type Service } from '../service/server.js';
 import { unknownVariables } from '../service/unknown-variables.js';
 import { createMlTasks } from '../tasks/ml-tasks.js';
+import { startTelemetry, type Telemetry } from '../tracing/telemetry-sdk.js';
 
 /** A started service: its port, and how many tasks its journal holds (after shutdown: left in it). */
 export type RunningService = Service & { readonly port: number; journalPending(): number };
@@ -191,7 +192,10 @@ export function serveCommand(): Command {
     .action(async () => {
       const log = componentLog(jsonLog(), 'service');
       let service: RunningService;
+      let telemetry: Telemetry | null;
       try {
+        // Before the service: its spans need the SDK's providers (docs/operations/tracing.md).
+        telemetry = await startTelemetry(process.env);
         service = await startService(process.env, log);
       } catch (error) {
         process.stderr.write(`ferry serve: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -200,13 +204,17 @@ export function serveCommand(): Command {
       }
       const stop = (signal: string): void => {
         log('info', 'shutting down', { signal });
-        service.shutdown().then(
-          () => log('info', 'stopped', { journalPending: service.journalPending() }),
-          (error: unknown) => {
-            log('error', 'shutdown failed', { error: String(error) });
-            process.exitCode = 1;
-          },
-        );
+        // The SDK last: it exports the spans the producer's close ended.
+        service
+          .shutdown()
+          .then(() => telemetry?.shutdown())
+          .then(
+            () => log('info', 'stopped', { journalPending: service.journalPending() }),
+            (error: unknown) => {
+              log('error', 'shutdown failed', { error: String(error) });
+              process.exitCode = 1;
+            },
+          );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

@@ -63,7 +63,7 @@ export class Acceptance {
         });
       }
     }
-    return batch;
+    return this.dependencies.ledger.starting(batch);
   }
 
   /** Journals a prepared batch, then sends it or buffers it. */
@@ -80,6 +80,7 @@ export class Acceptance {
       await journal.commit();
     } catch (error) {
       this.accepting -= batch.length;
+      ledger.refused(batch, FerryError.from(error));
       ledger.idle.check();
       throw error;
     }

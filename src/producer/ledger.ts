@@ -9,6 +9,7 @@ import type { SettleOutcome } from '../amqp/confirm-tracker.js';
 import type { Journal } from '../journal/journal.js';
 import type { Accepted } from './accepted.js';
 import { IdleWaiters } from './idle-waiters.js';
+import type { MessageTrace, UnknownCause } from './message-trace.js';
 import type { ProducerObserver } from './observer.js';
 import type { Settlement } from './receipt.js';
 
@@ -26,6 +27,8 @@ export interface LedgerDependencies {
   readonly journal: Journal;
   /** Wall clock in ms. */
   readonly now: () => number;
+  /** The message tracer (src/tracing/), `null` without OpenTelemetry. */
+  readonly trace: MessageTrace | null;
 }
 
 /**
@@ -61,6 +64,17 @@ export class Ledger {
     };
   }
 
+  /** A validated batch about to be journaled: with its trace context in its headers when traced. */
+  starting(batch: Accepted[]): Accepted[] {
+    const { trace } = this.dependencies;
+    return trace === null ? batch : trace.start(batch);
+  }
+
+  /** A batch was not accepted after all. */
+  refused(batch: readonly Accepted[], failure: { readonly code: string }): void {
+    this.dependencies.trace?.refused(batch, failure);
+  }
+
   /** Messages were journaled as accepted. */
   accepted(batch: readonly Accepted[]): void {
     this.counts.accepted += batch.length;
@@ -74,14 +88,16 @@ export class Ledger {
 
   /** The broker answered one write, or did not in time. */
   answered(accepted: Accepted, outcome: SettleOutcome): void {
+    if (outcome !== 'confirmed') this.dependencies.trace?.failed(accepted.messageId, outcome);
     const { observers } = this;
     if (observers.length === 0) return;
     const latencyMs = this.now() - accepted.writtenAt;
     for (let i = 0; i < observers.length; i += 1) observers[i]?.answered(outcome, latencyMs);
   }
 
-  /** A retry was written. */
-  retried(): void {
+  /** A retry was written; `attempts` counts the failed ones so far. */
+  retried(messageId: string, attempts: number): void {
+    this.dependencies.trace?.retried(messageId, attempts);
     for (const observer of this.observers) observer.retried();
   }
 
@@ -90,13 +106,40 @@ export class Ledger {
     for (const observer of this.observers) observer.connecting();
   }
 
-  /** A written message's outcome became unknown, or a message was recovered: a possible duplicate. */
-  redelivered(): void {
+  /** A written message's outcome became unknown: a possible duplicate. */
+  redelivered(messageId: string, cause: UnknownCause): void {
     this.counts.redelivered += 1;
+    this.dependencies.trace?.outcomeUnknown(messageId, cause);
   }
 
-  /** A message ended: journaled, counted, observed, its receipt settled. */
-  finish(accepted: Accepted, outcome: Settlement): void {
+  /** A message was recovered from the journal: a possible duplicate. */
+  recovered(accepted: Accepted): void {
+    this.counts.redelivered += 1;
+    this.dependencies.trace?.adopted(accepted, 'journal');
+  }
+
+  /** A message the alternate exchange caught was taken back into the journal. */
+  caught(accepted: Accepted): void {
+    this.counts.accepted += 1;
+    this.counts.unroutable += 1;
+    this.dependencies.trace?.adopted(accepted, 'alternate-exchange');
+  }
+
+  /** A message's dead-letter hand-off failed: it is parked. */
+  parked(messageId: string, failureCode: string): void {
+    this.dependencies.trace?.parked(messageId, failureCode);
+  }
+
+  /** The producer closed; what is unsettled stays journaled. */
+  closed(): void {
+    this.dependencies.trace?.closed();
+  }
+
+  /**
+   * A message ended: journaled, counted, observed, its receipt settled. `failureCode`: what a
+   * dead-lettered message failed with.
+   */
+  finish(accepted: Accepted, outcome: Settlement, failureCode?: string): void {
     const at = this.now();
     this.dependencies.journal.append(
       outcome === 'confirmed'
@@ -107,6 +150,7 @@ export class Ledger {
     for (let i = 0; i < observers.length; i += 1) {
       observers[i]?.settled(accepted.message.routingKey, outcome, at - accepted.message.acceptedAt);
     }
+    this.dependencies.trace?.settled(accepted, outcome, at - accepted.message.acceptedAt, failureCode);
     if (outcome === 'confirmed') this.counts.confirmed += 1;
     else this.counts.deadLettered += 1;
     accepted.settle(outcome);

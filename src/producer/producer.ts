@@ -251,6 +251,7 @@ export class Producer {
       );
     }
     runtime.ledger.idle.release();
+    runtime.ledger.closed();
     runtime.markClosed();
     return { dropped };
   }

@@ -5,6 +5,7 @@
 import type { SettleOutcome } from '../amqp/confirm-tracker.js';
 import type { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
+import type { UnknownCause } from './message-trace.js';
 import type { Outbox } from './outbox.js';
 import type { ActorWriteOwners } from './write-owner.js';
 
@@ -35,7 +36,7 @@ export interface PublisherReports {
   /** The broker answered one of its writes (or did not in time); for observers, before the owner hears. */
   answered(accepted: Accepted, outcome: SettleOutcome): void;
   /** A written message's outcome became unknown: it may be at the broker and will be published again. */
-  outcomeUnknown(): void;
+  outcomeUnknown(accepted: Accepted, cause: UnknownCause): void;
   /** The connection turned blocked, unblocked or died. */
   connectionEvent(event: ConnectionSignal): void;
   /**

@@ -336,7 +336,7 @@ export class Publisher implements SessionListener {
         );
       } else if (refusedKnown && outcome === 'channel-lost' && kind <= WRITE.probe) {
         this.dependencies.reports.answered(accepted, outcome);
-        this.dependencies.reports.outcomeUnknown();
+        this.dependencies.reports.outcomeUnknown(accepted, outcome);
         owner.lost(accepted, error);
       } else {
         this.settle(accepted, outcome, kind);
@@ -366,7 +366,7 @@ export class Publisher implements SessionListener {
     if (tracker === null) return;
     tracker.drain((accepted, outcome, _tag, kind) => {
       // A returned message went nowhere: only the others may be at the broker already.
-      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown();
+      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown(accepted, 'connection-lost');
       (this.owners[kind] as WriteOwner).lost(accepted, failure);
     });
     this.flushRequeue();
@@ -388,7 +388,7 @@ export class Publisher implements SessionListener {
       return;
     }
     if (outcome === 'confirm-timeout' || outcome === 'channel-lost')
-      this.dependencies.reports.outcomeUnknown();
+      this.dependencies.reports.outcomeUnknown(accepted, outcome);
     const failure = outcomeFailure(outcome, accepted.messageId);
     // A return is a routing problem, not a sick broker: it does not count against the breaker.
     if (outcome !== 'returned' && outcome !== 'channel-lost') this.dependencies.breaker.outcome(failure);

@@ -142,7 +142,7 @@ export class Retries {
   async publishRetry(input: MessageEffectInput): Promise<void> {
     const written = this.dependencies.publisher().publishFor(this.record(input), WRITE.retry);
     // Counted once it did not fail at once for want of a channel: that uses up no attempt.
-    this.dependencies.ledger.retried();
+    this.dependencies.ledger.retried(input.messageId, input.attempts);
     await written;
   }
 
@@ -190,7 +190,9 @@ export class Retries {
   journalParked(context: MessageContext): void {
     const reason = this.handOffFailures.get(context.messageId);
     this.handOffFailures.delete(context.messageId);
-    this.parkedReasons.set(context.messageId, reason ?? summarizeFailure(context.lastFailure));
+    const parked = reason ?? summarizeFailure(context.lastFailure);
+    this.parkedReasons.set(context.messageId, parked);
+    this.dependencies.ledger.parked(context.messageId, parked.code);
     this.dependencies.journal.append(parkedEvent(context, this.dependencies.ledger.now()));
   }
 
@@ -212,7 +214,8 @@ export class Retries {
     this.journaled.delete(output.messageId);
     this.parkedReasons.delete(output.messageId);
     this.handOffFailures.delete(output.messageId);
-    if (accepted !== undefined) this.dependencies.ledger.finish(accepted, output.outcome);
+    if (accepted !== undefined)
+      this.dependencies.ledger.finish(accepted, output.outcome, output.lastFailure.code);
   }
 
   private record(input: MessageEffectInput): Accepted {

@@ -15,6 +15,7 @@ import type { ActorSystemInspector } from '../inspector/inspection.js';
 import type { Journal } from '../journal/journal.js';
 import { journalStatus } from '../journal/open-retry.js';
 import { rxjs } from '../optional-deps.js';
+import { messageTrace } from '../tracing/producer-tracing.js';
 import { emitFerryWarning } from '../warnings.js';
 import { Acceptance } from './acceptance.js';
 import type { Accepted } from './accepted.js';
@@ -77,7 +78,11 @@ export class Runtime {
     this.journal = journal;
     const send = (event: Parameters<SupervisorActor['send']>[0]): void => this.actor.send(event);
     this.outbox = new Outbox(settings.maxBufferedMessages, settings.maxBufferedBytes);
-    this.ledger = new Ledger({ journal, now });
+    this.ledger = new Ledger({
+      journal,
+      now,
+      trace: messageTrace(() => this.publisher?.current?.endpoint ?? settings.connect.urls[0]),
+    });
     this.retries = new Retries({ send, publisher: () => this.publisher, journal, ledger: this.ledger });
     this.breakerFeed = new BreakerFeed({
       send,
@@ -113,7 +118,7 @@ export class Runtime {
         breaker: this.breakerFeed,
         reports: {
           answered: (accepted, outcome) => this.ledger.answered(accepted, outcome),
-          outcomeUnknown: () => this.ledger.redelivered(),
+          outcomeUnknown: (accepted, cause) => this.ledger.redelivered(accepted.messageId, cause),
           connectionEvent: (event) => {
             if (event.type === 'connection.lost') this.breakerFeed.connectionLost(event.failure);
             this.connection.signal(event);
@@ -245,12 +250,12 @@ export class Runtime {
     return {
       isHeld: (messageId) => held.has(messageId) || this.retries.holds(messageId),
       republish: (accepted) => {
-        this.ledger.redelivered();
+        this.ledger.recovered(accepted);
         this.outbox.push(accepted);
         this.publisher.pump();
       },
       resume: (accepted, ticket) => {
-        this.ledger.redelivered();
+        this.ledger.recovered(accepted);
         this.retries.resume(accepted, ticket);
       },
     };

@@ -73,8 +73,7 @@ export async function takeBackCaught(
   await journal.commit();
   // The commit gave another delivery of the same catch its turn: the first one to get here owns it.
   if (retries.holds(messageId)) return false;
-  ledger.counts.accepted += 1;
-  ledger.counts.unroutable += 1;
+  ledger.caught(accepted);
   // Each catch used up an attempt, those of earlier copies included: the count travels in a header.
   retries.takeOver(
     accepted,

@@ -4,6 +4,7 @@
  * path, and URLs are logged through `redactUrl` by the callers. The library itself never logs.
  */
 import pino from 'pino';
+import { traceLogFields } from '../tracing/log-fields.js';
 
 /** Writes one log line. `child`, when present, makes the log of one component. */
 export type Log = ((
@@ -47,6 +48,8 @@ export function jsonLog(write: (line: string) => void = (line) => process.stdout
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACTED_PATHS], censor: '[Redacted]' },
+      // A line written inside a span (a request's) carries its trace_id and span_id.
+      mixin: traceLogFields,
     },
     { write },
   );

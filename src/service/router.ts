@@ -190,6 +190,8 @@ export interface RouterOptions {
   readonly onError?: (error: unknown, request: IncomingMessage) => void;
   /** Runs before a matched route's handler; a reply it returns is sent instead (401, 503). */
   readonly guard?: (request: IncomingMessage, route: Route) => Reply | null;
+  /** Called with the route a request matched, before its handler (names the request's span). */
+  readonly onRoute?: (request: IncomingMessage, route: Route) => void;
 }
 
 /** A request listener for `http.createServer` that dispatches to `routes`. */
@@ -210,6 +212,7 @@ export function createRouter(
         allowed.push(route.method);
         continue;
       }
+      options.onRoute?.(request, route);
       const refused = options.guard?.(request, route) ?? null;
       if (refused !== null) return refused;
       return route.handler({ request, url, params, json: () => readJson(request, options.maxBodyBytes) });

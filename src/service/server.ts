@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FerryError } from '../errors.js';
 import type { MlTasks } from '../tasks/ml-tasks.js';
+import { traceRequests, traceRoute } from '../tracing/http-tracing.js';
 import { bearerTokenCheck } from './api-token.js';
 import { healthRoutes } from './health-handlers.js';
 import { JournalHealth } from './journal-health.js';
@@ -73,28 +74,31 @@ export function createService(options: ServiceOptions): Service {
   ];
   const authorized = options.apiToken === undefined ? null : bearerTokenCheck(options.apiToken);
   const server = createServer(
-    createRouter(routes, {
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      guard: (request, route) => {
-        if (route.open !== true && authorized !== null && !authorized(request)) return UNAUTHORIZED;
-        // Nothing changes state once shutdown began: a client retries elsewhere at once.
-        if (state.draining && route.method !== 'GET') {
-          return errorReply(
-            503,
-            'SHUTTING_DOWN',
-            'the service is shutting down; send it to another instance',
-          );
-        }
-        return null;
-      },
-      onError: (error, request) =>
-        log('error', 'request failed', {
-          method: request.method,
-          // The path only: a query string may carry what a log must not.
-          path: (request.url ?? '/').split('?')[0],
-          error: FerryError.from(error).toJSON(),
-        }),
-    }),
+    traceRequests(
+      createRouter(routes, {
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        onRoute: traceRoute,
+        guard: (request, route) => {
+          if (route.open !== true && authorized !== null && !authorized(request)) return UNAUTHORIZED;
+          // Nothing changes state once shutdown began: a client retries elsewhere at once.
+          if (state.draining && route.method !== 'GET') {
+            return errorReply(
+              503,
+              'SHUTTING_DOWN',
+              'the service is shutting down; send it to another instance',
+            );
+          }
+          return null;
+        },
+        onError: (error, request) =>
+          log('error', 'request failed', {
+            method: request.method,
+            // The path only: a query string may carry what a log must not.
+            path: (request.url ?? '/').split('?')[0],
+            error: FerryError.from(error).toJSON(),
+          }),
+      }),
+    ),
   );
   server.on('clientError', answerClientError);
 
