@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createProducerMetrics } from '../../src/metrics/producer-metrics.js';
 import { createProducer } from '../../src/producer/producer.js';
+import { journalBytesMetric } from '../../src/service/journal-metric.js';
 
 const FILES = [
   'docs/reliability.md',
@@ -19,10 +20,14 @@ const FILES = [
 /** Names in those files that are not metrics: the original alert group's name. */
 const NOT_METRICS = new Set(['ml_producer_reliability']);
 
-/** The series names a scrape can show for the exported metrics (histograms add their suffixes). */
+/**
+ * The series names a scrape of `ferry serve` can show (histograms add their suffixes): the producer's
+ * metrics and the service's own, such as the sqlite journal's disk use.
+ */
 async function exportedNames(): Promise<Set<string>> {
   const producer = createProducer({ journal: { kind: 'memory' } });
   const metrics = createProducerMetrics(producer);
+  journalBytesMetric({ kind: 'sqlite', path: 'never-opened.db' }, metrics.registry);
   try {
     const names = new Set<string>();
     for (const metric of await metrics.registry.getMetricsAsJSON()) {
