@@ -5,6 +5,7 @@
  */
 import type { StateValue } from 'xstate';
 import type { MessageContext } from '../../../machines/message.machine.js';
+import { isMessageActorId } from '../../../machines/supervisor.machine.js';
 import type { Producer } from '../../producer/producer.js';
 import type { ProducerStatus } from '../../producer/status.js';
 
@@ -57,14 +58,14 @@ export function stateName(value: StateValue): string {
 }
 
 /**
- * Up to `limit` retrying messages from the supervisor's live `msg:*` children; one pass over them,
+ * Up to `limit` retrying messages from the supervisor's live message actors; one pass over them,
  * which the supervisor's `maxLiveMessages` bounds.
  */
 export function retryingMessages(producer: Producer, limit: number): RetryingMessageView[] {
   const views: RetryingMessageView[] = [];
   for (const [id, child] of Object.entries(producer.supervisor.getSnapshot().children)) {
     if (views.length >= limit) break;
-    if (!id.startsWith('msg:') || child === undefined) continue;
+    if (!isMessageActorId(id) || child === undefined) continue;
     const snapshot = child.getSnapshot() as ChildSnapshot;
     const context = snapshot.context as MessageContext;
     views.push({
@@ -84,7 +85,7 @@ export function liveState(producer: Producer): LiveState {
   const snapshot = producer.supervisor.getSnapshot();
   const actors: ActorView[] = [{ id: 'supervisor', state: stateName(snapshot.value) }];
   for (const [id, child] of Object.entries(snapshot.children)) {
-    if (id.startsWith('msg:') || child === undefined) continue;
+    if (isMessageActorId(id) || child === undefined) continue;
     const value = (child.getSnapshot() as Partial<ChildSnapshot>).value;
     actors.push({ id, state: value === undefined ? '(no state)' : stateName(value) });
   }
