@@ -28,13 +28,8 @@ import { Outbox } from './outbox.js';
 import { Publisher } from './publisher.js';
 import type { RecoverySink } from './recovery.js';
 import { Retries } from './retries.js';
-import {
-  type ProducerStatus,
-  projectStatus,
-  type SupervisorSummary,
-  sameSummary,
-  summarize,
-} from './status.js';
+import { type ProducerStatus, type SupervisorSummary, sameSummary } from './status.js';
+import { projectStatus, summarize } from './status-projection.js';
 import { takeBackCaught } from './take-back.js';
 import { TopologyRepair } from './topology-repair.js';
 import { UnroutableCatcher } from './unroutable-catcher.js';

@@ -1,14 +1,11 @@
 /**
- * The producer's status, projected from the supervisor's state and the runtime's counts: the
- * connection, the breaker and the messages at one moment. `state$` emits the summary part of it.
+ * The producer's status: the connection, the breaker and the messages at one moment, and the summary
+ * `state$` emits. Types only (and their small helpers), so that a user's typings never reach the
+ * machines; status-projection.ts computes them.
  */
-import type { BreakerContext } from '../../machines/breaker.machine.js';
-import type { ConnectionContext } from '../../machines/connection.machine.js';
 import type { BreakerPhase, ConnectionPhase } from '../../machines/phases.js';
-import type { SupervisorContext } from '../../machines/supervisor.machine.js';
 import { type FerryErrorCode, ferryErrorCode } from '../errors.js';
 import type { JournalStatus } from '../journal/journal.js';
-import type { LedgerCounts } from './ledger.js';
 
 /** A failure as status pages show it. */
 export interface FailureSummary {
@@ -114,76 +111,4 @@ export function sameSummary(a: SupervisorSummary, b: SupervisorSummary): boolean
     a.retryingActors === b.retryingActors &&
     a.backlog === b.backlog
   );
-}
-
-/** What {@link projectStatus} reads. */
-export interface StatusSources {
-  readonly state: ProducerStatus['state'];
-  readonly supervisor: SupervisorContext;
-  readonly connection: ConnectionContext | null;
-  readonly breaker: BreakerContext | null;
-  readonly counts: Readonly<LedgerCounts>;
-  /** Messages held by the runtime now. */
-  readonly held: {
-    readonly buffered: number;
-    readonly bufferedBytes: number;
-    readonly inFlight: number;
-    readonly parked: number;
-    readonly parkedReason: FailureSummary | null;
-    readonly journalPending: number;
-  };
-  readonly journal: JournalStatus;
-}
-
-/** The status at one moment. */
-export function projectStatus(sources: StatusSources): ProducerStatus {
-  const { supervisor: context, connection, breaker, counts, held } = sources;
-  const connected = context.connectionPhase === 'connected' || context.connectionPhase === 'blocked';
-  return {
-    state: sources.state,
-    healthy: sources.state === 'running' && connected && context.breakerPhase !== 'open' && held.parked === 0,
-    connection: {
-      phase: context.connectionPhase,
-      connected,
-      endpoint: connection?.endpoint ?? null,
-      attempts: connection?.attempts ?? 0,
-      reconnects: Math.max(0, (connection?.connects ?? 0) - 1),
-      blockedReason: connection?.blockedReason ?? null,
-      healthCheckFailures: connection?.healthCheckFailures ?? 0,
-      lastError: connection?.lastFailure == null ? null : summarizeFailure(connection.lastFailure),
-    },
-    circuitBreaker: {
-      state: context.breakerPhase,
-      isOpen: context.breakerPhase === 'open',
-      consecutiveFailures: breaker?.consecutiveFailures ?? 0,
-      trips: breaker?.trips ?? 0,
-    },
-    messages: {
-      accepted: counts.accepted,
-      confirmed: counts.confirmed,
-      deadLettered: counts.deadLettered,
-      buffered: held.buffered,
-      bufferedBytes: held.bufferedBytes,
-      inFlight: held.inFlight,
-      retrying: context.liveMessages + context.backlog - held.parked,
-      parked: held.parked,
-      parkedReason: held.parkedReason,
-      redelivered: counts.redelivered,
-      unroutable: counts.unroutable,
-      journalPending: held.journalPending,
-    },
-    journal: sources.journal,
-  };
-}
-
-/** The summary `state$` emits. */
-export function summarize(state: ProducerStatus['state'], context: SupervisorContext): SupervisorSummary {
-  return {
-    state,
-    connection: context.connectionPhase,
-    circuitBreaker: context.breakerPhase,
-    sending: context.gateOpen,
-    retryingActors: context.liveMessages,
-    backlog: context.backlog,
-  };
 }

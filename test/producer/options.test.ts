@@ -23,7 +23,7 @@ describe('resolveOptions', () => {
       urls: [DEFAULT_URL],
       // The same seed draws the first URL of a failover round and the machines' jitter.
       seed: 1,
-      heartbeatSeconds: 30,
+      heartbeatSeconds: 60,
       connectionTimeoutMs: 10_000,
       clientName: 'ferry',
     });
