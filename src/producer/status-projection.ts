@@ -65,7 +65,9 @@ export function projectStatus(sources: StatusSources): ProducerStatus {
       buffered: held.buffered,
       bufferedBytes: held.bufferedBytes,
       inFlight: held.inFlight,
-      retrying: context.liveMessages + context.backlog - held.parked,
+      // Parked messages have live actors while running; once closed the actors are gone and the parked
+      // stay journaled (and counted as parked), so the difference stops at 0.
+      retrying: Math.max(0, context.liveMessages + context.backlog - held.parked),
       parked: held.parked,
       parkedReason: held.parkedReason,
       redelivered: counts.redelivered,

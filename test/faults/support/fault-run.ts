@@ -201,12 +201,15 @@ export async function runFault(spec: FaultScenario): Promise<FaultRunResult> {
       faultError = error;
     });
   };
+  // Recovered: nothing buffered, retrying or parked (the status counts parked messages apart from
+  // retrying ones; a parked message's hand-off working again is part of the recovery).
   const recovered =
     spec.recovered ??
     ((status: ProducerStatus) =>
       status.connection.phase === 'connected' &&
       status.messages.buffered === 0 &&
-      status.messages.retrying === 0);
+      status.messages.retrying === 0 &&
+      status.messages.parked === 0);
   while (receipts.length < spec.messages || healedAt === 0) {
     // The stream goes on through the whole fault, past `messages` if the fault lasts that long.
     if (receipts.length < spec.messages || !healing) {
