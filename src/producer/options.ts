@@ -228,6 +228,27 @@ export interface ResolvedOptions {
 export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
+ * The schema's verdict on `options`. zod can throw on junk instead of reporting it (its `readonly()`
+ * freezes whatever value it was given, and a typed array cannot be frozen): such a value is reported
+ * as a problem like any other, never thrown as a TypeError.
+ */
+function parseOptions(options: ProducerOptions):
+  | ReturnType<typeof optionsSchema.safeParse>
+  | {
+      readonly success: false;
+      readonly error: {
+        readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[];
+      };
+    } {
+  try {
+    return optionsSchema.safeParse(options);
+  } catch (error) {
+    const message = `options that cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+    return { success: false, error: { issues: [{ path: [], message }] } };
+  }
+}
+
+/**
  * Validates options and fills in defaults.
  *
  * @internal
@@ -235,7 +256,7 @@ export const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
  * @throws FerryError `INVALID_OPTIONS` naming every bad field.
  */
 export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
-  const parsed = optionsSchema.safeParse(options);
+  const parsed = parseOptions(options);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>
       issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,

@@ -108,6 +108,11 @@ describe('resolveOptions', () => {
     expect(problemsOf({ retry: { initialDelay: 5 } }).join()).toContain('initialDelay');
   });
 
+  it('refuses a value the schema cannot even read (a typed array for urls) as a problem, not a TypeError', () => {
+    // fast-check found it: zod's readonly() froze the value and threw.
+    expect(problemsOf({ urls: Float32Array.from([0]) as never }).join()).toMatch(/cannot be read/);
+  });
+
   it('the message says what is wrong, one problem a line', () => {
     try {
       resolveOptions({ maxInFlight: 0, appId: '' });
