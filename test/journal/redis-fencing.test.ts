@@ -6,58 +6,18 @@
  * Lease expiry is simulated by deleting the lease key (what a lapse does), and leases are long, so
  * the renew timers never race the steps; the stall test alone lets a short lease lapse for real.
  */
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalEvent, PendingMessage } from '../../src/journal/journal.js';
-import { RedisJournal } from '../../src/journal/redis-journal.js';
+import type { RedisJournal } from '../../src/journal/redis-journal.js';
 import { outbound } from './fixtures.js';
-import { deletePrefix, REDIS_URL, rawRedis, uniquePrefix } from './redis-support.js';
+import { redisTestBed } from './redis-support.js';
 
 const LONG_LEASE_MS = 30_000;
-const prefixes: string[] = [];
-const journals: RedisJournal[] = [];
-const clients: Redis[] = [];
-afterEach(async () => {
-  for (const journal of journals.splice(0)) await journal.close().catch(() => undefined);
-  for (const client of clients.splice(0)) client.disconnect();
-  for (const prefix of prefixes.splice(0)) await deletePrefix(prefix);
+const { journal, prefix, raw, die, cleanup } = redisTestBed({
+  leaseMs: LONG_LEASE_MS,
+  onError: () => undefined,
 });
-
-function journal(
-  keyPrefix: string,
-  instanceId: string,
-  options: { leaseMs?: number; onError?: (error: unknown) => void } = {},
-): RedisJournal {
-  const made = new RedisJournal({
-    url: REDIS_URL,
-    keyPrefix,
-    instanceId,
-    leaseMs: options.leaseMs ?? LONG_LEASE_MS,
-    onError: options.onError ?? (() => undefined),
-  });
-  journals.push(made);
-  return made;
-}
-
-function prefix(what: string): string {
-  const made = uniquePrefix(what);
-  prefixes.push(made);
-  return made;
-}
-
-function raw(): Redis {
-  const client = rawRedis();
-  clients.push(client);
-  return client;
-}
-
-/** Stops an instance the way a SIGKILL would: no more renewals, no clean-up. */
-function die(victim: RedisJournal): void {
-  const internals = victim as unknown as { renewTimer: NodeJS.Timeout; redis: Redis };
-  clearInterval(internals.renewTimer);
-  internals.redis.disconnect();
-  journals.splice(journals.indexOf(victim), 1);
-}
+afterEach(cleanup);
 
 async function accept(target: RedisJournal, ...ids: string[]): Promise<void> {
   for (const id of ids) target.append({ type: 'accepted', message: outbound(id) });

@@ -1,11 +1,9 @@
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foldJournal } from '../../src/journal/fold.js';
 import type { JournalEvent } from '../../src/journal/journal.js';
 import { JournalError } from '../../src/journal/journal-error.js';
-import { RedisJournal } from '../../src/journal/redis-journal.js';
 import { outbound } from './fixtures.js';
-import { deletePrefix, REDIS_URL, rawRedis, uniquePrefix } from './redis-support.js';
+import { redisTestBed } from './redis-support.js';
 
 const failure = { code: 'NACKED', message: 'nacked', permanent: false };
 const HISTORY: JournalEvent[] = [
@@ -20,40 +18,8 @@ const HISTORY: JournalEvent[] = [
   { type: 'confirmed', messageId: 'd', at: 13 },
 ];
 
-const prefixes: string[] = [];
-const journals: RedisJournal[] = [];
-const clients: Redis[] = [];
-afterEach(async () => {
-  for (const journal of journals.splice(0)) await journal.close().catch(() => undefined);
-  for (const client of clients.splice(0)) client.disconnect();
-  for (const prefix of prefixes.splice(0)) await deletePrefix(prefix);
-});
-
-function journal(keyPrefix: string, instanceId: string, leaseMs = 5_000): RedisJournal {
-  const made = new RedisJournal({ url: REDIS_URL, keyPrefix, instanceId, leaseMs });
-  journals.push(made);
-  return made;
-}
-
-function prefix(what: string): string {
-  const made = uniquePrefix(what);
-  prefixes.push(made);
-  return made;
-}
-
-function raw(): Redis {
-  const client = rawRedis();
-  clients.push(client);
-  return client;
-}
-
-/** Stops an instance the way a SIGKILL would: no more renewals, no clean-up. */
-function die(victim: RedisJournal): void {
-  const internals = victim as unknown as { renewTimer: NodeJS.Timeout; redis: Redis; commits: unknown };
-  clearInterval(internals.renewTimer);
-  internals.redis.disconnect();
-  journals.splice(journals.indexOf(victim), 1);
-}
+const { journal, prefix, raw, die, cleanup } = redisTestBed({ leaseMs: 5_000 });
+afterEach(cleanup);
 
 describe('redis journal', () => {
   it('an instance restarted under its name folds its own events back, like the memory fold', async () => {
@@ -92,13 +58,13 @@ describe('redis journal', () => {
 
   it("claims a dead instance's unfinished messages once its lease expired, not before", async () => {
     const keys = prefix('claim');
-    const dead = journal(keys, 'dead', 400);
+    const dead = journal(keys, 'dead', { leaseMs: 400 });
     await dead.open();
     for (const event of HISTORY) dead.append(event);
     await dead.commit();
     die(dead);
 
-    const survivor = journal(keys, 'survivor', 400);
+    const survivor = journal(keys, 'survivor', { leaseMs: 400 });
     await survivor.open();
     expect(await survivor.claim()).toEqual([]);
     const deadline = Date.now() + 5_000;
@@ -123,7 +89,7 @@ describe('redis journal', () => {
 
   it('an instance whose lease was claimed rejoins under a new name and registers what it holds there', async () => {
     const keys = prefix('fenced');
-    const paused = journal(keys, 'paused', 150);
+    const paused = journal(keys, 'paused', { leaseMs: 150 });
     await paused.open();
     paused.append({ type: 'accepted', message: outbound('x') });
     await paused.commit();
