@@ -145,7 +145,14 @@ export class Runtime {
       { journal, outbox: this.outbox, publisher: this.publisher, ledger: this.ledger },
       settings,
     );
-    this.actor = createActor(provideSupervisor({ connection: this.connection, retries: this.retries }), {
+    const { retries } = this;
+    // The hot path's confirm deadline (confirm-deadline.ts) owns every write's deadline, an actor's
+    // included: it reports a late confirm as `message.failed`.
+    const machine = provideSupervisor(
+      { connection: this.connection, messages: retries, backlog: retries, journal: retries },
+      { confirmDeadline: 'ports' },
+    );
+    this.actor = createActor(machine, {
       input: settings.supervisor,
       systemId: 'supervisor',
       ...(dependencies.inspect === undefined ? {} : { inspect: dependencies.inspect }),
