@@ -25,6 +25,26 @@ interface Collected {
   readonly values: Sample[];
 }
 
+/** What prom-client's registry reads from a metric it holds: its name, its samples, and a reset. */
+interface CollectableMetric {
+  readonly name: string;
+  get(): Promise<Collected>;
+  reset(): void;
+}
+
+/**
+ * prom-client's `Registry` as a slot metric sees it. Its typings name only prom-client's own metric
+ * classes, but the registry keeps any object by `name` and reads it through `get()` and `reset()`
+ * (lib/registry.js), which is what this interface says. A `Registry` is one: a method's parameter is
+ * compared both ways, and prom-client's `Metric` is one of the types this parameter takes.
+ * test/metrics/slot-metrics.test.ts scrapes a real `Registry` holding slot metrics.
+ *
+ * @internal
+ */
+export interface MetricRegistry {
+  registerMetric(metric: CollectableMetric | Metric): void;
+}
+
 /**
  * Where a slot metric's samples come from: fixed label sets ("series"), optionally × routing keys.
  *
@@ -88,9 +108,9 @@ abstract class SlotMetric<Cell> {
     this.cells = this.series.map(() => []);
   }
 
-  /** Registers this metric; prom-client's registry reads only `name`, `help`, `type`, `get()`, `reset()`. */
-  registerIn(registry: { registerMetric(metric: Metric): void }): void {
-    registry.registerMetric(this as unknown as Metric);
+  /** Registers this metric with prom-client's registry (see {@link MetricRegistry}). */
+  registerIn(registry: MetricRegistry): void {
+    registry.registerMetric(this);
   }
 
   abstract readonly type: Collected['type'];

@@ -14,7 +14,13 @@ import {
   type StateValue,
   transition,
 } from 'xstate';
-import { getAdjacencyMap, getShortestPaths, getSimplePaths, serializeSnapshot } from 'xstate/graph';
+import {
+  adjacencyMapToArray,
+  getAdjacencyMap,
+  getShortestPaths,
+  getSimplePaths,
+  serializeSnapshot,
+} from 'xstate/graph';
 import { type InitEvent, labelOf, type ModelEvent } from './model-events.js';
 
 /** One step of a model path: the event delivered and the snapshot the machine must be in afterwards. */
@@ -108,12 +114,6 @@ export function modelPaths<TMachine extends AnyStateMachine>(
 
 type Steps<TMachine extends AnyStateMachine> = ModelStep<TMachine>[];
 
-/** `getAdjacencyMap`'s result without its branded keys, which `Object.values` cannot see through. */
-type Adjacency<TMachine extends AnyStateMachine> = Record<
-  string,
-  { readonly state: SnapshotFrom<TMachine>; readonly transitions: Record<string, ModelStep<TMachine>> }
->;
-
 /** The traversal's paths as it claims them; its snapshots may come from other paths to the same vertex. */
 function traverse<TMachine extends AnyStateMachine>(
   machine: TMachine,
@@ -136,13 +136,10 @@ function traverse<TMachine extends AnyStateMachine>(
     const shortest = stepsOf<TMachine>(getShortestPaths(machine, traversal));
     if (options.traversal === 'shortest') return shortest;
     const reach = new Map(shortest.map((steps) => [serialize(steps[steps.length - 1]!.state), steps]));
-    const adjacency = getAdjacencyMap(machine, traversal) as unknown as Adjacency<TMachine>;
-    return Object.values(adjacency).flatMap(({ state: vertex, transitions }) =>
-      Object.values(transitions).map(({ event, state }) => [
-        ...reach.get(serialize(vertex))!,
-        { event, state },
-      ]),
-    );
+    return adjacencyMapToArray(getAdjacencyMap(machine, traversal)).map(({ state, event, nextState }) => [
+      ...reach.get(serialize(state))!,
+      { event: event as ModelEvent<TMachine>, state: nextState as SnapshotFrom<TMachine> },
+    ]);
   } catch (error) {
     if (error instanceof Error && error.message === 'Traversal limit exceeded') {
       throw new Error(
