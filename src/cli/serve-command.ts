@@ -106,7 +106,7 @@ export async function startService(
     journal,
     ...(inspector === null ? {} : { inspect: inspector.inspect }),
   });
-  health = new JournalHealth(() => producer.status());
+  health = new JournalHealth(() => producer.status().journal);
   const tasks = createMlTasks(producer, { preferredBackends: config.preferredBackends });
   const metrics = createProducerMetrics(producer);
   journalBytesMetric(config.journal, metrics.registry);

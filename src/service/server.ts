@@ -66,7 +66,7 @@ export function createService(options: ServiceOptions): Service {
   const log = componentLog(options.log ?? silentLog, 'http');
   const state = { draining: false };
   let shuttingDown: Promise<void> | null = null;
-  const journal = options.journalHealth ?? new JournalHealth(() => options.tasks.producer.status());
+  const journal = options.journalHealth ?? new JournalHealth(() => options.tasks.producer.status().journal);
   const routes = [
     ...taskRoutes(options.tasks, journal),
     ...healthRoutes(options.tasks, state, journal),
