@@ -148,7 +148,12 @@ export class Ledger {
     );
     const { observers } = this;
     for (let i = 0; i < observers.length; i += 1) {
-      observers[i]?.settled(accepted.message.routingKey, outcome, at - accepted.message.acceptedAt);
+      observers[i]?.settled(
+        accepted.message.routingKey,
+        outcome,
+        at - accepted.message.acceptedAt,
+        accepted.messageId,
+      );
     }
     this.dependencies.trace?.settled(accepted, outcome, at - accepted.message.acceptedAt, failureCode);
     if (outcome === 'confirmed') this.counts.confirmed += 1;

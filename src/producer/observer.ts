@@ -16,8 +16,13 @@ export interface ProducerObserver {
    * hand-offs included. `latencyMs` is the time since the write. A connection loss answers nothing.
    */
   answered(outcome: SettleOutcome, latencyMs: number): void;
-  /** A message reached its outcome, `elapsedMs` after it was accepted. */
-  settled(routingKey: string, outcome: 'confirmed' | 'dead-lettered', elapsedMs: number): void;
+  /** The message `messageId` reached its outcome, `elapsedMs` after it was accepted. */
+  settled(
+    routingKey: string,
+    outcome: 'confirmed' | 'dead-lettered',
+    elapsedMs: number,
+    messageId: string,
+  ): void;
   /** A retrying message's actor published it again. */
   retried(): void;
   /** A connection attempt began (the first one included). */

@@ -16,6 +16,7 @@ import type { Accepted } from './accepted.js';
 import { type SupervisorActor, supervisorView } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
+import { type MessageOutcome, outcomeStream } from './outcome-stream.js';
 import type { ProducerEvent } from './producer-event.js';
 import { producerEvents } from './producer-events.js';
 import type { ProducerOptions } from './producer-options.js';
@@ -192,6 +193,14 @@ export class Producer {
   get events$(): Observable<ProducerEvent> {
     this.eventStream ??= producerEvents(this);
     return this.eventStream;
+  }
+
+  /**
+   * Every accepted message's outcome, `{ messageId, outcome }`, as it settles: no promise per message.
+   * Costs nothing while nobody subscribes; completes once the producer is closed.
+   */
+  get outcomes$(): Observable<MessageOutcome> {
+    return outcomeStream(this.runtime);
   }
 
   /**

@@ -14,8 +14,8 @@ export interface PublishReceipt {
    * message was still buffered, in flight or retrying (`FerryError` `CLOSED`; the message stays in the
    * journal and a later producer on the same journal finishes it). Transient faults and a failed
    * `start()` never reject it. Made only when read, and never an unhandled rejection when nobody
-   * awaits it; to follow outcomes without a promise per message, use `producer.observe()` or
-   * `producer.events$`.
+   * awaits it; to follow every message's outcome without a promise per message, subscribe to
+   * `producer.outcomes$`.
    */
   readonly settled: Promise<Settlement>;
 }
