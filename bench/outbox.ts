@@ -4,7 +4,8 @@
  *
  * 1. amqplib routed: `--messages` JSON bodies of 1 KiB (bench/workload.ts), pipelined on a confirm
  *    channel with `drain` (bench/clients/amqplib.ts) into a durable queue, in a child process; msg/s
- *    from the first publish to the last confirm, and the child's CPU per message;
+ *    from the first publish to the last confirm, and the child's CPU per message; then amqplib alone
+ *    at the steady `--rate`, each message awaited on its confirm: the broker's share of latency;
  * 2. relay throughput: 1 and then 3 relays (each a child process) run while the same number of the
  *    same bodies are committed into the outbox in one transaction; msg/s from that commit until the
  *    outbox is empty, and the relays' CPU per message (their own process time, PostgreSQL's not);
@@ -12,13 +13,12 @@
  * 3. the cost `enqueue` adds to a transaction that inserts one row: `BEGIN; INSERT; COMMIT` against
  *    `BEGIN; INSERT; enqueue; COMMIT`, alternated on one connection, p50 and p99 of each;
  * 4. latency at a steady `--rate` tasks/s for `--seconds`, one task per transaction, issued on
- *    schedule over a pool of connections, one relay: accept-to-confirm as the relay's producer
- *    reports it (from the row's insert, which precedes its commit, to the broker's confirm: an upper
- *    bound of commit-to-confirm) and commit-to-delivery (from COMMIT returning to a consumer having the
- *    message), p50 and p99.
+ *    schedule over a pool of connections, one relay: commit-to-confirm (COMMIT returning → the relay's
+ *    producer reporting the confirm; each task has its own routing key, which the relay's observer
+ *    names, through a fanout exchange) and commit-to-delivery (→ a consumer having it), p50 and p99.
  *
  *   npx tsx bench/outbox.ts [--rounds 3] [--messages 50000] [--samples 2000] [--rate 1000] [--seconds 20]
- *     [--relays 1,3] [--variants name=json,…] [--json report.json] [--write-docs] [--render report.json]
+ *     [--relays 1,3] [--variants 'name=json;…'] [--json report.json] [--write-docs] [--render report.json]
  *     [--profile dir]
  *
  * `--write-docs` writes the section "PostgreSQL outbox" of docs/benchmarks.md from the run (medians over
@@ -37,7 +37,13 @@ import { enqueue, enqueueMany } from '../src/postgres/enqueue.js';
 import { migrate } from '../src/postgres/migrations.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import type { JsonValue } from '../src/producer/publish-request.js';
-import { type OutboxReport, percentile, type RoundResult, renderOutboxSection } from './outbox-docs.js';
+import {
+  type OutboxReport,
+  percentile,
+  type Quantiles,
+  type RoundResult,
+  renderOutboxSection,
+} from './outbox-docs.js';
 import { benchMessage } from './workload.js';
 
 const { values } = parseArgs({
@@ -68,8 +74,8 @@ const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 /** What a child reports when it stops. */
 interface ChildReport {
   readonly cpuMicros: number;
-  /** Accept-to-confirm of every message the relay confirmed, ms. */
-  readonly settledMs: number[];
+  /** `[routing key, wall-clock ms]` of every confirm the relay had. */
+  readonly confirmedAt: [string, number][];
 }
 
 /** What the parent hands a child, as JSON in `FERRY_BENCH_CHILD`. */
@@ -101,14 +107,21 @@ async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promis
   await pool.end();
   const queue = `ferry-bench-outbox-${tag}`;
   const connection = await amqplib.connect(BROKER_URL);
-  await (await connection.createChannel()).assertQueue(queue, { durable: true });
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { durable: true });
+  // The steady stream gives every task a routing key of its own, so the relay's observer, which sees
+  // routing keys, can say when each was confirmed; the fanout exchange routes them all to the queue.
+  await channel.assertExchange(queue, 'fanout', { durable: false, autoDelete: false });
+  await channel.bindQueue(queue, queue, '');
   await connection.close();
   return {
     url,
     queue,
     tearDown: async () => {
       const cleanup = await amqplib.connect(BROKER_URL);
-      await (await cleanup.createChannel()).deleteQueue(queue);
+      const channel = await cleanup.createChannel();
+      await channel.deleteQueue(queue);
+      await channel.deleteExchange(queue);
       await cleanup.close();
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
@@ -146,14 +159,28 @@ function stopChild(child: ChildProcess): Promise<ChildReport> {
   });
 }
 
-async function amqplibRouted(queue: string, messages: number) {
+/** Sends a child `message` and resolves with its answer. */
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(message as string);
+  });
+}
+
+/** amqplib pipelined, then (the broker's share of any latency) publish-to-confirm at the steady rate. */
+async function amqplibRuns(queue: string, settings: OutboxReport['settings']) {
+  const { messages, rate, seconds } = settings;
   const child = await startChild({ kind: 'amqplib', url: BROKER_URL, queue, messages, journal: {} });
-  const done = new Promise<number>((resolve) => child.once('message', (ms) => resolve(ms as number)));
-  child.send('go');
-  const ms = await done;
-  const report = await stopChild(child);
+  const routed = await ask<{ ms: number; cpuMicros: number }>(child, 'go');
   await purge(queue);
-  return { msgPerSec: (messages * 1_000) / ms, cpuMicrosPerMsg: report.cpuMicros / messages };
+  const steady = await ask<{ achieved: number; confirmed: Quantiles }>(child, { rate, seconds });
+  await stopChild(child);
+  await purge(queue);
+  return {
+    msgPerSec: (messages * 1_000) / routed.ms,
+    cpuMicrosPerMsg: routed.cpuMicros / messages,
+    steady,
+  };
 }
 
 async function outboxCount(pool: pg.Pool): Promise<number> {
@@ -213,27 +240,46 @@ async function enqueueCost(url: string, samples: number) {
       (withTask ? withEnqueue : plain).push(performance.now() - started);
     }
   }
+  // Nobody is to publish these: the relay of the steady stream starts on this database next.
+  await client.query('DELETE FROM ferry.outbox');
   await client.end();
   return { plain: quantiles(plain), withEnqueue: quantiles(withEnqueue) };
 }
 
-function quantiles(samples: readonly number[]) {
+function quantiles(samples: readonly number[]): Quantiles {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+}
+
+/** Milliseconds on the wall clock, high resolution: comparable across this machine's processes. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Latencies of the routing keys in `to` that are in `from`, ms. */
+function between(from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>): Quantiles {
+  return quantiles(
+    [...from].flatMap(([key, at]) => {
+      const later = to.get(key);
+      return later === undefined ? [] : [later - at];
+    }),
+  );
 }
 
 async function steadyStream(url: string, queue: string, settings: OutboxReport['settings']) {
   const { rate, seconds } = settings;
   const relay = await startChild({ kind: 'relay', url, queue, messages: 0, journal: {} });
+  /** Commit time of each task, by its routing key. */
   const committedAt = new Map<string, number>();
-  const delivered: number[] = [];
+  /** First delivery of each; COMMIT's answer may reach this process after the relay published. */
+  const deliveredAt = new Map<string, number>();
+  let duplicates = 0;
   const connection = await amqplib.connect(BROKER_URL);
   const channel = await connection.createChannel();
   await channel.consume(
     queue,
     (message) => {
-      const at = committedAt.get(String(message?.properties.messageId));
-      if (at !== undefined) delivered.push(performance.now() - at);
+      const key = String(message?.fields.routingKey);
+      if (deliveredAt.has(key)) duplicates += 1;
+      else deliveredAt.set(key, wallNow());
     },
     { noAck: true },
   );
@@ -244,17 +290,14 @@ async function steadyStream(url: string, queue: string, settings: OutboxReport['
   for (let i = 0; i < total; i += 1) {
     const wait = started + (i * 1_000) / rate - performance.now();
     if (wait > 0) await sleep(wait);
+    const key = `steady-${i}`;
     const task = (async () => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const id = await enqueue(client, {
-          exchange: '',
-          routingKey: queue,
-          body: body('steady', i),
-        });
+        await enqueue(client, { exchange: queue, routingKey: key, body: body('steady', i) });
         await client.query('COMMIT');
-        committedAt.set(id, performance.now());
+        committedAt.set(key, wallNow());
       } finally {
         client.release();
       }
@@ -265,22 +308,23 @@ async function steadyStream(url: string, queue: string, settings: OutboxReport['
   await Promise.all(inFlight);
   const achieved = total / ((performance.now() - started) / 1_000);
   const deadline = performance.now() + 60_000;
-  while (delivered.length < total && performance.now() < deadline) await sleep(10);
+  while (deliveredAt.size < total && performance.now() < deadline) await sleep(10);
   const report = await stopChild(relay);
   await connection.close();
   await pool.end();
   return {
     achieved,
-    settled: quantiles(report.settledMs),
-    delivered: quantiles(delivered),
-    missing: total - delivered.length,
+    confirmed: between(committedAt, new Map(report.confirmedAt)),
+    delivered: between(committedAt, deliveredAt),
+    missing: [...committedAt.keys()].filter((key) => !deliveredAt.has(key)).length,
+    duplicates,
   };
 }
 
 async function round(settings: OutboxReport['settings']): Promise<RoundResult> {
   const run = await setUp();
   try {
-    const amqplibResult = await amqplibRouted(run.queue, settings.messages);
+    const amqplibResult = await amqplibRuns(run.queue, settings);
     const relays: RoundResult['relays'][number][] = [];
     for (const variant of settings.variants) {
       for (const count of variant.name === 'default' ? settings.relays : [1]) {
@@ -352,7 +396,7 @@ async function main(): Promise<void> {
   for (let n = 0; n < settings.rounds; n += 1) {
     const result = await round(settings);
     console.log(
-      `round ${n + 1}: ${JSON.stringify(result, (key, v) => (key === 'settledMs' ? undefined : v))}`,
+      `round ${n + 1}: ${JSON.stringify(result, (key, v) => (key === 'confirmedAt' ? undefined : v))}`,
     );
     rounds.push(result);
   }
@@ -381,36 +425,10 @@ async function runChild(): Promise<void> {
     return used.user + used.system;
   };
   const report = (extra: Partial<ChildReport> = {}) =>
-    process.send?.({ cpuMicros: cpu(), settledMs: [], ...extra } satisfies ChildReport);
-  if (job.kind === 'amqplib') {
-    const { createClient } = await import('./clients/amqplib.js');
-    const target = { url: job.url, exchange: '', routingKey: job.queue, queue: job.queue };
-    const client = await createClient(
-      { ...target, unroutable: { alternateExchange: '', queue: '' } },
-      { reconnectDelayMs: 100, recovery: false, scratch: '' },
-    );
-    process.send?.('ready');
-    process.on('message', (message) => {
-      if (message === 'go') {
-        const started = performance.now();
-        const cpuBefore = cpu();
-        void client
-          .pipelined(job.messages, (n) => benchMessage('amqplib', n))
-          .then(() => {
-            const ms = performance.now() - started;
-            const used = cpu() - cpuBefore;
-            process.send?.(ms);
-            process.once('message', () => {
-              process.send?.({ cpuMicros: used, settledMs: [] } satisfies ChildReport);
-              void client.close().finally(() => process.exit(0));
-            });
-          });
-      }
-    });
-    return;
-  }
+    process.send?.({ cpuMicros: cpu(), confirmedAt: [], ...extra } satisfies ChildReport);
+  if (job.kind === 'amqplib') return amqplibChild(job, cpu);
   const { createProducer } = await import('../src/producer/producer.js');
-  const settledMs: number[] = [];
+  const confirmedAt: [string, number][] = [];
   const relay = createProducer({
     url: BROKER_URL,
     topology: false,
@@ -419,8 +437,8 @@ async function runChild(): Promise<void> {
   relay.observe({
     accepted: () => undefined,
     answered: () => undefined,
-    settled: (_key, outcome, elapsedMs) => {
-      if (outcome === 'confirmed') settledMs.push(elapsedMs);
+    settled: (routingKey, outcome) => {
+      if (outcome === 'confirmed') confirmedAt.push([routingKey, wallNow()]);
     },
     retried: () => undefined,
     connecting: () => undefined,
@@ -431,11 +449,60 @@ async function runChild(): Promise<void> {
   process.once('message', () => {
     const used = cpu() - atStart;
     void relay.close({ timeoutMs: 5_000 }).finally(() => {
-      report({ cpuMicros: used, settledMs });
+      report({ cpuMicros: used, confirmedAt });
       // The IPC message goes out before the exit.
       setTimeout(() => process.exit(0), 100);
     });
   });
+}
+
+/** The amqplib child: `go` runs the pipelined publish, `{ rate, seconds }` the steady one, `stop` ends. */
+async function amqplibChild(job: ChildJob, cpu: () => number): Promise<void> {
+  const { createClient } = await import('./clients/amqplib.js');
+  const client = await createClient(
+    {
+      url: job.url,
+      exchange: '',
+      routingKey: job.queue,
+      queue: job.queue,
+      unroutable: { alternateExchange: '', queue: '' },
+    },
+    { reconnectDelayMs: 100, recovery: false, scratch: '' },
+  );
+  const handle = async (message: unknown): Promise<unknown> => {
+    if (message === 'go') {
+      const started = performance.now();
+      const before = cpu();
+      await client.pipelined(job.messages, (n) => benchMessage('amqplib', n));
+      return { ms: performance.now() - started, cpuMicros: cpu() - before };
+    }
+    if (typeof message === 'object' && message !== null) {
+      const { rate, seconds } = message as { rate: number; seconds: number };
+      const send = client.send?.bind(client);
+      if (send === undefined) throw new Error('the amqplib adapter has no send()');
+      const latencies: number[] = [];
+      const sent: Promise<void>[] = [];
+      const started = performance.now();
+      for (let i = 0; i < rate * seconds; i += 1) {
+        const wait = started + (i * 1_000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        const at = performance.now();
+        sent.push(
+          send(benchMessage('amqplib-steady', i)).then(() => void latencies.push(performance.now() - at)),
+        );
+      }
+      await Promise.all(sent);
+      const achieved = (rate * seconds) / ((performance.now() - started) / 1_000);
+      return { achieved, confirmed: quantiles(latencies) };
+    }
+    await client.close();
+    setTimeout(() => process.exit(0), 100);
+    return { cpuMicros: cpu(), confirmedAt: [] } satisfies ChildReport;
+  };
+  process.on('message', (message) => {
+    void handle(message).then((answer) => process.send?.(answer as string));
+  });
+  process.send?.('ready');
 }
 
 main().catch((error: unknown) => {
