@@ -121,10 +121,8 @@ export function renderOutboxSection(report: OutboxReport): string {
   const addedP99 = figure(report, (r) => r.cost.withEnqueue.p99 - r.cost.plain.p99, ms);
   add('**cost enqueue adds, p50**', addedP50.text);
   add('**cost enqueue adds, p99**', addedP99.text);
-  add(
-    `steady stream, achieved rate (tasks/s, asked ${int(s.rate)})`,
-    figure(report, (r) => r.steady.achieved, int).text,
-  );
+  const achieved = figure(report, (r) => r.steady.achieved, int);
+  add(`steady stream, achieved rate (tasks/s, asked ${int(s.rate)})`, achieved.text);
   const confirmedP50 = figure(report, (r) => r.steady.confirmed.p50, ms);
   add('**commit-to-confirm at the steady rate, p50**', confirmedP50.text);
   add(
@@ -151,7 +149,7 @@ export function renderOutboxSection(report: OutboxReport): string {
   const oneRelay = ratios.get('default:1') ?? Number.NaN;
   const goals = [
     `| one relay ≥ 0.8× amqplib routed | ${oneRelay.toFixed(2)}× | ${oneRelay >= 0.8 ? 'yes' : '**no**'} |`,
-    `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)} | ${confirmedP50.median <= 20 ? 'yes' : '**no**'} |`,
+    `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)}, at ${int(achieved.median)} tasks/s achieved | ${confirmedP50.median <= 20 ? 'yes' : '**no**'} |`,
   ];
   return [
     '## PostgreSQL outbox',
