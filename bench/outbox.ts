@@ -1,22 +1,34 @@
 /**
- * The transactional outbox, three figures on the shared PostgreSQL and RabbitMQ:
+ * The transactional outbox on the shared PostgreSQL and RabbitMQ, beside amqplib pipelined in the same
+ * run. Each round measures, in this order:
  *
- * 1. the cost `enqueue` adds to a transaction that inserts one row: p50 and p99 of
- *    `BEGIN; INSERT; COMMIT` against `BEGIN; INSERT; enqueue; COMMIT`, alternated, one client;
- * 2. relay throughput: 1 and then 3 relays (each a child process, so each has its own core time) run
- *    while `--messages` rows of 1 KiB are committed in one transaction; msg/s from that commit until
- *    the outbox is empty;
- * 3. commit-to-delivery latency at a steady `--rate` tasks/s for `--seconds`, one task per transaction,
- *    one relay: from the moment COMMIT returns to the moment a consumer has the message (an upper bound
- *    of commit-to-confirm), p50 and p99.
+ * 1. amqplib routed: `--messages` JSON bodies of 1 KiB (bench/workload.ts), pipelined on a confirm
+ *    channel with `drain` (bench/clients/amqplib.ts) into a durable queue, in a child process; msg/s
+ *    from the first publish to the last confirm, and the child's CPU per message; then amqplib alone
+ *    at the steady `--rate`, each message awaited on its confirm: the broker's share of latency;
+ * 2. relay throughput: 1 and then 3 relays (each a child process) run while the same number of the
+ *    same bodies are committed into the outbox in one transaction; msg/s from that commit until the
+ *    outbox is empty, and the relays' CPU per message (their own process time, PostgreSQL's not);
+ *    `--variants` adds relay rows with other journal options (an A/B in the same round);
+ * 3. the cost `enqueue` adds to a transaction that inserts one row: `BEGIN; INSERT; COMMIT` against
+ *    `BEGIN; INSERT; enqueue; COMMIT`, alternated on one connection, p50 and p99 of each;
+ * 4. latency at a steady `--rate` tasks/s for `--seconds`, one task per transaction, issued on
+ *    schedule over a pool of connections, one relay: commit-to-confirm (COMMIT returning → the relay's
+ *    producer reporting the confirm; each task has its own routing key, which the relay's observer
+ *    names, through a fanout exchange) and commit-to-delivery (→ a consumer having it), p50 and p99.
  *
- *   npx tsx bench/outbox.ts [--messages 50000] [--samples 2000] [--rate 1000] [--seconds 20] [--relays 1,3]
+ *   npx tsx bench/outbox.ts [--rounds 3] [--messages 50000] [--samples 2000] [--rate 1000] [--seconds 20]
+ *     [--relays 1,3] [--variants 'name=json;…'] [--json report.json] [--write-docs] [--render report.json]
+ *     [--profile dir]
  *
- * Each run makes its own database (dropped after) and its own queue (deleted after). Compare the relay
- * throughput with amqplib routed from `bench/run.ts` in the same session.
+ * `--write-docs` writes the section "PostgreSQL outbox" of docs/benchmarks.md from the run (medians over
+ * the rounds); `--render` does that from a saved `--json` report without running anything. Each round
+ * makes its own databases (dropped after) and queue (deleted after).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import amqplib from 'amqplib';
@@ -24,32 +36,64 @@ import pg from 'pg';
 import { enqueue, enqueueMany } from '../src/postgres/enqueue.js';
 import { migrate } from '../src/postgres/migrations.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
+import type { JsonValue } from '../src/producer/publish-request.js';
+import {
+  type OutboxReport,
+  percentile,
+  type Quantiles,
+  type RoundResult,
+  renderOutboxSection,
+} from './outbox-docs.js';
+import { benchMessage } from './workload.js';
 
 const { values } = parseArgs({
   options: {
+    rounds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '50000' },
     samples: { type: 'string', default: '2000' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '16' },
+    note: { type: 'string' },
+    notes: { type: 'string' },
     relays: { type: 'string', default: '1,3' },
-    'relay-child': { type: 'boolean', default: false },
+    variants: { type: 'string' },
+    json: { type: 'string' },
+    'write-docs': { type: 'boolean', default: false },
+    render: { type: 'string' },
+    profile: { type: 'string' },
+    child: { type: 'string' },
   },
 });
 
 const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const BODY = 'a'.repeat(1_024);
+const SELF = fileURLToPath(import.meta.url);
+const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+/** What a child reports when it stops. */
+interface ChildReport {
+  readonly cpuMicros: number;
+  /** `[routing key, wall-clock ms]` of every confirm the relay had. */
+  readonly confirmedAt: [string, number][];
 }
 
-function summary(samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms (n=${sorted.length})`;
+/** What the parent hands a child, as JSON in `FERRY_BENCH_CHILD`. */
+interface ChildJob {
+  readonly kind: 'relay' | 'amqplib';
+  readonly url: string;
+  readonly queue: string;
+  readonly messages: number;
+  /** Relays: extra postgres journal options (an A/B variant). */
+  readonly journal: Record<string, unknown>;
 }
 
-/** A database and a queue of the run's own. */
+/** Body `n` of run `run`: the same 1 KiB JSON task amqplib publishes (bench/workload.ts). */
+const body = (run: string, n: number) => benchMessage(run, n).body as JsonValue;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A database and a queue of the round's own. */
 async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promise<void> }> {
   const tag = randomBytes(4).toString('hex');
   const name = `ferry_bench_${tag}`;
@@ -57,17 +101,27 @@ async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promis
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
+  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  await migrate(pool, new OutboxSchema());
+  await pool.end();
   const queue = `ferry-bench-outbox-${tag}`;
   const connection = await amqplib.connect(BROKER_URL);
   const channel = await connection.createChannel();
   await channel.assertQueue(queue, { durable: true });
+  // The steady stream gives every task a routing key of its own, so the relay's observer, which sees
+  // routing keys, can say when each was confirmed; the fanout exchange routes them all to the queue.
+  await channel.assertExchange(queue, 'fanout', { durable: false, autoDelete: false });
+  await channel.bindQueue(queue, queue, '');
   await connection.close();
   return {
-    url: ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
+    url,
     queue,
     tearDown: async () => {
       const cleanup = await amqplib.connect(BROKER_URL);
-      await (await cleanup.createChannel()).deleteQueue(queue);
+      const channel = await cleanup.createChannel();
+      await channel.deleteQueue(queue);
+      await channel.deleteExchange(queue);
       await cleanup.close();
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
@@ -77,52 +131,73 @@ async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promis
   };
 }
 
-async function enqueueCost(url: string, samples: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, body text)');
-  const plain: number[] = [];
-  const withEnqueue: number[] = [];
-  for (let i = 0; i < samples; i += 1) {
-    for (const withTask of [false, true]) {
-      const started = performance.now();
-      await client.query('BEGIN');
-      await client.query('INSERT INTO bench_rows (body) VALUES ($1)', ['share']);
-      if (withTask) await enqueue(client, { exchange: '', routingKey: 'unused', body: BODY });
-      await client.query('COMMIT');
-      (withTask ? withEnqueue : plain).push(performance.now() - started);
-    }
-  }
-  await client.end();
-  console.log(`one-row transaction:            ${summary(plain)}`);
-  console.log(`one-row transaction + enqueue:  ${summary(withEnqueue)}`);
+async function purge(queue: string): Promise<void> {
+  const connection = await amqplib.connect(BROKER_URL);
+  await (await connection.createChannel()).purgeQueue(queue);
+  await connection.close();
 }
 
-function startRelay(url: string): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(import.meta.url), ['--relay-child'], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, FERRY_BENCH_PG: url },
+/** A child process running `job`; resolves once it is ready (connected, nothing timed yet). */
+function startChild(job: ChildJob): Promise<ChildProcess> {
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`];
+  const child = fork(SELF, ['--child', job.kind], {
+    execArgv: ['--import', 'tsx', ...profile],
+    env: { ...process.env, FERRY_BENCH_CHILD: JSON.stringify(job) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`relay exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`bench child ${job.kind} exited (${code})`)));
   });
 }
 
-async function stopRelay(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+/** Asks a child to stop and resolves with its report. */
+function stopChild(child: ChildProcess): Promise<ChildReport> {
+  return new Promise((resolve) => {
+    child.once('message', (report) => resolve(report as ChildReport));
+    child.send('stop');
+  });
+}
+
+/** Sends a child `message` and resolves with its answer. */
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(message as string);
+  });
+}
+
+/** amqplib pipelined, then (the broker's share of any latency) publish-to-confirm at the steady rate. */
+async function amqplibRuns(queue: string, settings: OutboxReport['settings']) {
+  const { messages, rate, seconds } = settings;
+  const child = await startChild({ kind: 'amqplib', url: BROKER_URL, queue, messages, journal: {} });
+  const routed = await ask<{ ms: number; cpuMicros: number }>(child, 'go');
+  await purge(queue);
+  const steady = await ask<{ achieved: number; confirmed: Quantiles }>(child, { rate, seconds });
+  await stopChild(child);
+  await purge(queue);
+  return {
+    msgPerSec: (messages * 1_000) / routed.ms,
+    cpuMicrosPerMsg: routed.cpuMicros / messages,
+    steady,
+  };
 }
 
 async function outboxCount(pool: pg.Pool): Promise<number> {
   return (await pool.query('SELECT count(*)::int AS n FROM ferry.outbox')).rows[0].n as number;
 }
 
-async function relayThroughput(url: string, queue: string, messages: number, relays: number): Promise<void> {
+async function relayThroughput(
+  url: string,
+  queue: string,
+  messages: number,
+  relays: number,
+  journal: Record<string, unknown>,
+) {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const children = await Promise.all(Array.from({ length: relays }, () => startRelay(url)));
+  const children = await Promise.all(
+    Array.from({ length: relays }, () => startChild({ kind: 'relay', url, queue, messages, journal })),
+  );
   // All rows become visible at one commit, with the relays already running: the clock starts there.
   const client = await pool.connect();
   await client.query('BEGIN');
@@ -130,100 +205,304 @@ async function relayThroughput(url: string, queue: string, messages: number, rel
     const count = Math.min(1_000, messages - from);
     await enqueueMany(
       client,
-      Array.from({ length: count }, () => ({ exchange: '', routingKey: queue, body: BODY })),
+      Array.from({ length: count }, (_, i) => ({
+        exchange: '',
+        routingKey: queue,
+        body: body('outbox', from + i),
+      })),
     );
   }
   await client.query('COMMIT');
   client.release();
   const started = performance.now();
-  while ((await outboxCount(pool)) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  while ((await outboxCount(pool)) > 0) await sleep(5);
   const seconds = (performance.now() - started) / 1_000;
-  await Promise.all(children.map(stopRelay));
+  const reports = await Promise.all(children.map(stopChild));
   await pool.end();
-  console.log(
-    `relay throughput, ${relays} relay(s): ${Math.round(messages / seconds)} msg/s (${messages} in ${seconds.toFixed(2)} s from their commit)`,
+  await purge(queue);
+  const cpu = reports.reduce((sum, report) => sum + report.cpuMicros, 0);
+  return { msgPerSec: messages / seconds, cpuMicrosPerMsg: cpu / messages };
+}
+
+async function enqueueCost(url: string, samples: number) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('CREATE TABLE bench_rows (id bigserial PRIMARY KEY, body text)');
+  const plain: number[] = [];
+  const withEnqueue: number[] = [];
+  for (let i = 0; i < samples; i += 1) {
+    for (const withTask of [i % 2 === 0, i % 2 !== 0]) {
+      const started = performance.now();
+      await client.query('BEGIN');
+      await client.query('INSERT INTO bench_rows (body) VALUES ($1)', ['share']);
+      if (withTask) await enqueue(client, { exchange: '', routingKey: 'unused', body: body('cost', i) });
+      await client.query('COMMIT');
+      (withTask ? withEnqueue : plain).push(performance.now() - started);
+    }
+  }
+  // Nobody is to publish these: the relay of the steady stream starts on this database next.
+  await client.query('DELETE FROM ferry.outbox');
+  await client.end();
+  return { plain: quantiles(plain), withEnqueue: quantiles(withEnqueue) };
+}
+
+function quantiles(samples: readonly number[]): Quantiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+}
+
+/** Milliseconds on the wall clock, high resolution: comparable across this machine's processes. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Latencies of the routing keys in `to` that are in `from`, ms. */
+function between(from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>): Quantiles {
+  return quantiles(
+    [...from].flatMap(([key, at]) => {
+      const later = to.get(key);
+      return later === undefined ? [] : [later - at];
+    }),
   );
 }
 
-async function commitToDelivery(url: string, queue: string, rate: number, seconds: number): Promise<void> {
-  const relay = await startRelay(url);
+async function steadyStream(url: string, queue: string, settings: OutboxReport['settings']) {
+  const { rate, seconds } = settings;
+  const relay = await startChild({ kind: 'relay', url, queue, messages: 0, journal: {} });
+  /** Commit time of each task, by its routing key. */
   const committedAt = new Map<string, number>();
-  const latencies: number[] = [];
+  /** First delivery of each; COMMIT's answer may reach this process after the relay published. */
+  const deliveredAt = new Map<string, number>();
+  let duplicates = 0;
   const connection = await amqplib.connect(BROKER_URL);
   const channel = await connection.createChannel();
-  await channel.purgeQueue(queue);
   await channel.consume(
     queue,
     (message) => {
-      const at = committedAt.get(String(message?.properties.messageId));
-      if (at !== undefined) latencies.push(performance.now() - at);
+      const key = String(message?.fields.routingKey);
+      if (deliveredAt.has(key)) duplicates += 1;
+      else deliveredAt.set(key, wallNow());
     },
     { noAck: true },
   );
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const pool = new pg.Pool({ connectionString: url, max: settings.connections });
   const total = rate * seconds;
+  const inFlight = new Set<Promise<void>>();
   const started = performance.now();
   for (let i = 0; i < total; i += 1) {
-    const due = started + (i * 1_000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    await client.query('BEGIN');
-    const id = await enqueue(client, { exchange: '', routingKey: queue, body: BODY });
-    await client.query('COMMIT');
-    committedAt.set(id, performance.now());
+    const wait = started + (i * 1_000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const key = `steady-${i}`;
+    const task = (async () => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await enqueue(client, { exchange: queue, routingKey: key, body: body('steady', i) });
+        await client.query('COMMIT');
+        committedAt.set(key, wallNow());
+      } finally {
+        client.release();
+      }
+    })();
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
   }
-  const deadline = performance.now() + 30_000;
-  while (latencies.length < total && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await Promise.all(inFlight);
   const achieved = total / ((performance.now() - started) / 1_000);
-  await client.end();
+  const deadline = performance.now() + 60_000;
+  while (deliveredAt.size < total && performance.now() < deadline) await sleep(10);
+  const report = await stopChild(relay);
   await connection.close();
-  await stopRelay(relay);
-  console.log(`commit-to-delivery at ${rate}/s (achieved ~${Math.round(achieved)}/s): ${summary(latencies)}`);
+  await pool.end();
+  return {
+    achieved,
+    confirmed: between(committedAt, new Map(report.confirmedAt)),
+    delivered: between(committedAt, deliveredAt),
+    missing: [...committedAt.keys()].filter((key) => !deliveredAt.has(key)).length,
+    duplicates,
+  };
 }
 
-async function relayChild(): Promise<void> {
-  const { createProducer } = await import('../src/producer/producer.js');
-  const relay = createProducer({
-    url: BROKER_URL,
-    topology: false,
-    journal: { kind: 'postgres', url: process.env.FERRY_BENCH_PG ?? '', migrate: false },
-  });
-  await relay.start();
-  process.send?.('started');
-  process.once('SIGTERM', () => {
-    relay.close({ timeoutMs: 5_000 }).finally(() => process.exit(0));
-  });
+async function round(settings: OutboxReport['settings']): Promise<RoundResult> {
+  const run = await setUp();
+  try {
+    const amqplibResult = await amqplibRuns(run.queue, settings);
+    const relays: RoundResult['relays'][number][] = [];
+    for (const variant of settings.variants) {
+      for (const count of variant.name === 'default' ? settings.relays : [1]) {
+        const fresh = await setUp();
+        try {
+          const result = await relayThroughput(
+            fresh.url,
+            fresh.queue,
+            settings.messages,
+            count,
+            variant.journal,
+          );
+          relays.push({ variant: variant.name, relays: count, ...result });
+        } finally {
+          await fresh.tearDown();
+        }
+      }
+    }
+    const cost = await enqueueCost(run.url, settings.samples);
+    const steady = await steadyStream(run.url, run.queue, settings);
+    return { amqplib: amqplibResult, relays, cost, steady };
+  } finally {
+    await run.tearDown();
+  }
+}
+
+/** `name={"maxClaimed":5000}` pairs, separated by `;`. */
+function parseVariants(text: string | undefined): OutboxReport['settings']['variants'] {
+  const variants: { name: string; journal: Record<string, unknown> }[] = [{ name: 'default', journal: {} }];
+  for (const part of text?.split(';') ?? []) {
+    const at = part.indexOf('=');
+    variants.push({ name: part.slice(0, at), journal: JSON.parse(part.slice(at + 1)) });
+  }
+  return variants;
+}
+
+function writeDocs(report: OutboxReport): void {
+  const docs = readFileSync(DOCS, 'utf8');
+  const section = renderOutboxSection(report);
+  const at = docs.indexOf('\n## PostgreSQL outbox\n');
+  const next = at < 0 ? -1 : docs.indexOf('\n## ', at + 1);
+  const before = at < 0 ? docs.trimEnd() : docs.slice(0, at).trimEnd();
+  const after = next < 0 ? '' : docs.slice(next);
+  writeFileSync(DOCS, `${before}\n\n${section.trimEnd()}\n${after}`);
 }
 
 async function main(): Promise<void> {
-  if (values['relay-child']) return relayChild();
-  const relayCounts = (values.relays ?? '1,3').split(',').map(Number);
-  {
-    const run = await setUp();
-    try {
-      const pool = new pg.Pool({ connectionString: run.url, max: 1 });
-      await migrate(pool, new OutboxSchema());
-      await pool.end();
-      await enqueueCost(run.url, Number(values.samples));
-      await commitToDelivery(run.url, run.queue, Number(values.rate), Number(values.seconds));
-    } finally {
-      await run.tearDown();
-    }
+  if (values.child !== undefined) return runChild();
+  if (values.render !== undefined) {
+    const saved = JSON.parse(readFileSync(values.render, 'utf8')) as OutboxReport;
+    // Notes may be written after the run, from what it showed.
+    writeDocs(values.notes === undefined ? saved : { ...saved, notes: readFileSync(values.notes, 'utf8') });
+    return;
   }
-  for (const relays of relayCounts) {
-    const run = await setUp();
-    try {
-      const pool = new pg.Pool({ connectionString: run.url, max: 1 });
-      await migrate(pool, new OutboxSchema());
-      await pool.end();
-      await relayThroughput(run.url, run.queue, Number(values.messages), relays);
-    } finally {
-      await run.tearDown();
-    }
+  const settings: OutboxReport['settings'] = {
+    rounds: Number(values.rounds),
+    messages: Number(values.messages),
+    samples: Number(values.samples),
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    relays: (values.relays ?? '1,3').split(',').map(Number),
+    variants: parseVariants(values.variants),
+  };
+  const command = `npx tsx bench/outbox.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const rounds: RoundResult[] = [];
+  for (let n = 0; n < settings.rounds; n += 1) {
+    const result = await round(settings);
+    console.log(
+      `round ${n + 1}: ${JSON.stringify(result, (key, v) => (key === 'confirmedAt' ? undefined : v))}`,
+    );
+    rounds.push(result);
   }
+  const report: OutboxReport = {
+    command,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    load: { before: loadBefore, after: loadavg() },
+    ...(values.note === undefined ? {} : { note: values.note }),
+    ...(values.notes === undefined ? {} : { notes: readFileSync(values.notes, 'utf8') }),
+    settings,
+    rounds,
+  };
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(renderOutboxSection(report));
+  if (values['write-docs']) writeDocs(report);
+}
+
+/** A child: a relay (a producer on the postgres journal) or amqplib publishing on `go`. */
+async function runChild(): Promise<void> {
+  const job = JSON.parse(process.env.FERRY_BENCH_CHILD ?? '{}') as ChildJob;
+  const cpuAtStart = process.cpuUsage();
+  const cpu = () => {
+    const used = process.cpuUsage(cpuAtStart);
+    return used.user + used.system;
+  };
+  const report = (extra: Partial<ChildReport> = {}) =>
+    process.send?.({ cpuMicros: cpu(), confirmedAt: [], ...extra } satisfies ChildReport);
+  if (job.kind === 'amqplib') return amqplibChild(job, cpu);
+  const { createProducer } = await import('../src/producer/producer.js');
+  const confirmedAt: [string, number][] = [];
+  const relay = createProducer({
+    url: BROKER_URL,
+    topology: false,
+    journal: { kind: 'postgres', url: job.url, migrate: false, ...job.journal },
+  });
+  relay.observe({
+    accepted: () => undefined,
+    answered: () => undefined,
+    settled: (routingKey, outcome) => {
+      if (outcome === 'confirmed') confirmedAt.push([routingKey, wallNow()]);
+    },
+    retried: () => undefined,
+    connecting: () => undefined,
+  });
+  await relay.start();
+  const atStart = cpu();
+  process.send?.('ready');
+  process.once('message', () => {
+    const used = cpu() - atStart;
+    void relay.close({ timeoutMs: 5_000 }).finally(() => {
+      report({ cpuMicros: used, confirmedAt });
+      // The IPC message goes out before the exit.
+      setTimeout(() => process.exit(0), 100);
+    });
+  });
+}
+
+/** The amqplib child: `go` runs the pipelined publish, `{ rate, seconds }` the steady one, `stop` ends. */
+async function amqplibChild(job: ChildJob, cpu: () => number): Promise<void> {
+  const { createClient } = await import('./clients/amqplib.js');
+  const client = await createClient(
+    {
+      url: job.url,
+      exchange: '',
+      routingKey: job.queue,
+      queue: job.queue,
+      unroutable: { alternateExchange: '', queue: '' },
+    },
+    { reconnectDelayMs: 100, recovery: false, scratch: '' },
+  );
+  const handle = async (message: unknown): Promise<unknown> => {
+    if (message === 'go') {
+      const started = performance.now();
+      const before = cpu();
+      await client.pipelined(job.messages, (n) => benchMessage('amqplib', n));
+      return { ms: performance.now() - started, cpuMicros: cpu() - before };
+    }
+    if (typeof message === 'object' && message !== null) {
+      const { rate, seconds } = message as { rate: number; seconds: number };
+      const send = client.send?.bind(client);
+      if (send === undefined) throw new Error('the amqplib adapter has no send()');
+      const latencies: number[] = [];
+      const sent: Promise<void>[] = [];
+      const started = performance.now();
+      for (let i = 0; i < rate * seconds; i += 1) {
+        const wait = started + (i * 1_000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        const at = performance.now();
+        sent.push(
+          send(benchMessage('amqplib-steady', i)).then(() => void latencies.push(performance.now() - at)),
+        );
+      }
+      await Promise.all(sent);
+      const achieved = (rate * seconds) / ((performance.now() - started) / 1_000);
+      return { achieved, confirmed: quantiles(latencies) };
+    }
+    await client.close();
+    setTimeout(() => process.exit(0), 100);
+    return { cpuMicros: cpu(), confirmedAt: [] } satisfies ChildReport;
+  };
+  process.on('message', (message) => {
+    void handle(message).then((answer) => process.send?.(answer as string));
+  });
+  process.send?.('ready');
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 /**
  * Outages under a steady stream of enqueuing transactions: a throwaway PostgreSQL restarted mid-stream
- * (the relay reconnects; lost 0), and a throwaway RabbitMQ node stopped for a while (rows wait in the
+ * (both relays reconnect; lost 0), and a throwaway RabbitMQ node stopped for a while (rows wait in the
  * outbox; all delivered once it is back).
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,9 @@ import { FAST_OPTIONS } from '../integration/support/producer.js';
 import { startThrowawayBroker } from '../support/throwaway-broker.js';
 import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
 import { startThrowawayPostgres } from './throwaway-postgres.js';
+
+/** Short, so that a relay that did not reconnect would show as an expired lease within the test. */
+const LEASE_MS = 2_000;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,26 +54,45 @@ function relay(options: Parameters<typeof createProducer>[0]): Producer {
   return producer;
 }
 
+/** PostgreSQL's clock, as text (the leases' expiry is on it). */
+async function databaseNow(db: TestDatabase): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    try {
+      return (await db.pool.query('SELECT now()::text AS now')).rows[0].now as string;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 async function outboxCount(db: TestDatabase): Promise<number> {
   return (await db.pool.query('SELECT count(*)::int AS n FROM ferry.outbox')).rows[0].n;
 }
 
 describe('outages', () => {
-  it('PostgreSQL restarted mid-stream: the relay reconnects, lost 0', async () => {
+  it('PostgreSQL restarted mid-stream: both relays reconnect, lost 0', async () => {
     const server = await startThrowawayPostgres();
     cleanups.push(() => server.stop());
     const db = await createTestDatabase('restart', server.adminUrl);
     cleanups.push(() => db.drop());
     const names = uniqueTopology('pg-restart');
     cleanups.push(() => deleteTopology(SHARED_BROKER_URL, names));
-    const producer = relay({
-      ...names.producerOptions,
-      journal: { kind: 'postgres', url: db.url, pollMs: 200 },
-    });
-    await producer.start();
+    const relays = ['restart-a', 'restart-b'].map((relayId) =>
+      relay({
+        ...names.producerOptions,
+        journal: { kind: 'postgres', url: db.url, pollMs: 200, relayId, leaseMs: LEASE_MS },
+      }),
+    );
+    await Promise.all(relays.map((producer) => producer.start()));
     const enqueued: string[] = [];
+    let restartedAt = '';
     for (let n = 0; n < 30; n += 1) {
-      if (n === 10) await server.restart();
+      if (n === 10) {
+        await server.restart();
+        restartedAt = await databaseNow(db);
+      }
       enqueued.push(...(await enqueueBatch(db, names.queue, names.exchange, n)));
     }
     await waitUntil(
@@ -82,6 +104,18 @@ describe('outages', () => {
     const delivered = new Set(deliveries.map((d) => d.messageId));
     expect(enqueued.filter((id) => !delivered.has(id))).toEqual([]);
     expect(delivered.size).toBe(600);
+    // A lease that ends more than one lease after the restart was renewed over a new connection.
+    await waitUntil(
+      async () =>
+        (
+          await db.pool.query(
+            `SELECT count(DISTINCT relay)::int AS n FROM ferry.leases
+             WHERE expires_at > $1::timestamptz + $2 * interval '1 millisecond'`,
+            [restartedAt, LEASE_MS],
+          )
+        ).rows[0].n === 2,
+      'both relays to renew their leases after the restart',
+    );
   }, 120_000);
 
   it('the broker stopped for a while: rows wait in the outbox, all delivered after', async () => {

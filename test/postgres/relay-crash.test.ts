@@ -111,7 +111,7 @@ describe('three relays, one SIGKILLed three times', () => {
     const unexpected = [...counts.keys()].filter((id) => !id.startsWith('crash-'));
     // Counted, for the report: how many of the killed relay's unfinished rows arrived twice.
     console.info(
-      `outbox crash: ${enqueued.length} enqueued, ${kills} kills, ${unfinishedAtKill.size} unfinished at the kills, ${duplicated.length} duplicated`,
+      `outbox crash: ${enqueued.length} enqueued, ${kills} kills (after batches ${[...killAt].sort((a, b) => a - b).join(', ')}), ${unfinishedAtKill.size} unfinished at the kills, ${duplicated.length} duplicated`,
     );
     expect(kills).toBe(3);
     expect(lost).toEqual([]);

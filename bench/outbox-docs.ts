@@ -1,0 +1,175 @@
+/**
+ * The section "PostgreSQL outbox" of `docs/benchmarks.md`, rendered from an {@link OutboxReport} of
+ * `bench/outbox.ts`: medians over the rounds, every round's own figure beside them, and the goals.
+ */
+import { median } from './workload.js';
+
+/** p50/p99 of a set of samples, ms. */
+export interface Quantiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly n: number;
+}
+
+/** One round of `bench/outbox.ts`. */
+export interface RoundResult {
+  readonly amqplib: {
+    readonly msgPerSec: number;
+    readonly cpuMicrosPerMsg: number;
+    /** amqplib alone at the steady rate: publish-to-confirm, the broker's share of the latency. */
+    readonly steady: { readonly achieved: number; readonly confirmed: Quantiles };
+  };
+  readonly relays: readonly {
+    readonly variant: string;
+    readonly relays: number;
+    readonly msgPerSec: number;
+    readonly cpuMicrosPerMsg: number;
+  }[];
+  readonly cost: { readonly plain: Quantiles; readonly withEnqueue: Quantiles };
+  readonly steady: {
+    readonly achieved: number;
+    /** COMMIT returning → the relay's producer having the broker's confirm. */
+    readonly confirmed: Quantiles;
+    readonly delivered: Quantiles;
+    readonly missing: number;
+    /** Deliveries of a message already delivered (a publish retried after a late confirm). */
+    readonly duplicates: number;
+  };
+}
+
+/** A whole run: what `--json` saves and `--render` reads. */
+export interface OutboxReport {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
+  /** `os.loadavg()` before and after the run. */
+  readonly load: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** What else ran on the machine, in the words of whoever started the run (`--note`). */
+  readonly note?: string;
+  /** What explains the figures (`--notes file.md`), rendered after the tables. */
+  readonly notes?: string;
+  readonly settings: {
+    readonly rounds: number;
+    readonly messages: number;
+    readonly samples: number;
+    readonly rate: number;
+    readonly seconds: number;
+    /** Connections the steady stream issues its transactions over. */
+    readonly connections: number;
+    readonly relays: readonly number[];
+    readonly variants: readonly { readonly name: string; readonly journal: Record<string, unknown> }[];
+  };
+  readonly rounds: readonly RoundResult[];
+}
+
+/** The value at percentile `p` of sorted samples (nearest rank, rounded down). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+const us = (n: number) => `${n.toFixed(1)} µs`;
+
+/** A figure: its median over the rounds and each round's value. */
+function figure(report: OutboxReport, pick: (round: RoundResult) => number, show: (n: number) => string) {
+  const each = report.rounds.map(pick);
+  return { median: median(each), text: `${show(median(each))} | ${each.map(show).join(' / ')}` };
+}
+
+function relayRow(round: RoundResult, variant: string, relays: number) {
+  const row = round.relays.find((r) => r.variant === variant && r.relays === relays);
+  if (row === undefined) throw new Error(`no relay row ${variant} × ${relays} in the report`);
+  return row;
+}
+
+/** The markdown of the section, starting with its `##` heading. */
+export function renderOutboxSection(report: OutboxReport): string {
+  const s = report.settings;
+  const load = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
+  const rows: string[] = [];
+  const add = (name: string, text: string) => rows.push(`| ${name} | ${text} |`);
+  add('amqplib routed, pipelined (msg/s)', figure(report, (r) => r.amqplib.msgPerSec, int).text);
+  add('amqplib client CPU per message', figure(report, (r) => r.amqplib.cpuMicrosPerMsg, us).text);
+  const ratios = new Map<string, number>();
+  for (const variant of s.variants) {
+    for (const relays of variant.name === 'default' ? s.relays : [1]) {
+      const label = `${relays} relay${relays === 1 ? '' : 's'}${variant.name === 'default' ? '' : `, ${variant.name} \`${JSON.stringify(variant.journal)}\``}`;
+      add(
+        `relay throughput, ${label} (msg/s)`,
+        figure(report, (r) => relayRow(r, variant.name, relays).msgPerSec, int).text,
+      );
+      const ratio = figure(
+        report,
+        (r) => relayRow(r, variant.name, relays).msgPerSec / r.amqplib.msgPerSec,
+        (n) => `${n.toFixed(2)}×`,
+      );
+      ratios.set(`${variant.name}:${relays}`, ratio.median);
+      add(`relay throughput, ${label}, × amqplib in its round`, ratio.text);
+      add(
+        `relay CPU per message, ${label}`,
+        figure(report, (r) => relayRow(r, variant.name, relays).cpuMicrosPerMsg, us).text,
+      );
+    }
+  }
+  add('one-row transaction, p50', figure(report, (r) => r.cost.plain.p50, ms).text);
+  add('one-row transaction, p99', figure(report, (r) => r.cost.plain.p99, ms).text);
+  add('one-row transaction + enqueue, p50', figure(report, (r) => r.cost.withEnqueue.p50, ms).text);
+  add('one-row transaction + enqueue, p99', figure(report, (r) => r.cost.withEnqueue.p99, ms).text);
+  const addedP50 = figure(report, (r) => r.cost.withEnqueue.p50 - r.cost.plain.p50, ms);
+  const addedP99 = figure(report, (r) => r.cost.withEnqueue.p99 - r.cost.plain.p99, ms);
+  add('**cost enqueue adds, p50**', addedP50.text);
+  add('**cost enqueue adds, p99**', addedP99.text);
+  const achieved = figure(report, (r) => r.steady.achieved, int);
+  add(`steady stream, achieved rate (tasks/s, asked ${int(s.rate)})`, achieved.text);
+  const confirmedP50 = figure(report, (r) => r.steady.confirmed.p50, ms);
+  add('**commit-to-confirm at the steady rate, p50**', confirmedP50.text);
+  add(
+    '**commit-to-confirm at the steady rate, p99**',
+    figure(report, (r) => r.steady.confirmed.p99, ms).text,
+  );
+  add('commit-to-delivery at the steady rate, p50', figure(report, (r) => r.steady.delivered.p50, ms).text);
+  add('commit-to-delivery at the steady rate, p99', figure(report, (r) => r.steady.delivered.p99, ms).text);
+  add(
+    `amqplib alone at the steady rate, achieved (msg/s)`,
+    figure(report, (r) => r.amqplib.steady.achieved, int).text,
+  );
+  add(
+    'amqplib alone at the steady rate, publish-to-confirm p50',
+    figure(report, (r) => r.amqplib.steady.confirmed.p50, ms).text,
+  );
+  add(
+    'amqplib alone at the steady rate, publish-to-confirm p99',
+    figure(report, (r) => r.amqplib.steady.confirmed.p99, ms).text,
+  );
+  add('steady stream, tasks not delivered within 60 s', figure(report, (r) => r.steady.missing, int).text);
+  add('steady stream, duplicate deliveries', figure(report, (r) => r.steady.duplicates, int).text);
+
+  const oneRelay = ratios.get('default:1') ?? Number.NaN;
+  const goals = [
+    `| one relay ≥ 0.8× amqplib routed | ${oneRelay.toFixed(2)}× | ${oneRelay >= 0.8 ? 'yes' : '**no**'} |`,
+    `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)}, at ${int(achieved.median)} tasks/s achieved | ${confirmedP50.median <= 20 ? 'yes' : '**no**'} |`,
+  ];
+  return [
+    '## PostgreSQL outbox',
+    '',
+    '<!-- Generated by bench/outbox.ts --write-docs (or --render report.json); do not edit by hand. -->',
+    '',
+    `Command: \`${report.command}\``,
+    '',
+    `Run ${report.startedAt} → ${report.finishedAt}, ${s.rounds} round(s) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}, PostgreSQL and RabbitMQ on the same machine. Load average (1, 5, 15 min) before: ${load(report.load.before)}; after: ${load(report.load.after)}.${report.note === undefined ? '' : ` ${report.note}`}`,
+    '',
+    `Each round runs, in this order: amqplib routed (${int(s.messages)} JSON bodies of 1 KiB pipelined on a confirm channel into a durable queue, bench/clients/amqplib.ts), then amqplib alone publishing at the steady rate below, each message awaited on its own confirm (its publish-to-confirm is the broker's share of any latency); the relay throughput (the same ${int(s.messages)} bodies committed into the outbox in one transaction while the relays, child processes, already run; timed from that commit until the outbox is empty); the cost of \`enqueue\` (${int(s.samples)} transactions of each kind, alternated on one connection); a steady stream of ${int(s.rate)} tasks/s for ${s.seconds} s, one task per transaction, issued on schedule over ${s.connections} connections, one relay. Each task of the stream has a routing key of its own (a fanout exchange routes them all to the queue), so commit-to-confirm is per task: from COMMIT returning in the bench to the relay's producer reporting the broker's confirm (\`observe()\`'s \`settled\`, which names the routing key), both on the machine's wall clock. Commit-to-delivery is from COMMIT returning to a consumer on the queue having the message. CPU is the client's or the relays' own process time per message; PostgreSQL's and RabbitMQ's are not in it.`,
+    '',
+    '| figure | median | per round |',
+    '| --- | ---: | --- |',
+    ...rows,
+    '',
+    '| goal | measured (median) | met |',
+    '| --- | --- | --- |',
+    ...goals,
+    '',
+    ...(report.notes === undefined ? [] : [report.notes.trimEnd(), '']),
+  ].join('\n');
+}
