@@ -474,6 +474,21 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const markdown = renderDocs(report);
   process.stdout.write(`${markdown}\n`);
   if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.writeDocs) writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), markdown);
+  if (options.writeDocs) {
+    const path = join(ROOT, 'docs', 'benchmarks.md');
+    writeFileSync(path, withSectionsOfOtherBenches(markdown, readFileSync(path, 'utf8')));
+  }
   log(`free memory ${Math.round(freemem() / 2 ** 20)} MiB at the end`);
+}
+
+/**
+ * The rendered markdown followed by the sections of the current docs that this bench does not write
+ * (the outbox bench's, the channel pool's, ...), so that a full run does not erase their figures.
+ */
+function withSectionsOfOtherBenches(markdown: string, current: string): string {
+  const ours = new Set(markdown.split('\n').filter((line) => line.startsWith('## ')));
+  const kept = current
+    .split(/\n(?=## )/)
+    .filter((section) => section.startsWith('## ') && !ours.has(section.split('\n', 1)[0] ?? ''));
+  return kept.length === 0 ? markdown : `${markdown.trimEnd()}\n\n${kept.join('\n').trimEnd()}\n`;
 }
