@@ -13,17 +13,26 @@ import { type TestTopology, withChannel } from '../integration/support/broker-ob
 import { message } from '../integration/support/producer.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
 
-/** Three nodes booting at once take 20–90 s here, longer while other test files start nodes too. */
+/**
+ * Three nodes booting at once take 20–90 s here, longer while other test files start nodes too; the
+ * start-up gives up with its own error (which says why) at 200 s, before this.
+ */
 const START_TIMEOUT_MS = 240_000;
 
-/** Starts a cluster before the file's tests and stops every node after them, whether they passed or not. */
+/**
+ * Starts a cluster before the file's tests and stops every node after them, whether they passed or
+ * not, and also when the start-up outlived `beforeAll` (its nodes are stopped once it settles).
+ */
 export function useThrowawayCluster(name: string): { current(): ThrowawayCluster } {
   let cluster: ThrowawayCluster | undefined;
+  let starting: Promise<ThrowawayCluster> | undefined;
   beforeAll(async () => {
-    cluster = await startThrowawayCluster({ name });
+    starting = startThrowawayCluster({ name });
+    cluster = await starting;
   }, START_TIMEOUT_MS);
   afterAll(async () => {
-    await cluster?.stop();
+    const started = await starting?.catch(() => undefined);
+    await started?.stop();
   }, START_TIMEOUT_MS);
   return {
     current: () => {
