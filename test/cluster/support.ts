@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { firstRotation } from '../../src/amqp/node-rotation.js';
-import { buildTopology, ML_QUEUES, type Topology } from '../../src/amqp/topology.js';
+import { buildTopology, ML_QUEUES } from '../../src/amqp/topology.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import { type Delivery, drainQueue } from '../faults/support/scorer.js';
 import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
@@ -46,35 +46,33 @@ export function useThrowawayCluster(name: string): { current(): ThrowawayCluster
 export interface ClusterTopology extends TestTopology {
   /** The five work queues, each bound with its own name as the routing key. */
   readonly queues: readonly string[];
-  /** The work queues and the dead-letter queue: every Raft group the scenario has. */
+  /** Every queue declared as a quorum queue (the work queues and the dead-letter queue): its Raft groups. */
   readonly quorumQueues: readonly string[];
 }
 
 /**
- * Fresh names for `label`. The dead-letter queue is a quorum queue here too: a classic queue lives on
- * one node, and while that node is down its declaration fails, which would stop ferry's reconnect.
+ * Fresh names for `label`. The dead-letter queue is a quorum queue here too (`deadLetterQueueType`,
+ * as docs/scaling.md advises for a cluster): a classic queue lives on one node, and while that node is
+ * down its declaration fails, which would stop ferry's reconnect, and so do dead-letter hand-offs.
  */
 export function clusterTopology(label: string): ClusterTopology {
   const base = `ferry-cluster-${label}-${randomBytes(4).toString('hex')}`;
   const queues = ML_QUEUES.map((queue) => `${base}.${queue}`);
   const deadLetterQueue = `${base}.dlq`;
-  const built = buildTopology({
+  const topology = buildTopology({
     exchange: `${base}.x`,
     queues,
     deadLetterExchange: `${base}.dlx`,
     deadLetterQueue,
+    deadLetterQueueType: 'quorum',
   });
-  const topology: Topology = {
-    ...built,
-    queues: built.queues.map((queue) =>
-      queue.name === deadLetterQueue ? { ...queue, arguments: { 'x-queue-type': 'quorum' } } : queue,
-    ),
-  };
   return {
     exchange: `${base}.x`,
     queue: queues[0]!,
     queues,
-    quorumQueues: [...queues, deadLetterQueue],
+    quorumQueues: topology.queues
+      .filter((queue) => queue.arguments?.['x-queue-type'] === 'quorum')
+      .map((queue) => queue.name),
     deadLetterExchange: `${base}.dlx`,
     deadLetterQueue,
     topology,
