@@ -6,6 +6,8 @@
  * side comes second, so the defaults carry exactly the workers' arguments.
  */
 
+import { FerryError } from '../errors.js';
+
 /** A table of AMQP arguments (`x-queue-type`, `x-delivery-limit`, …). */
 export type AmqpArguments = Readonly<Record<string, string | number | boolean>>;
 
@@ -58,6 +60,11 @@ export const ML_QUEUES = [
 /** Exactly the arguments the workers declare their queues with. */
 export const ML_QUEUE_ARGUMENTS: AmqpArguments = { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 };
 
+/** The kinds of queue ferry's dead-letter queue can be; see {@link TopologyOptions.deadLetterQueueType}. */
+export const DEAD_LETTER_QUEUE_TYPES = ['classic', 'quorum'] as const;
+/** One of {@link DEAD_LETTER_QUEUE_TYPES}. */
+export type DeadLetterQueueType = (typeof DEAD_LETTER_QUEUE_TYPES)[number];
+
 /** What {@link buildTopology} lets you change; everything left out keeps its default. */
 export interface TopologyOptions {
   readonly exchange?: string;
@@ -66,6 +73,14 @@ export interface TopologyOptions {
   readonly queueArguments?: AmqpArguments;
   readonly deadLetterExchange?: string;
   readonly deadLetterQueue?: string;
+  /**
+   * `'classic'` (the default) keeps the dead-letter queue on one node: while that node is down on a
+   * cluster, ferry's dead-letter hand-offs fail and the messages wait, parked, until it is back.
+   * `'quorum'` replicates it like the ML queues, so a hand-off goes on while a majority of nodes
+   * runs: use it on a cluster. A broker refuses (406) a type other than that of the queue it already
+   * has, so switching an existing deployment means draining and deleting the old queue first.
+   */
+  readonly deadLetterQueueType?: DeadLetterQueueType;
 }
 
 /** The topology to declare, from the defaults and `options`. */
@@ -75,6 +90,11 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
   const queueArguments = options.queueArguments ?? ML_QUEUE_ARGUMENTS;
   const deadLetterExchange = options.deadLetterExchange ?? DEAD_LETTER_EXCHANGE;
   const deadLetterQueue = options.deadLetterQueue ?? DEAD_LETTER_QUEUE;
+  const deadLetterQueueType = options.deadLetterQueueType ?? 'classic';
+  if (!DEAD_LETTER_QUEUE_TYPES.includes(deadLetterQueueType)) {
+    const problem = `deadLetterQueueType: must be 'classic' or 'quorum', not ${JSON.stringify(deadLetterQueueType)}`;
+    throw new FerryError('INVALID_OPTIONS', problem, { details: { problems: [problem] } });
+  }
   return {
     exchanges: [
       { name: exchange, type: 'topic', durable: true },
@@ -82,7 +102,9 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     ],
     queues: [
       ...queues.map((name) => ({ name, durable: true, arguments: queueArguments })),
-      { name: deadLetterQueue, durable: true },
+      deadLetterQueueType === 'quorum'
+        ? { name: deadLetterQueue, durable: true, arguments: { 'x-queue-type': 'quorum' } }
+        : { name: deadLetterQueue, durable: true },
     ],
     bindings: [
       ...queues.map((name) => ({ queue: name, exchange, routingKey: name })),

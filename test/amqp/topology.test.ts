@@ -65,6 +65,30 @@ describe('the default topology', () => {
       ],
     });
   });
+
+  it('declares the dead-letter queue as a quorum queue when asked, and as a classic one by default', () => {
+    const quorum = buildTopology({ deadLetterQueueType: 'quorum' });
+    expect(quorum.queues).toContainEqual({
+      name: 'bookmarkai.ml.dead-letter',
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    // Nothing else changes: the workers' queues keep exactly their arguments.
+    expect(quorum.queues.filter((queue) => queue.name !== 'bookmarkai.ml.dead-letter')).toEqual(
+      DEFAULT_TOPOLOGY.queues.filter((queue) => queue.name !== 'bookmarkai.ml.dead-letter'),
+    );
+    expect(buildTopology({ deadLetterQueueType: 'classic' })).toEqual(DEFAULT_TOPOLOGY);
+  });
+
+  it('refuses an unknown dead-letter queue type with INVALID_OPTIONS', () => {
+    const options = JSON.parse('{"deadLetterQueueType":"stream"}') as Parameters<typeof buildTopology>[0];
+    expect(() => buildTopology(options)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('deadLetterQueueType'),
+      }),
+    );
+  });
 });
 
 describe('declaration failures', () => {

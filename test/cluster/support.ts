@@ -6,24 +6,33 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { firstRotation } from '../../src/amqp/node-rotation.js';
-import { buildTopology, ML_QUEUES, type Topology } from '../../src/amqp/topology.js';
+import { buildTopology, ML_QUEUES } from '../../src/amqp/topology.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import { type Delivery, drainQueue } from '../faults/support/scorer.js';
 import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
 import { message } from '../integration/support/producer.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
 
-/** Three nodes booting at once take 20–90 s here, longer while other test files start nodes too. */
+/**
+ * Three nodes booting at once take 20–90 s here, longer while other test files start nodes too; the
+ * start-up gives up with its own error (which says why) at 200 s, before this.
+ */
 const START_TIMEOUT_MS = 240_000;
 
-/** Starts a cluster before the file's tests and stops every node after them, whether they passed or not. */
+/**
+ * Starts a cluster before the file's tests and stops every node after them, whether they passed or
+ * not, and also when the start-up outlived `beforeAll` (its nodes are stopped once it settles).
+ */
 export function useThrowawayCluster(name: string): { current(): ThrowawayCluster } {
   let cluster: ThrowawayCluster | undefined;
+  let starting: Promise<ThrowawayCluster> | undefined;
   beforeAll(async () => {
-    cluster = await startThrowawayCluster({ name });
+    starting = startThrowawayCluster({ name });
+    cluster = await starting;
   }, START_TIMEOUT_MS);
   afterAll(async () => {
-    await cluster?.stop();
+    const started = await starting?.catch(() => undefined);
+    await started?.stop();
   }, START_TIMEOUT_MS);
   return {
     current: () => {
@@ -37,35 +46,33 @@ export function useThrowawayCluster(name: string): { current(): ThrowawayCluster
 export interface ClusterTopology extends TestTopology {
   /** The five work queues, each bound with its own name as the routing key. */
   readonly queues: readonly string[];
-  /** The work queues and the dead-letter queue: every Raft group the scenario has. */
+  /** Every queue declared as a quorum queue (the work queues and the dead-letter queue): its Raft groups. */
   readonly quorumQueues: readonly string[];
 }
 
 /**
- * Fresh names for `label`. The dead-letter queue is a quorum queue here too: a classic queue lives on
- * one node, and while that node is down its declaration fails, which would stop ferry's reconnect.
+ * Fresh names for `label`. The dead-letter queue is a quorum queue here too (`deadLetterQueueType`,
+ * as docs/scaling.md advises for a cluster): a classic queue lives on one node, and while that node is
+ * down its declaration fails, which would stop ferry's reconnect, and so do dead-letter hand-offs.
  */
 export function clusterTopology(label: string): ClusterTopology {
   const base = `ferry-cluster-${label}-${randomBytes(4).toString('hex')}`;
   const queues = ML_QUEUES.map((queue) => `${base}.${queue}`);
   const deadLetterQueue = `${base}.dlq`;
-  const built = buildTopology({
+  const topology = buildTopology({
     exchange: `${base}.x`,
     queues,
     deadLetterExchange: `${base}.dlx`,
     deadLetterQueue,
+    deadLetterQueueType: 'quorum',
   });
-  const topology: Topology = {
-    ...built,
-    queues: built.queues.map((queue) =>
-      queue.name === deadLetterQueue ? { ...queue, arguments: { 'x-queue-type': 'quorum' } } : queue,
-    ),
-  };
   return {
     exchange: `${base}.x`,
     queue: queues[0]!,
     queues,
-    quorumQueues: [...queues, deadLetterQueue],
+    quorumQueues: topology.queues
+      .filter((queue) => queue.arguments?.['x-queue-type'] === 'quorum')
+      .map((queue) => queue.name),
     deadLetterExchange: `${base}.dlx`,
     deadLetterQueue,
     topology,

@@ -7,12 +7,22 @@
  * Every node is stopped and its folder removed by {@link ThrowawayCluster.stop}, and killed by the
  * throwaway helper's exit hook if the test process ends first.
  */
+import {
+  awaitAllRunning,
+  ClusterStartError,
+  diagnosis,
+  joinCluster,
+  probeQuorumQueue,
+  remainingMs,
+} from './cluster-start.js';
 import { isProcessRunning, startThrowawayBroker, type ThrowawayBroker } from './throwaway-broker.js';
 
 /** Options for {@link startThrowawayCluster}. */
 export interface ThrowawayClusterOptions {
   /** Readable prefix of the node names; each node adds its number and a unique part. */
   readonly name?: string;
+  /** How long the whole start-up may take, retries included; default 200 s. */
+  readonly startBudgetMs?: number;
 }
 
 /** Where a queue's Raft group stands, as `rabbitmqctl list_queues` reports it. */
@@ -74,17 +84,53 @@ const NODE_CONFIG = {
   advancedConfig: '[{kernel, [{net_ticktime, 10}]}].',
 };
 const PLACEMENT_TIMEOUT_MS = 60_000;
+/** `start_app` returns once RabbitMQ runs, which on a loaded machine, syncing with its peers, takes a while. */
+const APP_TIMEOUT_MS = 120_000;
 /** How long `list_queues` may wait for the queues' answers, which a loaded machine slows. */
 const ASK_TIMEOUT_SECONDS = 15;
 
-/** Starts three nodes at once, joins the second and third to the first, and resolves once all run. */
+/**
+ * The whole start-up's bound: below the suite's 240 s hook timeout, so that a start-up that cannot
+ * finish ends with {@link ClusterStartError} (which says why) rather than vitest's bare timeout.
+ */
+const START_BUDGET_MS = 200_000;
+/** A cluster that could not be formed is torn down and started afresh once, time permitting. */
+const START_ATTEMPTS = 2;
+/** A fresh try is not worth starting with less time than this left: three nodes take ≈20 s alone. */
+const MIN_TRY_MS = 45_000;
+
+/**
+ * Starts three nodes at once, joins the second and third to the first, and resolves once all three
+ * run and a quorum queue gets a member on each. Nodes left by dead test processes are removed first
+ * (by {@link startThrowawayBroker}); a try that fails is torn down and, time permitting, made again.
+ * Rejects with a {@link ClusterStartError} holding each try's failing step, its command's output and
+ * the nodes' log tails; no node outlives a failed start-up.
+ */
 export async function startThrowawayCluster(
   options: ThrowawayClusterOptions = {},
 ): Promise<ThrowawayCluster> {
-  const prefix = options.name ?? 'cluster';
+  const deadline = Date.now() + (options.startBudgetMs ?? START_BUDGET_MS);
+  const failures: string[] = [];
+  for (let attempt = 1; ; attempt += 1) {
+    const startedAt = Date.now();
+    try {
+      return await startOnce(options.name ?? 'cluster', deadline);
+    } catch (error) {
+      failures.push(`=== try ${attempt}, after ${Date.now() - startedAt} ms: ${String(error)}`);
+      if (attempt >= START_ATTEMPTS || remainingMs(deadline) < MIN_TRY_MS) {
+        throw new ClusterStartError(`the throwaway cluster did not start\n${failures.join('\n')}`);
+      }
+    }
+  }
+}
+
+/** One try: the nodes, the joins, the readiness checks; everything stopped again if a step fails. */
+async function startOnce(prefix: string, deadline: number): Promise<ThrowawayCluster> {
+  // The boot's own bound leaves time for the joins after it.
+  const startTimeoutSeconds = Math.max(30, Math.floor(remainingMs(deadline) / 2_000));
   const started = await Promise.allSettled(
     Array.from({ length: CLUSTER_SIZE }, (_, i) =>
-      startThrowawayBroker({ name: `${prefix}-${i + 1}`, ...NODE_CONFIG }),
+      startThrowawayBroker({ name: `${prefix}-${i + 1}`, startTimeoutSeconds, ...NODE_CONFIG }),
     ),
   );
   const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -97,16 +143,25 @@ export async function startThrowawayCluster(
     if (failed !== undefined) throw failed.reason;
     const [first, ...others] = nodes as [ThrowawayBroker, ...ThrowawayBroker[]];
     // One at a time: two nodes joining the same node at once can race on its schema.
-    for (const node of others) {
-      await node.ctl('stop_app');
-      await node.ctl('join_cluster', first.nodeName);
-      await node.ctl('start_app');
-    }
+    for (const node of others) await joinCluster(node, first, deadline);
+    await awaitAllRunning(first, nodes, deadline);
+    const cluster = clusterOf(nodes, stop);
+    await probeQuorumQueue(
+      first.url,
+      (queue, timeoutMs) =>
+        cluster.awaitPlacement(
+          [queue],
+          (placement) => placement.leader !== undefined && placement.online.length === CLUSTER_SIZE,
+          timeoutMs,
+        ),
+      deadline,
+    );
+    return cluster;
   } catch (error) {
+    const account = await diagnosis(error, nodes);
     await stop();
-    throw error;
+    throw new Error(account);
   }
-  return clusterOf(nodes, stop);
 }
 
 function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>): ThrowawayCluster {
@@ -162,10 +217,10 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
       return index;
     },
     stopApp: async (index) => {
-      await node(index).ctl('stop_app');
+      await node(index).ctlWithin(APP_TIMEOUT_MS, 'stop_app');
     },
     startApp: async (index) => {
-      await node(index).ctl('start_app');
+      await node(index).ctlWithin(APP_TIMEOUT_MS, 'start_app');
     },
     kill: (index) => node(index).kill(),
     restart: (index) => node(index).restart(),
@@ -181,7 +236,7 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
           }
           candidate.unfreeze();
           // A no-op where RabbitMQ runs.
-          await candidate.ctl('start_app');
+          await candidate.ctlWithin(APP_TIMEOUT_MS, 'start_app');
         }),
       );
     },

@@ -13,6 +13,7 @@ import { chown, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FOLDER_PREFIX, OWNER_ENV, OWNER_FILE, removeStaleThrowawayNodes } from './stale-throwaway-nodes.js';
 
 /** TLS listener settings, written into the node's `rabbitmq.conf` as `ssl_options.*`. */
 export interface ThrowawayTlsOptions {
@@ -38,6 +39,8 @@ export interface ThrowawayBrokerOptions {
   readonly config?: readonly string[];
   /** Erlang terms for the node's `advanced.config` (settings `rabbitmq.conf` cannot make, such as `net_ticktime`). */
   readonly advancedConfig?: string;
+  /** How long the node may take to boot, in seconds; default 60 (a loaded machine booting several nodes needs more). */
+  readonly startTimeoutSeconds?: number;
 }
 
 /** A running throwaway node. Every method targets this node only. */
@@ -57,6 +60,10 @@ export interface ThrowawayBroker {
    * and backticks in arguments.
    */
   ctl(...args: string[]): Promise<string>;
+  /** {@link ThrowawayBroker.ctl} killed after `timeoutMs` instead of 30 s, for steps a loaded machine slows. */
+  ctlWithin(timeoutMs: number, ...args: string[]): Promise<string>;
+  /** The last `lines` lines of the node's log (default 40), for an error message that says why. */
+  logTail(lines?: number): Promise<string>;
   /** OS pid of the node's `beam.smp` (changes on {@link ThrowawayBroker.restart}). */
   pid(): number;
   /** `kill -STOP` of the node: sockets stay open but nothing answers (a frozen or half-open broker). */
@@ -81,6 +88,8 @@ const START_ATTEMPTS = 3;
 /** Nodes that must not outlive the test process, even when a test forgets `stop()`. */
 const liveNodes = new Map<string, { pid: number | undefined; dir: string }>();
 let exitHookInstalled = false;
+/** The first start in a process clears what dead test processes left (once: it scans /proc). */
+let staleRemoval: Promise<void> | undefined;
 
 /**
  * Starts a throwaway node and resolves once RabbitMQ is running on it (≈7 s here). Picks free ports
@@ -88,6 +97,15 @@ let exitHookInstalled = false;
  */
 export async function startThrowawayBroker(options: ThrowawayBrokerOptions = {}): Promise<ThrowawayBroker> {
   installExitHook();
+  staleRemoval ??= removeStaleThrowawayNodes().then(({ nodes, folders }) => {
+    if (nodes.length + folders.length > 0) {
+      process.stderr.write(
+        `[throwaway-broker] removed what dead test processes left: nodes ${nodes.join(', ') || 'none'}; ` +
+          `folders ${folders.join(', ') || 'none'}\n`,
+      );
+    }
+  });
+  await staleRemoval;
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
@@ -109,12 +127,15 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
   const tlsPort = options.tls ? (options.tls.port ?? (await freePort(taken))) : undefined;
 
   const owner = await rabbitmqOwner();
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-rabbit-'));
+  const dir = await mkdtemp(join(tmpdir(), FOLDER_PREFIX));
+  // Names this process as the owner, so that a later run can tell the folder is stale if it dies.
+  await writeFile(join(dir, OWNER_FILE), String(process.pid));
   const pidFile = join(dir, 'pid');
   const state: { pid: number | undefined; dir: string } = { pid: undefined, dir };
   liveNodes.set(nodeName, state);
-  const ctl = (...args: string[]): Promise<string> =>
-    run('rabbitmqctl', ['-n', nodeName, ...args], { timeoutMs: CTL_TIMEOUT_MS });
+  const ctlWithin = (timeoutMs: number, ...args: string[]): Promise<string> =>
+    run('rabbitmqctl', ['-n', nodeName, ...args], { timeoutMs });
+  const ctl = (...args: string[]): Promise<string> => ctlWithin(CTL_TIMEOUT_MS, ...args);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -147,6 +168,7 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
       tlsPort,
       config: options.config ?? [],
       advancedConfig: options.advancedConfig,
+      startTimeoutSeconds: options.startTimeoutSeconds ?? START_TIMEOUT_SECONDS,
       state,
     });
     await launch();
@@ -168,6 +190,8 @@ async function startOnce(options: ThrowawayBrokerOptions): Promise<ThrowawayBrok
     nodeName,
     dir,
     ctl,
+    ctlWithin,
+    logTail: (lines) => logTail(dir, nodeName, lines),
     pid: currentPid,
     freeze: () => signal(currentPid(), 'SIGSTOP'),
     unfreeze: () => signal(currentPid(), 'SIGCONT'),
@@ -193,6 +217,7 @@ interface NodeLayout {
   readonly tlsPort: number | undefined;
   readonly config: readonly string[];
   readonly advancedConfig: string | undefined;
+  readonly startTimeoutSeconds: number;
   /** Receives the node's OS pid after every launch. */
   readonly state: { pid: number | undefined };
 }
@@ -232,6 +257,7 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
         ? join(dir, 'advanced.config')
         : await writeOwned('advanced.config', `${layout.advancedConfig}\n`),
     ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
+    [OWNER_ENV]: String(process.pid),
   };
   return async () => {
     // A pid file left by a killed node would make `wait` watch a dead process.
@@ -240,8 +266,9 @@ async function prepareNode(layout: NodeLayout): Promise<() => Promise<void>> {
     try {
       // Unlike await_startup, `wait` tolerates a node that has not registered yet and fails as soon
       // as the process dies (a node that cannot start dies silently, detached).
-      const wait = ['-n', nodeName, 'wait', pidFile, '--timeout', String(START_TIMEOUT_SECONDS)];
-      await run('rabbitmqctl', wait, { timeoutMs: (START_TIMEOUT_SECONDS + 15) * 1000 });
+      const seconds = layout.startTimeoutSeconds;
+      const wait = ['-n', nodeName, 'wait', pidFile, '--timeout', String(seconds)];
+      await run('rabbitmqctl', wait, { timeoutMs: (seconds + 15) * 1000 });
     } catch (error) {
       const log = await logTail(dir, nodeName);
       const clash = /eaddrinuse|dist_port_already_used/.test(log);
@@ -418,9 +445,9 @@ async function readPid(pidFile: string): Promise<number | undefined> {
   return Number.isNaN(pid) ? undefined : pid;
 }
 
-async function logTail(dir: string, nodeName: string): Promise<string> {
+async function logTail(dir: string, nodeName: string, lines = 40): Promise<string> {
   const log = await readFile(join(dir, 'log', `${nodeName}.log`), 'utf8').catch(() => '(no log written)');
-  return log.split('\n').slice(-40).join('\n');
+  return log.split('\n').slice(-lines).join('\n');
 }
 
 /**
@@ -462,14 +489,30 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Kills leftover nodes when the test process exits without having stopped them. */
+/**
+ * Kills leftover nodes when the test process exits without having stopped them, also when it is
+ * ended by SIGTERM, SIGINT or SIGHUP (a CI timeout, Ctrl-C), which skip `exit` handlers: the signal is
+ * raised again once the nodes are gone. Only `kill -9` of the test process escapes this; the next run's
+ * {@link removeStaleThrowawayNodes} finds what it left.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const killAll = (): void => {
     for (const { pid, dir } of liveNodes.values()) {
-      if (pid !== undefined) signal(pid, 'SIGKILL');
+      if (pid !== undefined) {
+        signal(pid, 'SIGCONT');
+        signal(pid, 'SIGKILL');
+      }
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    liveNodes.clear();
+  };
+  process.once('exit', killAll);
+  for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(name, () => {
+      killAll();
+      process.kill(process.pid, name);
+    });
+  }
 }
