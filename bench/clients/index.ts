@@ -23,6 +23,22 @@ export interface ClientInfo {
   readonly tuned?: boolean;
 }
 
+/**
+ * With `FERRY_BENCH_BASE=<dir>`, a `ferry-base` client: `ferry-memory` as another checkout builds it,
+ * for an A/B of a change within one run (the machine's load then weighs on both alike). Build the
+ * other checkout (its `node_modules` linked) with
+ * `npx tsx -e "import('./bench/build.ts').then((m) => m.buildChild('.', '.scratch/base'))"` there,
+ * and pass `<that checkout>/.scratch/base`.
+ */
+function baseClient(dir: string | undefined): Record<string, ClientInfo> {
+  if (dir === undefined) return {};
+  const load = async (): Promise<ClientFactory> => {
+    const module: { createMemoryClient: ClientFactory } = await import(`${dir}/bench/clients/ferry.js`);
+    return module.createMemoryClient;
+  };
+  return { 'ferry-base': { packageName: 'ferry', load, confirms: true, recovers: true } };
+}
+
 /** Every client, in the order the report lists them; `amqplib` is the baseline. */
 export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
   amqplib: {
@@ -119,6 +135,7 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     // Three RPCs per message (it declares the exchange and the queue anew for each): ≈50 msg/s here.
     maxMessages: 2_000,
   },
+  ...baseClient(process.env.FERRY_BENCH_BASE),
 };
 
 /** The baseline every ratio is taken against. */

@@ -63,6 +63,18 @@ describe('toOutboundMessage', () => {
     expect(asJson.content.equals(Buffer.from(JSON.stringify({ text }), 'utf8'))).toBe(true);
   });
 
+  it('gives every body bytes of its own, however many share a slab', () => {
+    const wide = { maxMessageBytes: 1_000_000, appId: undefined, timestamp: false };
+    // Sizes from empty to well past a slab's share, enough bodies to fill several slabs.
+    const texts = Array.from({ length: 400 }, (_, n) => `${n}:${'é→'.repeat((n * 37) % 3_000)}`);
+    const contents = texts.map(
+      (text) => toOutboundMessage({ exchange: 'x', routingKey: '', body: text }, NOW, wide).content,
+    );
+    contents.forEach((content, n) => {
+      expect(content.equals(Buffer.from(texts[n] as string, 'utf8'))).toBe(true);
+    });
+  });
+
   it('leaves optional properties out rather than undefined', () => {
     const { properties } = toOutboundMessage({ exchange: 'x', routingKey: '', body: null }, NOW, limits);
     expect(Object.keys(properties).sort()).toEqual([
