@@ -4,12 +4,16 @@
  * plugin needed).
  */
 import { type Channel, type ChannelModel, connect } from 'amqplib';
+import { SPREAD_KEYS, spreadKey } from './workload.js';
 
 /** The objects of one bench invocation on one broker. */
 export interface BenchObjects {
   /** A durable direct exchange every client publishes to (celery-node uses the default exchange). */
   readonly exchange: string;
-  /** A durable classic queue bound with its own name: the routed variants' queue. */
+  /**
+   * A durable classic queue bound with its own name (and the channel-pool clients' spread keys, see
+   * `spreadKey`): the routed variants' queue.
+   */
   readonly queue: string;
   /**
    * A non-durable queue with `x-max-length: 0`, bound with its own name, for the client-bound variant:
@@ -74,6 +78,11 @@ export async function declareObjects(url: string, objects: BenchObjects, ctl: Ra
     await channel.bindQueue(objects.queue, objects.exchange, objects.queue);
     await channel.assertQueue(objects.voidQueue, { durable: false, arguments: { 'x-max-length': 0 } });
     await channel.bindQueue(objects.voidQueue, objects.exchange, objects.voidQueue);
+    // The channel-pool clients' keys, to the same queues.
+    for (let n = 0; n < SPREAD_KEYS; n += 1) {
+      await channel.bindQueue(objects.queue, objects.exchange, spreadKey(objects.queue, n));
+      await channel.bindQueue(objects.voidQueue, objects.exchange, spreadKey(objects.voidQueue, n));
+    }
   });
   // `(?!.)` ends the pattern: the policy must not match longer names ('$' does not survive the
   // Debian wrapper's re-quoting).

@@ -47,6 +47,17 @@ export interface RecoveryPlan {
   readonly reconnectDelayMs: number;
 }
 
+/**
+ * Routing keys the channel-pool clients spread messages over (`<target routing key>.<n>`), each bound
+ * to the target's queue: one routing key would put every message on one channel of the pool.
+ */
+export const SPREAD_KEYS = 8;
+
+/** The `n`th message's routing key when spread over {@link SPREAD_KEYS} keys. */
+export function spreadKey(routingKey: string, n: number): string {
+  return `${routingKey}.${n % SPREAD_KEYS}`;
+}
+
 /** Recovery ticks: `rate / (1000 / RECOVERY_TICK_MS)` messages every tick. */
 export const RECOVERY_TICK_MS = 5;
 

@@ -16,13 +16,15 @@ import {
   type PublishRequest,
   type Settlement,
 } from '../../src/index.js';
-import type { BenchMessage, Target } from '../workload.js';
+import { type BenchMessage, SPREAD_KEYS, spreadKey, type Target } from '../workload.js';
 import type { BenchClient, ClientFactory, ClientSettings, MakeMessage } from './client.js';
 
 /** Messages per `publishMany()` call: one journal commit each. */
 const BATCH = 1_000;
 /** The in-flight window of the tuned row: a tenth of the default 10,000. */
 const NARROW_WINDOW = 1_000;
+/** The channel-pool rows' confirm timeout (see {@link Variation.channels}). */
+const POOL_CONFIRM_TIMEOUT_MS = 30_000;
 
 /** How many of `settled` ended other than `confirmed` (dead-lettered or rejected). */
 async function unconfirmed(settled: readonly Promise<Settlement>[]): Promise<number> {
@@ -41,6 +43,14 @@ interface Variation {
   readonly stamped?: boolean;
   /** Register a tracer provider (no-op span processor) and the W3C propagators: a span per message. */
   readonly traced?: boolean;
+  /**
+   * The `channels` option: confirm channels on the connection, with the messages spread over
+   * {@link SPREAD_KEYS} routing keys (all bound to the target's queue) so that the pool has keys to
+   * spread. These rows also wait 30 s for a confirm instead of 5 s: on a loaded machine the broker
+   * took longer than 5 s to confirm a full window of 10,000, and the republished timeouts (thousands
+   * of duplicates) swamped what the pool changes.
+   */
+  readonly channels?: number;
 }
 
 /**
@@ -64,6 +74,9 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
     if (variation.traced === true) await registerNoopTracing();
     const producer = createProducer({
       ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
+      ...(variation.channels === undefined
+        ? {}
+        : { channels: variation.channels, confirmTimeoutMs: POOL_CONFIRM_TIMEOUT_MS }),
       ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
       url: target.url,
       topology: false,
@@ -77,9 +90,15 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
           : { kind: 'sqlite', path: join(settings.scratch, 'ferry.db') },
     });
     await producer.start();
+    let sent = 0;
+    const routingKey = (): string => {
+      if (variation.channels === undefined) return target.routingKey;
+      sent += 1;
+      return spreadKey(target.routingKey, sent);
+    };
     const request = (message: BenchMessage): PublishRequest => ({
       exchange: target.exchange,
-      routingKey: target.routingKey,
+      routingKey: routingKey(),
       messageId: message.id,
       body: message.body as JsonValue,
     });
@@ -181,3 +200,12 @@ export const createStampedClient = connectFerry('memory', { stamped: true });
  * span per message and its context in the headers, shown to size what tracing costs.
  */
 export const createTracedClient = connectFerry('memory', { traced: true });
+/**
+ * ferry with the memory journal, its messages spread over {@link SPREAD_KEYS} routing keys, on one
+ * confirm channel: the channel-pool rows' reference, showing what the spread keys alone cost.
+ */
+export const createSpreadClient = connectFerry('memory', { channels: 1 });
+/** As {@link createSpreadClient}, on a pool of two confirm channels (`channels: 2`). */
+export const createTwoChannelClient = connectFerry('memory', { channels: 2 });
+/** As {@link createSpreadClient}, on a pool of four confirm channels (`channels: 4`). */
+export const createFourChannelClient = connectFerry('memory', { channels: 4 });

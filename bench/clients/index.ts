@@ -101,6 +101,27 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'ferry-memory-ch1': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createSpreadClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
+  'ferry-memory-ch2': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createTwoChannelClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
+  'ferry-memory-ch4': {
+    packageName: 'ferry',
+    load: async () => (await import('./ferry.js')).createFourChannelClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'amqp-connection-manager': {
     packageName: 'amqp-connection-manager',
     load: async () => (await import('./amqp-connection-manager.js')).createClient,

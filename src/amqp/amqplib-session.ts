@@ -1,24 +1,16 @@
 /**
  * The amqplib 2.x adapter behind {@link BrokerPort}: one connection, one confirm channel for
- * publishing and, opened on first use, one plain channel for declarations and health checks, so that
- * a 404 from `checkExchange` or a 406 from a declaration never kills the confirm channel.
- *
- * Confirms arrive through the channel's `ack`/`nack` events; `publish` passes no callback, so the hot
- * path allocates no closure per message. amqplib does not report delivery tags, so the session counts
- * publishes since its confirm channel opened.
+ * publishing (with `channels` above 1, a pool of them; see amqplib-confirm-lane.ts) and, opened on
+ * first use, one plain channel for declarations and health checks, so that a 404 from
+ * `checkExchange` or a 406 from a declaration never kills a confirm channel.
  */
-import { type Channel, type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
+import { type Channel, type ChannelModel, connect } from 'amqplib';
 import { FerryError } from '../errors.js';
+import { AmqplibConfirmLane } from './amqplib-confirm-lane.js';
 import { attemptFailure, connectTarget, roundFailure, validateConnectOptions } from './amqplib-connect.js';
 import { fromAmqplib } from './amqplib-errors.js';
-import {
-  socketOf,
-  untrackedPublish,
-  type WriteQueue,
-  writeEachPassAtOnce,
-  writeQueueOf,
-} from './amqplib-internals.js';
-import { publishOptions, type ReturnFields, returnFields, toDelivery } from './amqplib-messages.js';
+import { socketOf, writeEachPassAtOnce } from './amqplib-internals.js';
+import { publishOptions, toDelivery } from './amqplib-messages.js';
 import { declareTopology } from './declare.js';
 import {
   afterConnected,
@@ -31,6 +23,7 @@ import type {
   AmqpConnectOptions,
   BrokerPort,
   BrokerSession,
+  ConfirmLane,
   Delivery,
   PublishProperties,
   SessionListener,
@@ -70,7 +63,7 @@ export function createAmqplibBroker(): BrokerPort {
   };
 }
 
-/** One URL: connection and confirm channel within `connectionTimeoutMs`, or nothing left open. */
+/** One URL: connection and confirm channels within `connectionTimeoutMs`, or nothing left open. */
 async function openSession(
   raw: string,
   options: AmqpConnectOptions,
@@ -88,7 +81,7 @@ async function openSession(
   let session: AmqplibSession | undefined;
   try {
     session = new AmqplibSession(await connect(target.url, target.socketOptions), target.endpoint);
-    await session.reopenChannel();
+    await session.openChannels(options.channels ?? 1);
     return session;
   } catch (error) {
     // Aborting destroyed the socket; the error amqplib saw says less than the reason.
@@ -106,13 +99,10 @@ const CONSUMER_PREFETCH = 64;
 class AmqplibSession implements BrokerSession {
   readonly endpoint: string;
   private readonly model: ChannelModel;
-  private channel: ConfirmChannel | undefined;
-  /** The current channel's publish without amqplib's callback queue; see {@link untrackedPublish}. */
-  private publishOn: ConfirmChannel['publish'] = () => false;
+  /** The session's own confirm channel. */
+  private readonly own: AmqplibConfirmLane;
+  private lanes: readonly ConfirmLane[] = [];
   private rpcChannel: Promise<Channel> | undefined;
-  /** The confirm channel's write buffer in amqplib, kept to know when a closed channel's frames are out. */
-  private writeQueue: WriteQueue | undefined;
-  private tag = 1;
   private listener: SessionListener | undefined;
   /** `close`/`destroy` was called or the connection died: nothing more is reported. */
   private ended = false;
@@ -143,6 +133,18 @@ class AmqplibSession implements BrokerSession {
       this.blockedReason = undefined;
       this.listener?.unblocked();
     });
+    this.own = new AmqplibConfirmLane({ model, closed: this.closed, ended: () => this.ended });
+  }
+
+  /** Opens the session's own confirm channel and `count - 1` more for its pool, all at once. */
+  async openChannels(count: number): Promise<void> {
+    const pool = Array.from({ length: count - 1 }, () => new AmqplibConfirmLane(this.own.connection));
+    await Promise.all([this.own.reopenChannel(), ...pool.map((lane) => lane.reopenChannel())]);
+    this.lanes = pool;
+  }
+
+  get pool(): readonly ConfirmLane[] {
+    return this.lanes;
   }
 
   /** Whether `close` (not `destroy`, not the broker or the network) ended the session. */
@@ -151,7 +153,7 @@ class AmqplibSession implements BrokerSession {
   }
 
   get nextDeliveryTag(): number {
-    return this.tag;
+    return this.own.nextDeliveryTag;
   }
 
   publish(
@@ -161,23 +163,7 @@ class AmqplibSession implements BrokerSession {
     properties: PublishProperties,
     mandatory: boolean,
   ): boolean {
-    const channel = this.channel;
-    if (channel === undefined) throw new FerryError('CHANNEL_LOST', 'the confirm channel is being reopened');
-    let written: boolean;
-    try {
-      written = this.publishOn.call(
-        channel,
-        exchange,
-        routingKey,
-        content,
-        publishOptions(properties, mandatory),
-      );
-    } catch (error) {
-      // amqplib encodes everything before writing: a throw means nothing was sent.
-      throw fromAmqplib(error, 'INVALID_MESSAGE');
-    }
-    this.tag += 1;
-    return written;
+    return this.own.publish(exchange, routingKey, content, properties, mandatory);
   }
 
   async publishUnconfirmed(
@@ -249,40 +235,8 @@ class AmqplibSession implements BrokerSession {
     return declareTopology(() => this.rpc(), topology);
   }
 
-  async reopenChannel(): Promise<void> {
-    const previous = this.channel;
-    this.channel = undefined;
-    // Its late events are ignored (see attach); closing an already closed channel rejects, harmlessly.
-    previous?.close().catch(() => undefined);
-    await this.flushed(this.writeQueue);
-    let channel: ConfirmChannel;
-    try {
-      channel = await this.model.createConfirmChannel();
-    } catch (error) {
-      throw fromAmqplib(error, 'CONNECTION_LOST');
-    }
-    this.attach(channel);
-    this.writeQueue = writeQueueOf(channel);
-    this.publishOn = untrackedPublish(channel);
-    this.channel = channel;
-    this.tag = 1;
-  }
-
-  /**
-   * Resolves once a closed channel's queued frames, its close-ok last, are all in the socket (or the
-   * connection is gone). amqplib frees a channel's number as soon as the broker closes it, so the
-   * replacement gets the same number, and its muxer reads a new channel's frames first: the new
-   * `channel.open` would overtake the close-ok, and the broker closes the connection for it (504).
-   */
-  private async flushed(queue: WriteQueue | undefined): Promise<void> {
-    if (queue === undefined || queue.readableEnded) return;
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        queue.once('end', resolve);
-        queue.once('close', resolve);
-      }),
-      this.closed,
-    ]);
+  reopenChannel(): Promise<void> {
+    return this.own.reopenChannel();
   }
 
   async close(): Promise<void> {
@@ -307,6 +261,7 @@ class AmqplibSession implements BrokerSession {
     const undelivered = this.undelivered;
     this.undelivered = undefined;
     if (this.blockedReason !== undefined) listener.blocked(this.blockedReason);
+    this.own.setListener(listener);
     undelivered?.(listener);
   }
 
@@ -326,34 +281,6 @@ class AmqplibSession implements BrokerSession {
       this.rpcChannel = opening;
     }
     return this.rpcChannel;
-  }
-
-  /** Wires a confirm channel's events to the listener for as long as it is the current one. */
-  private attach(channel: ConfirmChannel): void {
-    let failure: Error | undefined;
-    channel.on('error', (error: Error) => {
-      failure = error;
-    });
-    channel.on('close', () => {
-      // Without an 'error' first, the connection is closing the channel: its own close reports that.
-      if (this.channel !== channel || failure === undefined || this.ended) return;
-      this.report((listener) => listener.channelClosed(fromAmqplib(failure, 'CHANNEL_LOST')));
-    });
-    channel.on('ack', (fields: { deliveryTag: number; multiple: boolean }) => {
-      if (this.channel === channel) this.listener?.ack(fields.deliveryTag, fields.multiple);
-    });
-    channel.on('nack', (fields: { deliveryTag: number; multiple: boolean }) => {
-      if (this.channel === channel) this.listener?.nack(fields.deliveryTag, fields.multiple);
-    });
-    channel.on('return', (message: Message) => {
-      const fields: ReturnFields = returnFields(message.fields);
-      if (this.channel === channel) {
-        this.listener?.returned(message.properties.messageId, fields.replyCode, fields.replyText);
-      }
-    });
-    channel.on('drain', () => {
-      if (this.channel === channel) this.listener?.drain();
-    });
   }
 
   private onConnectionClose(error: Error | undefined): void {

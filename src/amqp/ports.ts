@@ -29,7 +29,7 @@ export interface AmqpConnectOptions {
   readonly seed?: number;
   /** Heartbeat interval asked of the broker (`RABBITMQ_HEARTBEAT`); 0 disables heartbeats. */
   readonly heartbeatSeconds: number;
-  /** Bound on one URL's attempt: TCP, TLS, AMQP handshake and opening the confirm channel. */
+  /** Bound on one URL's attempt: TCP, TLS, AMQP handshake and opening the confirm channels. */
   readonly connectionTimeoutMs: number;
   /** Required for `amqps://` URLs that need anything but the system CAs; refused on `amqp://` URLs. */
   readonly tls?: TlsOptions;
@@ -38,6 +38,11 @@ export interface AmqpConnectOptions {
   readonly frameMax?: number;
   /** How host names are resolved; Node's `dns.lookup` by default (service discovery, tests). */
   readonly lookup?: LookupFunction;
+  /**
+   * Confirm channels to open on the connection (the `channels` option); 1 when omitted. The first is
+   * the session's own, the others are its {@link BrokerSession.pool}.
+   */
+  readonly channels?: number;
 }
 
 /** Message properties ferry sets on a publish; the names are AMQP's `basic.properties`. */
@@ -70,17 +75,15 @@ export interface Delivery {
 /** Opens sessions. One call makes one session, trying each URL at most once. */
 export interface BrokerPort {
   /**
-   * Connects and opens a confirm channel. Rejects with a {@link FerryError}; when every URL failed,
+   * Connects and opens its confirm channels (`options.channels`). Rejects with a {@link FerryError}; when every URL failed,
    * with the last transient failure, or the last permanent one when all were permanent. An aborted
    * `signal` rejects at once and closes whatever was opened.
    */
   connect(options: AmqpConnectOptions, signal: AbortSignal): Promise<BrokerSession>;
 }
 
-/** One live connection with one confirm channel. */
-export interface BrokerSession {
-  /** The URL actually connected to, without its password. */
-  readonly endpoint: string;
+/** One confirm channel: its publishes are numbered 1, 2, 3, … from its opening, and confirmed by tag. */
+export interface ConfirmChannelPort {
   /**
    * Publishes on the confirm channel. With `mandatory`, an unroutable message comes back as
    * `returned`; without it, the broker drops it unless the exchange has an alternate exchange. Returns
@@ -95,6 +98,33 @@ export interface BrokerSession {
     properties: PublishProperties,
     mandatory: boolean,
   ): boolean;
+  /** The delivery tag the next successful publish gets: publishes since the channel opened, plus 1. */
+  readonly nextDeliveryTag: number;
+  /**
+   * After `channelClosed`: opens a new confirm channel on the same connection; tags restart at 1.
+   * On a live channel it abandons that one: its late confirms are ignored.
+   */
+  reopenChannel(): Promise<void>;
+}
+
+/**
+ * A further confirm channel of a session (the channel pool): its own tags and confirms, closed with
+ * the session's connection. The connection's death is reported by the session only.
+ */
+export interface ConfirmLane extends ConfirmChannelPort {
+  /** Where this channel's events go; a close that happened before is delivered when it is set. */
+  setListener(listener: LaneListener): void;
+}
+
+/** One live connection with its confirm channel (and, with `channels` above 1, a pool of more). */
+export interface BrokerSession extends ConfirmChannelPort {
+  /** The URL actually connected to, without its password. */
+  readonly endpoint: string;
+  /**
+   * The confirm channels beyond the session's own that {@link AmqpConnectOptions.channels} asked for,
+   * all on this connection. An adapter without it publishes on one channel whatever was asked.
+   */
+  readonly pool?: readonly ConfirmLane[];
   /**
    * Publishes one message on the declaration channel, without confirm or `mandatory`: for probes whose
    * arrival is observed elsewhere. Rejects when the channel cannot be opened.
@@ -116,17 +146,10 @@ export interface BrokerSession {
     onDelivery: (delivery: Delivery) => Promise<void>,
     onEnd: (error: FerryError) => void,
   ): Promise<void>;
-  /** The delivery tag the next successful publish gets: publishes since the channel opened, plus 1. */
-  readonly nextDeliveryTag: number;
   /** Health check: rejects with `NOT_FOUND` when the exchange is missing. Never touches the confirm channel. */
   checkExchange(name: string): Promise<void>;
   /** Declares exchanges, queues and bindings; a 406 rejects with `TOPOLOGY_MISMATCH` naming the object. */
   declare(topology: Topology): Promise<void>;
-  /**
-   * After `channelClosed`: opens a new confirm channel on the same connection; tags restart at 1.
-   * On a live channel it abandons that one: its late confirms are ignored.
-   */
-  reopenChannel(): Promise<void>;
   /** Graceful close; the listener hears nothing more. Pending confirms are not awaited. */
   close(): Promise<void>;
   /** Drops the socket now; idempotent; the listener hears nothing more. */
@@ -138,19 +161,23 @@ export interface BrokerSession {
   setListener(listener: SessionListener): void;
 }
 
-/** Events of a session, straight from the broker. */
-export interface SessionListener {
+/** Events of one confirm channel, straight from the broker. */
+export interface LaneListener {
   ack(tag: number, multiple: boolean): void;
   nack(tag: number, multiple: boolean): void;
   /** `basic.return`: arrives before the ack of the same message. */
   returned(messageId: string | undefined, replyCode: number, replyText: string): void;
   /** The channel's write buffer has room again after `publish` returned `false`. */
   drain(): void;
+  /** The confirm channel died, the connection is alive: its pending confirms are lost; reopen it. */
+  channelClosed(error: FerryError): void;
+}
+
+/** Events of a session: its own confirm channel's, and the connection's. */
+export interface SessionListener extends LaneListener {
   /** `connection.blocked`: the broker stopped reading (resource alarm). */
   blocked(reason: string): void;
   unblocked(): void;
-  /** The confirm channel died, the connection is alive: its pending confirms are lost; reopen it. */
-  channelClosed(error: FerryError): void;
   /** The connection died (or its channel with it): everything pending is lost; reconnect. */
   connectionClosed(error: FerryError): void;
 }

@@ -27,6 +27,8 @@ import type { ProducerOptions } from './producer-options.js';
 import { PROBE_TIMEOUT_MS, REPROBE_INTERVAL_MS, type UnroutableSettings } from './unroutable-catcher.js';
 
 const positiveInt = z.number().int().positive();
+/** The most confirm channels the `channels` option opens on one connection. */
+const MAX_CHANNELS = 32;
 const nonNegativeInt = z.number().int().nonnegative();
 
 const backoffSchema = z
@@ -140,6 +142,7 @@ const optionsSchema = z
       .strict(),
     failFastWhenOpen: z.boolean(),
     maxInFlight: positiveInt,
+    channels: positiveInt.max(MAX_CHANNELS),
     maxBufferedMessages: positiveInt,
     maxBufferedBytes: positiveInt,
     bufferTimeoutMs: nonNegativeInt,
@@ -289,6 +292,7 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
       heartbeatSeconds: o.heartbeatSeconds ?? 60,
       connectionTimeoutMs: o.connectionTimeoutMs ?? 10_000,
       clientName: o.clientName ?? 'ferry',
+      channels: o.channels ?? 1,
       ...(o.lookup === undefined ? {} : { lookup: o.lookup }),
       ...(tls === undefined ? {} : { tls }),
     },

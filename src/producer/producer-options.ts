@@ -111,6 +111,15 @@ export interface ProducerOptions {
   readonly failFastWhenOpen?: boolean | undefined;
   /** Messages written and not yet confirmed (what a dropped connection can duplicate); 10,000. */
   readonly maxInFlight?: number | undefined;
+  /**
+   * Confirm channels to publish on, 1 to 32, all on the one connection; 1 by default. A message goes
+   * on the channel its routing key hashes to, so messages with one routing key keep their order; each
+   * channel has its own confirms, and a channel the broker closes takes only its own messages down
+   * (retried as for any channel loss) and is reopened on its own. `maxInFlight` stays the bound over
+   * all of them. More channels pay only where one channel is the bottleneck: a broker with cores to
+   * spare, several queues; see docs/scaling.md.
+   */
+  readonly channels?: number | undefined;
   /** Messages the accept buffer holds while nothing can be sent; 100,000 by default. */
   readonly maxBufferedMessages?: number | undefined;
   /** Bytes the accept buffer holds; 128 MiB by default. */

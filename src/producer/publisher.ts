@@ -1,34 +1,45 @@
 /**
- * The hot path: accepted messages go from the outbox onto the confirm channel, and confirms come back
- * through the tracker, with nothing per message but a ring-buffer slot. Every write is tracked with the
- * kind of its owner (see write-owner.ts); what leaves this path (nack, return, confirm timeout, a dead
- * channel) goes to that owner. A dead connection's first publishes come back to the outbox front.
+ * The hot path: accepted messages go from the outbox onto a confirm channel, and confirms come back
+ * through that channel's tracker, with nothing per message but a ring-buffer slot. Every write is
+ * tracked with the kind of its owner (see write-owner.ts); what leaves this path (nack, return, confirm
+ * timeout, a dead channel) goes to that owner. A dead connection's first publishes come back to the
+ * outbox front.
+ *
+ * With `channels` above 1 the session has a pool of confirm channels (lanes, see publish-lane.ts); a
+ * message goes on the lane its routing key hashes to (channel-pick.ts), so each key's messages keep
+ * their order. The outbox stays one queue: when its head's lane is full or reopening, the others wait
+ * too, which keeps the order without a queue per lane.
  */
-import { ConfirmTracker, type SettleOutcome } from '../amqp/confirm-tracker.js';
+
+import { pickChannel } from '../amqp/channel-pick.js';
+import type { ConfirmTracker, SettleOutcome } from '../amqp/confirm-tracker.js';
 import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
-import { ChannelReopen } from './channel-reopen.js';
 import { ConfirmDeadline } from './confirm-deadline.js';
 import { ownersByKind, Requeue } from './first-publish-owners.js';
 import type { Outbox } from './outbox.js';
+import {
+  earliestDeadline,
+  findInFlight,
+  type LaneOwner,
+  PublishLane,
+  totalInFlight,
+} from './publish-lane.js';
 import type { PublisherDependencies, PublisherSettings } from './publisher-ports.js';
-import { SizeLimit, tooLarge } from './size-limit.js';
+import { SizeLimit } from './size-limit.js';
+import { settleSizeRefusal } from './size-refusal-settle.js';
 import { outcomeFailure, WRITE, type WriteKind, type WriteOwner } from './write-owner.js';
 
-/** `basic.return`'s reply code for a message no binding routed. */
-const NO_ROUTE = 312;
-
 /**
- * Owns the current session's confirm channel and its tracker.
+ * Owns the current session's confirm channels and their trackers.
  *
  * @internal
  */
 export class Publisher implements SessionListener {
   private session: BrokerSession | null = null;
-  private tracker: ConfirmTracker<Accepted> | null = null;
-  private writable = true;
-  private readonly reopen = new ChannelReopen();
+  /** The session's confirm channels, its own first; none without a session. */
+  private lanes: PublishLane[] = [];
   /** Connected, not blocked, breaker closed, producer not closed (see breaker-feed.ts). */
   private gateOpen = false;
   /** Half-open breaker: one buffered message may go through as the probe. */
@@ -42,6 +53,12 @@ export class Publisher implements SessionListener {
   private readonly requeue = new Requeue();
   private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome, _tag: number, kind: number) =>
     this.settle(accepted, outcome, kind);
+  private readonly laneOwner: LaneOwner = {
+    settle: this.settleVisitor,
+    pump: () => this.pump(),
+    noRoute: () => void this.dependencies.reports.topologyMissing(),
+    channelClosed: (lane, error) => this.laneClosed(lane, error),
+  };
 
   constructor(
     private readonly dependencies: PublisherDependencies,
@@ -58,17 +75,17 @@ export class Publisher implements SessionListener {
 
   /** The written, unconfirmed message with this id, if any. */
   inFlightWith(messageId: string): Accepted | undefined {
-    return this.tracker?.findByMessageId(messageId);
+    return findInFlight(this.lanes, messageId);
   }
 
   /** Messages written and not yet confirmed. */
   get inFlight(): number {
-    return this.tracker?.size ?? 0;
+    return totalInFlight(this.lanes);
   }
 
-  /** Whether a channel is attached and ready for writes. */
-  get hasChannel(): boolean {
-    return this.session !== null && this.tracker !== null && this.reopen.pending === null;
+  /** Confirm channels open and not being reopened. */
+  get openChannels(): number {
+    return this.lanes.filter((lane) => lane.ready).length;
   }
 
   /** The session, for the connection machine's health check and graceful close. */
@@ -79,9 +96,12 @@ export class Publisher implements SessionListener {
   /** Takes a freshly connected session (topology declared). */
   attach(session: BrokerSession): void {
     this.session = session;
-    this.tracker = this.newTracker();
-    this.writable = true;
-    this.reopen.finish();
+    const pool = session.pool ?? [];
+    // The window is shared; each tracker starts with its share and grows if its keys take more.
+    const capacity = Math.ceil(this.settings.maxInFlight / (pool.length + 1));
+    this.lanes = [session, ...pool].map((port) => new PublishLane(port, this.laneOwner, capacity));
+    // A pool channel's close before this moment is delivered now, so the lanes must exist first.
+    for (let i = 0; i < pool.length; i += 1) pool[i]?.setListener(this.lanes[i + 1] as PublishLane);
     this.pump();
   }
 
@@ -110,28 +130,32 @@ export class Publisher implements SessionListener {
 
   /** Whether a message accepted now can go straight onto the channel. */
   canSendNow(): boolean {
-    return this.gateOpen && this.writable && this.outbox.length === 0 && this.hasChannel && this.windowOpen();
+    return this.gateOpen && this.outbox.length === 0 && this.allSendable() && this.windowOpen();
   }
 
   /** Writes a first publish now; the caller checked {@link canSendNow}. */
   sendNow(accepted: Accepted): void {
-    this.writeFirst(accepted, WRITE.healthy);
+    this.writeFirst(accepted, WRITE.healthy, this.laneFor(accepted) as PublishLane);
   }
 
-  /** Sends buffered messages while the gate, the window and the socket allow. */
+  /** Sends buffered messages while the gate, the window and the head's channel allow. */
   pump(): void {
-    if (!this.writable || !this.hasChannel) return;
+    if (this.session === null) return;
     const { outbox } = this;
     if (!this.gateOpen) {
-      if (this.probeAllowed && outbox.length > 0) {
+      const probe = this.probeAllowed ? outbox.peek() : undefined;
+      const lane = probe === undefined ? undefined : this.laneFor(probe);
+      if (lane?.sendable === true) {
         this.probeAllowed = false;
-        this.writeFirst(outbox.shift() as Accepted, WRITE.probe);
+        this.writeFirst(outbox.shift() as Accepted, WRITE.probe, lane);
         this.dependencies.breaker.probeSent();
       }
       return;
     }
-    while (this.writable && outbox.length > 0 && this.windowOpen()) {
-      this.writeFirst(outbox.shift() as Accepted, WRITE.healthy);
+    while (outbox.length > 0 && this.windowOpen()) {
+      const lane = this.laneFor(outbox.peek() as Accepted);
+      if (lane?.sendable !== true) return;
+      this.writeFirst(outbox.shift() as Accepted, WRITE.healthy, lane);
     }
   }
 
@@ -147,39 +171,40 @@ export class Publisher implements SessionListener {
     kind: typeof WRITE.retry | typeof WRITE.deadLetter,
     headers?: Readonly<Record<string, unknown>>,
   ): Promise<void> | undefined {
-    const reopening = this.reopen.pending;
+    const lane = this.laneFor(accepted);
+    const reopening = lane?.reopen.pending ?? null;
     if (reopening !== null) return reopening.then(() => this.publishFor(accepted, kind, headers));
-    if (!this.hasChannel)
+    if (lane?.ready !== true)
       throw new FerryError('CONNECTION_LOST', 'no usable channel; waiting for the connection');
     const refusal =
       accepted.bytes > this.sizeLimit.bytes ? this.sizeLimit.refusal(accepted.bytes) : undefined;
     if (refusal !== undefined) throw refusal;
     const exchange = kind === WRITE.deadLetter ? this.settings.deadLetterExchange : accepted.message.exchange;
-    const failure = this.write(accepted, kind, exchange, true, headers);
+    const failure = this.write(lane, accepted, kind, exchange, true, headers);
     if (failure !== null) throw failure;
     return undefined;
   }
 
-  // SessionListener: events from the live session.
+  // SessionListener: events from the live session; its own channel's go to the first lane.
 
   ack(tag: number, multiple: boolean): void {
-    this.tracker?.ack(tag, multiple, this.settleVisitor);
-    this.pump();
+    this.lanes[0]?.ack(tag, multiple);
   }
 
   nack(tag: number, multiple: boolean): void {
-    this.tracker?.nack(tag, multiple, this.settleVisitor);
-    this.pump();
+    this.lanes[0]?.nack(tag, multiple);
   }
 
   returned(messageId: string | undefined, replyCode: number): void {
-    this.tracker?.markReturned(messageId);
-    if (replyCode === NO_ROUTE) this.dependencies.reports.topologyMissing();
+    this.lanes[0]?.returned(messageId, replyCode);
   }
 
   drain(): void {
-    this.writable = true;
-    this.pump();
+    this.lanes[0]?.drain();
+  }
+
+  channelClosed(error: FerryError): void {
+    this.lanes[0]?.channelClosed(error);
   }
 
   blocked(reason: string): void {
@@ -188,33 +213,33 @@ export class Publisher implements SessionListener {
   }
 
   unblocked(): void {
-    this.deadline.unblock(this.tracker?.nextDeadline());
+    this.deadline.unblock(earliestDeadline(this.lanes));
     this.dependencies.reports.connectionEvent({ type: 'connection.unblocked' });
   }
 
-  channelClosed(error: FerryError): void {
+  /** The broker closed one lane's channel: only its writes are handed back, only it is reopened. */
+  private laneClosed(lane: PublishLane, error: FerryError): void {
     const session = this.session;
     if (session === null) return;
-    this.reopen.begin();
-    const lost = this.tracker;
-    this.tracker = null;
+    const lost = lane.lose();
     const sizeLimit = this.sizeLimit.learn(error);
     if (sizeLimit === undefined || lost === null) {
       lost?.drain(this.settleVisitor);
       this.dependencies.breaker.outcome(error);
     } else {
-      this.settleSizeRefusal(lost, sizeLimit, error);
+      const { owners } = this;
+      const handlers = { owners, reports: this.dependencies.reports, settle: this.settleVisitor };
+      if (settleSizeRefusal(lost, sizeLimit, error, handlers)) this.flushRequeue();
+      else this.dependencies.breaker.outcome(error);
     }
     // A 404 names a missing exchange: declared again first, the reopened channel's publishes route.
     const repaired = error.code === 'NOT_FOUND' ? this.dependencies.reports.topologyMissing() : undefined;
     const reopened =
-      repaired === undefined ? session.reopenChannel() : repaired.then(() => session.reopenChannel());
+      repaired === undefined ? lane.port.reopenChannel() : repaired.then(() => lane.port.reopenChannel());
     reopened.then(
       () => {
         if (this.session !== session) return;
-        this.tracker = this.newTracker();
-        this.writable = true;
-        this.reopen.finish();
+        lane.open();
         this.pump();
       },
       (reopenError: unknown) => {
@@ -242,19 +267,30 @@ export class Publisher implements SessionListener {
     return this.dependencies.outbox;
   }
 
-  private newTracker(): ConfirmTracker<Accepted> {
-    return new ConfirmTracker<Accepted>({
-      messageId: (accepted) => accepted.messageId,
-      initialCapacity: this.settings.maxInFlight,
-    });
+  /** The lane for this message's routing key; `undefined` without a session. */
+  private laneFor(accepted: Accepted): PublishLane | undefined {
+    const { lanes } = this;
+    return lanes.length === 1 ? lanes[0] : lanes[pickChannel(accepted.message.routingKey, lanes.length)];
   }
 
+  /** A session is attached and every lane could take a write now. */
+  private allSendable(): boolean {
+    const { lanes } = this;
+    for (let i = 0; i < lanes.length; i += 1) if (!(lanes[i] as PublishLane).sendable) return false;
+    return lanes.length > 0;
+  }
+
+  /** The in-flight window is over all lanes together. */
   private windowOpen(): boolean {
-    return (this.tracker?.size ?? 0) < this.settings.maxInFlight;
+    return this.inFlight < this.settings.maxInFlight;
   }
 
   /** A first publish (or the probe): refused by the learned size limit, written, or handed back. */
-  private writeFirst(accepted: Accepted, kind: typeof WRITE.healthy | typeof WRITE.probe): void {
+  private writeFirst(
+    accepted: Accepted,
+    kind: typeof WRITE.healthy | typeof WRITE.probe,
+    lane: PublishLane,
+  ): void {
     const owner = this.owners[kind] as WriteOwner;
     if (accepted.bytes > this.sizeLimit.bytes) {
       const refusal = this.sizeLimit.refusal(accepted.bytes);
@@ -266,7 +302,7 @@ export class Publisher implements SessionListener {
     const { unroutableCaught } = this.settings;
     const { exchange } = accepted.message;
     const mandatory = kind !== WRITE.healthy || unroutableCaught === null || !unroutableCaught(exchange);
-    const failure = this.write(accepted, kind, exchange, mandatory, undefined);
+    const failure = this.write(lane, accepted, kind, exchange, mandatory, undefined);
     if (failure === null) return;
     // A permanent error (the client cannot encode this message) concerns this message only; otherwise
     // the channel is going away and the message waits for the next one.
@@ -279,24 +315,24 @@ export class Publisher implements SessionListener {
 
   /** Writes and tracks; returns the error when nothing was sent (no delivery tag used), else `null`. */
   private write(
+    lane: PublishLane,
     accepted: Accepted,
     kind: WriteKind,
     exchange: string,
     mandatory: boolean,
     extraHeaders: Readonly<Record<string, unknown>> | undefined,
   ): FerryError | null {
-    const session = this.session as BrokerSession;
-    const tracker = this.tracker as ConfirmTracker<Accepted>;
+    const tracker = lane.tracker as ConfirmTracker<Accepted>;
     const { message } = accepted;
     const properties =
       extraHeaders === undefined
         ? message.properties
         : { ...message.properties, headers: { ...message.properties.headers, ...extraHeaders } };
     try {
-      this.writable = session.publish(exchange, message.routingKey, message.content, properties, mandatory);
+      lane.writable = lane.port.publish(exchange, message.routingKey, message.content, properties, mandatory);
     } catch (error) {
       const failure = FerryError.from(error, 'CHANNEL_LOST');
-      if (!failure.permanent) this.writable = false;
+      if (!failure.permanent) lane.writable = false;
       return failure;
     }
     // Track after a successful write: the tracker's tags must follow the channel's exactly.
@@ -306,70 +342,31 @@ export class Publisher implements SessionListener {
     return null;
   }
 
-  /**
-   * The channel closed for a message over the broker's size limit (406, which names no message): those
-   * over the limit fail for good. The others did nothing wrong: first publishes go back to the outbox
-   * front without using an attempt, and the close does not count against the breaker; an actor's write
-   * fails as `CHANNEL_LOST` as for any close (its machine cannot tell). When none is over the limit, the
-   * refused message is not known, and the close is handled like any other.
-   */
-  private settleSizeRefusal(lost: ConfirmTracker<Accepted>, limit: number, error: FerryError): void {
-    const entries: Accepted[] = [];
-    const outcomes: SettleOutcome[] = [];
-    const kinds: number[] = [];
-    lost.drain((accepted, outcome, _tag, kind) => {
-      entries.push(accepted);
-      outcomes.push(outcome);
-      kinds.push(kind);
-    });
-    const refusedKnown = entries.some((accepted) => accepted.bytes > limit);
-    for (let i = 0; i < entries.length; i += 1) {
-      const accepted = entries[i] as Accepted;
-      const outcome = outcomes[i] as SettleOutcome;
-      const kind = kinds[i] as number;
-      const owner = this.owners[kind] as WriteOwner;
-      if (accepted.bytes > limit) {
-        this.dependencies.reports.answered(accepted, outcome);
-        owner.refused(
-          accepted,
-          tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel'),
-        );
-      } else if (refusedKnown && outcome === 'channel-lost' && kind <= WRITE.probe) {
-        this.dependencies.reports.answered(accepted, outcome);
-        this.dependencies.reports.outcomeUnknown(accepted, outcome);
-        owner.lost(accepted, error);
-      } else {
-        this.settle(accepted, outcome, kind);
-      }
-    }
-    if (refusedKnown) this.flushRequeue();
-    else this.dependencies.breaker.outcome(error);
-  }
-
   /** The confirm deadline passed for the oldest writes: they settle as `confirm-timeout`. */
   private expire(clock: number): number | undefined {
-    const tracker = this.tracker;
-    if (tracker === null) return undefined;
-    tracker.expire(clock, this.settleVisitor);
-    const next = tracker.nextDeadline();
+    if (this.lanes.length === 0) return undefined;
+    for (const lane of this.lanes) lane.tracker?.expire(clock, this.settleVisitor);
+    const next = earliestDeadline(this.lanes);
     this.pump();
     return next;
   }
 
   /** Unconfirmed messages of a dead connection go to their owners; first publishes to the outbox front. */
   private takeBack(failure: FerryError): void {
-    const tracker = this.tracker;
-    this.tracker = null;
+    const { lanes } = this;
+    this.lanes = [];
     // A block belongs to its connection; the next one starts unblocked.
     this.deadline.unblock(undefined);
-    this.reopen.finish();
-    if (tracker === null) return;
-    tracker.drain((accepted, outcome, _tag, kind) => {
-      // A returned message went nowhere: only the others may be at the broker already.
-      if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown(accepted, 'connection-lost');
-      (this.owners[kind] as WriteOwner).lost(accepted, failure);
-    });
-    this.flushRequeue();
+    for (const lane of lanes) {
+      const tracker = lane.lose();
+      lane.reopen.finish();
+      tracker?.drain((accepted, outcome, _tag, kind) => {
+        // A returned message went nowhere: only the others may be at the broker already.
+        if (outcome === 'channel-lost') this.dependencies.reports.outcomeUnknown(accepted, 'connection-lost');
+        (this.owners[kind] as WriteOwner).lost(accepted, failure);
+      });
+    }
+    if (lanes.length > 0) this.flushRequeue();
   }
 
   /** First publishes handed back go to the outbox front in their order; a lost probe fails the probe. */

@@ -184,6 +184,7 @@ export class Runtime {
       supervisor: view.context,
       connection: view.connection,
       breaker: view.breaker,
+      channels: this.publisher.openChannels,
       counts: this.ledger.counts,
       held: {
         buffered: this.outbox.length,

@@ -22,6 +22,8 @@ export interface StatusSources {
   readonly supervisor: SupervisorContext;
   readonly connection: ConnectionContext | null;
   readonly breaker: BreakerContext | null;
+  /** Confirm channels open now. */
+  readonly channels: number;
   readonly counts: Readonly<LedgerCounts>;
   /** Messages held by the runtime now. */
   readonly held: {
@@ -46,6 +48,7 @@ export function projectStatus(sources: StatusSources): ProducerStatus {
       phase: context.connectionPhase,
       connected,
       endpoint: connection?.endpoint ?? null,
+      channels: sources.channels,
       attempts: connection?.attempts ?? 0,
       reconnects: Math.max(0, (connection?.connects ?? 0) - 1),
       blockedReason: connection?.blockedReason ?? null,

@@ -36,6 +36,11 @@ export interface ProducerStatus {
     readonly phase: ConnectionPhase;
     readonly connected: boolean;
     readonly endpoint: string | null;
+    /**
+     * Confirm channels open now (the `channels` option): 0 while disconnected, one fewer for each
+     * channel being reopened.
+     */
+    readonly channels: number;
     /** Failed attempts since the last successful connect. */
     readonly attempts: number;
     /** Successful connects after the first. */

@@ -83,6 +83,8 @@ const envSchema = z.object({
    * the same name, and publishes without `mandatory` where it proved the link (`unroutable` option).
    */
   FERRY_ALTERNATE_EXCHANGE: z.string().min(1).max(255).optional(),
+  /** Confirm channels on the connection, spread by routing key (the `channels` option); 1 by default. */
+  FERRY_CHANNELS: int(1, 32).optional(),
   ...httpAccessEnv,
 });
 
@@ -173,6 +175,7 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
       heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
       connectionTimeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
       maxAttempts: e.ML_MAX_MESSAGE_RETRIES + 1,
+      channels: e.FERRY_CHANNELS,
     }),
     ...(Object.keys(retry).length === 0 ? {} : { retry }),
     ...(Object.keys(breaker).length === 0 ? {} : { breaker }),

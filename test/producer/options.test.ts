@@ -26,6 +26,8 @@ describe('resolveOptions', () => {
       heartbeatSeconds: 60,
       connectionTimeoutMs: 10_000,
       clientName: 'ferry',
+      // One confirm channel unless `channels` asks for a pool.
+      channels: 1,
     });
     expect(resolved.topology).toBe(DEFAULT_TOPOLOGY);
     expect(resolved.deadLetterExchange).toBe(DEAD_LETTER_EXCHANGE);
@@ -66,8 +68,10 @@ describe('resolveOptions', () => {
       parkedRetryDelayMs: 9_000,
       breaker: { failureThreshold: 3, cooldownMs: 100 },
       maxLiveMessageActors: 12,
+      channels: 4,
     });
     expect(resolved.connect.urls).toEqual(['amqp://a', 'amqps://b']);
+    expect(resolved.connect.channels).toBe(4);
     expect(resolved.connect.tls).toEqual({ ca: 'pem', rejectUnauthorized: true });
     expect(resolved.topology).toBeNull();
     expect(resolved.healthCheckExchange).toBe('amq.topic');
@@ -89,9 +93,11 @@ describe('resolveOptions', () => {
       retry: { jitter: 'sometimes', multiplier: 0.5 },
       breaker: { failureRate: { windowMs: 1_000, buckets: 10, minimumVolume: 5, threshold: 2 } },
       maxBufferedBytes: 'lots',
+      channels: 33,
     });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'breaker.failureRate.threshold',
+      'channels',
       'heartbeatSeconds',
       'maxBufferedBytes',
       'retry.jitter',

@@ -38,6 +38,7 @@ describe('service configuration from the environment', () => {
       HOST: '', // empty counts as unset
       FERRY_JOURNAL: 'memory',
       FERRY_ALTERNATE_EXCHANGE: 'bookmarkai.ml.unroutable',
+      FERRY_CHANNELS: '4',
     });
     if (!result.ok) throw new Error(result.problems.join());
     expect(result.config.producer).toMatchObject({
@@ -51,6 +52,7 @@ describe('service configuration from the environment', () => {
       tls: { ca: Buffer.from('CA'), rejectUnauthorized: false },
       journal: { kind: 'memory' },
       unroutable: { alternateExchange: 'bookmarkai.ml.unroutable', queue: 'bookmarkai.ml.unroutable' },
+      channels: 4,
     });
     expect(result.config.preferredBackends.stt).toBe('local');
     expect(result.config).toMatchObject({ port: 8080, host: '127.0.0.1' });
@@ -67,12 +69,14 @@ describe('service configuration from the environment', () => {
       PREFERRED_LLM_BACKEND: 'cloud',
       PORT: '70000',
       FERRY_JOURNAL: 'mongodb://x',
+      FERRY_CHANNELS: '33',
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const names = result.problems.map((problem) => problem.split(':')[0]);
     expect(names.sort()).toEqual(
       [
+        'FERRY_CHANNELS',
         'FERRY_JOURNAL',
         'ML_MAX_MESSAGE_RETRIES',
         'PORT',
@@ -85,7 +89,7 @@ describe('service configuration from the environment', () => {
       ].sort(),
     );
     const report = formatConfigProblems(result.problems);
-    expect(report).toMatch(/9 problems/);
+    expect(report).toMatch(/10 problems/);
     expect(report).not.toContain('secret');
     expect(report).toMatch(/RABBITMQ_USE_SSL: must be true or false/);
     expect(report).toMatch(/PREFERRED_LLM_BACKEND: must be api or local/);
