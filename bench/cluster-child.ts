@@ -85,7 +85,7 @@ async function ferryRun(job: ClusterJob): Promise<ClusterMeasurement> {
     urls: [...job.urls],
     seed: job.seed,
     // The channel pool (issue 19): confirm channels the messages are spread over by routing key.
-    ...(job.channels === 1 ? {} : { channels: job.channels }),
+    channels: job.channels,
     topology: false,
     healthCheckExchange: job.exchange,
     unroutable: job.unroutable,
