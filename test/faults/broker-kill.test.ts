@@ -43,7 +43,7 @@ const node = useThrowawayBroker({ name: 'ferry-faults-kill' });
  * seconds to come back, so reconnecting never gives up.
  */
 const OPTIONS = {
-  confirmTimeoutMs: 1_000,
+  confirmTimeoutMs: 2_000,
   breaker: { cooldownMs: 1_000 },
   maxReconnectAttempts: 1_000,
 };
