@@ -10,6 +10,7 @@ import type { Attributes, Span, TextMapGetter } from '@opentelemetry/api';
 import type { Accepted } from '../producer/accepted.js';
 import type { AdoptedFrom, FailedAnswer, MessageTrace, UnknownCause } from '../producer/message-trace.js';
 import type { Settlement } from '../producer/receipt.js';
+import { BatchedCount } from './batched-count.js';
 import { type DestinationTemplate, DestinationTemplates } from './destination-attributes.js';
 import { HeaderInjector } from './header-injector.js';
 import { type OtelApi, otelApi } from './otel-api.js';
@@ -53,6 +54,7 @@ export class ProducerTracing implements MessageTrace {
   private readonly meters: MeterSource;
   private readonly templates: DestinationTemplates;
   private readonly injector: HeaderInjector;
+  private readonly sent = new BatchedCount();
 
   constructor(private readonly dependencies: ProducerTracingDependencies) {
     this.tracers = new TracerSource(dependencies.api);
@@ -151,7 +153,7 @@ export class ProducerTracing implements MessageTrace {
         failure === undefined
           ? template.metricAttributes
           : { ...template.metricAttributes, [ATTR.errorType]: failure };
-      instruments.sent.add(1, attributes);
+      this.sent.add(instruments.sent, attributes);
       instruments.duration.record(elapsedMs / 1000, attributes);
     }
     if (failure !== undefined)
