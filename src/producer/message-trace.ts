@@ -30,8 +30,10 @@ export type FailedAnswer = 'nacked' | 'returned' | 'confirm-timeout' | 'channel-
  */
 export interface MessageTrace {
   /**
-   * A validated batch about to be journaled: returns it unchanged when nothing traces, else the same
-   * messages with their trace context in their headers (journaled and published with them).
+   * A validated batch about to be journaled: returns it, its messages' headers set to their trace
+   * context when something traces (journaled and published with them). The headers are set on the
+   * properties ferry built for each message, in place; a caller's headers object is copied, never
+   * changed.
    */
   start(batch: Accepted[]): Accepted[];
   /** The batch was not accepted after all (no room in time, the journal failed, closed). */

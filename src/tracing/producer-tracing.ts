@@ -7,22 +7,15 @@
  * @internal
  */
 import type { Attributes, Span, TextMapGetter } from '@opentelemetry/api';
-import { Accepted } from '../producer/accepted.js';
+import type { Accepted } from '../producer/accepted.js';
 import type { AdoptedFrom, FailedAnswer, MessageTrace, UnknownCause } from '../producer/message-trace.js';
 import type { Settlement } from '../producer/receipt.js';
+import { BatchedCount } from './batched-count.js';
+import { type DestinationTemplate, DestinationTemplates } from './destination-attributes.js';
+import { HeaderInjector } from './header-injector.js';
 import { type OtelApi, otelApi } from './otel-api.js';
 import { MeterSource, TracerSource } from './providers.js';
-import {
-  ATTR,
-  destinationName,
-  EVENT,
-  FERRY_ATTR,
-  OPERATION_NAME,
-  OPERATION_TYPE,
-  type ServerAttributes,
-  SYSTEM,
-  serverOf,
-} from './semconv.js';
+import { ATTR, EVENT, FERRY_ATTR } from './semconv.js';
 
 /** What {@link ProducerTracing} needs. */
 export interface ProducerTracingDependencies {
@@ -59,12 +52,15 @@ export class ProducerTracing implements MessageTrace {
   private readonly spans = new Map<string, Span>();
   private readonly tracers: TracerSource;
   private readonly meters: MeterSource;
-  private serverUrl: string | undefined;
-  private server: ServerAttributes | null = null;
+  private readonly templates: DestinationTemplates;
+  private readonly injector: HeaderInjector;
+  private readonly sent = new BatchedCount();
 
   constructor(private readonly dependencies: ProducerTracingDependencies) {
     this.tracers = new TracerSource(dependencies.api);
     this.meters = new MeterSource(dependencies.api);
+    this.templates = new DestinationTemplates(dependencies.endpoint);
+    this.injector = new HeaderInjector(dependencies.api);
   }
 
   start(batch: Accepted[]): Accepted[] {
@@ -74,24 +70,29 @@ export class ProducerTracing implements MessageTrace {
     const active = api.context.active();
     const activeSpan = api.trace.getSpanContext(active);
     const hasActiveSpan = activeSpan !== undefined && api.isSpanContextValid(activeSpan);
-    const traced = new Array<Accepted>(batch.length);
+    this.injector.startBatch(active);
     for (let i = 0; i < batch.length; i += 1) {
-      const { message } = batch[i] as Accepted;
-      const given = message.properties.headers ?? {};
+      const accepted = batch[i] as Accepted;
+      const { message } = accepted;
+      // The object toOutboundMessage built for this message, never the caller's: its headers are set
+      // in place, which saves a copy of the message, its properties and its receipt per message.
+      const properties: { headers?: Headers } = message.properties;
+      const given = properties.headers;
       // A span active in the caller is the parent; without one, a traceparent the caller put in the
       // headers is (it continues the trace the caller named explicitly).
-      const parent = hasActiveSpan ? active : api.propagation.extract(active, given, headerGetter);
+      const parent =
+        hasActiveSpan || given === undefined ? active : api.propagation.extract(active, given, headerGetter);
+      const template = this.templates.of(message.exchange, message.routingKey);
       const span = tracer.startSpan(
-        `${OPERATION_NAME} ${destinationName(message.exchange, message.routingKey)}`,
-        { kind: api.SpanKind.PRODUCER, attributes: this.attributes(message) },
+        template.spanName,
+        { kind: api.SpanKind.PRODUCER, attributes: spanAttributes(template, accepted) },
         parent,
       );
-      const headers: Record<string, unknown> = { ...given };
-      api.propagation.inject(api.trace.setSpan(parent, span), headers);
-      traced[i] = new Accepted({ ...message, properties: { ...message.properties, headers } });
+      const headers = this.injector.headersOf(parent, span);
+      properties.headers = given === undefined ? headers : { ...given, ...headers };
       this.spans.set(message.messageId, span);
     }
-    return traced;
+    return batch;
   }
 
   refused(batch: readonly Accepted[], failure: { readonly code: string }): void {
@@ -106,10 +107,11 @@ export class ProducerTracing implements MessageTrace {
     const carried = api.trace.getSpanContext(
       api.propagation.extract(api.ROOT_CONTEXT, message.properties.headers ?? {}, headerGetter),
     );
-    const attributes = this.attributes(message);
+    const template = this.templates.of(message.exchange, message.routingKey);
+    const attributes = spanAttributes(template, accepted);
     attributes[FERRY_ATTR.adoptedFrom] = from;
     const span = tracer.startSpan(
-      `${OPERATION_NAME} ${destinationName(message.exchange, message.routingKey)}`,
+      template.spanName,
       {
         kind: api.SpanKind.PRODUCER,
         attributes,
@@ -146,15 +148,12 @@ export class ProducerTracing implements MessageTrace {
     const instruments = this.meters.current();
     if (instruments !== null) {
       const { message } = accepted;
-      const attributes: Attributes = {
-        [ATTR.system]: SYSTEM,
-        [ATTR.operationName]: OPERATION_NAME,
-        [ATTR.operationType]: OPERATION_TYPE,
-        [ATTR.destination]: destinationName(message.exchange, message.routingKey),
-      };
-      this.addServer(attributes);
-      if (failure !== undefined) attributes[ATTR.errorType] = failure;
-      instruments.sent.add(1, attributes);
+      const template = this.templates.of(message.exchange, message.routingKey);
+      const attributes =
+        failure === undefined
+          ? template.metricAttributes
+          : { ...template.metricAttributes, [ATTR.errorType]: failure };
+      this.sent.add(instruments.sent, attributes);
       instruments.duration.record(elapsedMs / 1000, attributes);
     }
     if (failure !== undefined)
@@ -182,35 +181,16 @@ export class ProducerTracing implements MessageTrace {
     }
     span.end();
   }
+}
 
-  /** A span's attributes at its start. */
-  private attributes(message: Accepted['message']): Attributes {
-    const attributes: Attributes = {
-      [ATTR.system]: SYSTEM,
-      [ATTR.operationName]: OPERATION_NAME,
-      [ATTR.operationType]: OPERATION_TYPE,
-      [ATTR.destination]: destinationName(message.exchange, message.routingKey),
-      [ATTR.messageId]: message.messageId,
-      [ATTR.bodySize]: message.content.byteLength,
-    };
-    if (message.routingKey !== '') attributes[ATTR.routingKey] = message.routingKey;
-    const { correlationId } = message.properties;
-    if (correlationId !== undefined) attributes[ATTR.conversationId] = correlationId;
-    this.addServer(attributes);
-    return attributes;
-  }
-
-  /** `server.address`/`server.port` of the broker, parsed once per URL. */
-  private addServer(attributes: Attributes): void {
-    const url = this.dependencies.endpoint();
-    if (url !== this.serverUrl) {
-      this.serverUrl = url;
-      this.server = url === undefined ? null : serverOf(url);
-    }
-    if (this.server === null) return;
-    attributes[ATTR.serverAddress] = this.server.address;
-    attributes[ATTR.serverPort] = this.server.port;
-  }
+/** A message's span attributes: its destination's, with its own id, size and correlation id. */
+function spanAttributes(template: DestinationTemplate, accepted: Accepted): Attributes {
+  const attributes = { ...template.spanAttributes };
+  attributes[ATTR.messageId] = accepted.messageId;
+  attributes[ATTR.bodySize] = accepted.bytes;
+  const { correlationId } = accepted.message.properties;
+  if (correlationId !== undefined) attributes[ATTR.conversationId] = correlationId;
+  return attributes;
 }
 
 /**

@@ -77,3 +77,25 @@ it('counts sent messages and records their duration, with error.type for a dead-
     await provider.shutdown();
   }
 });
+
+it('counts every message of a burst of confirms, added once per destination', async () => {
+  const { producer, broker } = await startedRig();
+  const reader = new ManualReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(provider);
+  try {
+    const receipts = await producer.publishMany(Array.from({ length: 5 }, (_, i) => task(i + 1)));
+    broker.session.ackAll();
+    await outcomes(receipts);
+    const { resourceMetrics } = await reader.collect();
+    const sent = metricNamed(resourceMetrics, 'messaging.client.sent.messages');
+    expect(sent?.dataPoints.map((point) => point.value)).toEqual([receipts.length]);
+    const duration = metricNamed(resourceMetrics, 'messaging.client.operation.duration');
+    expect(duration?.dataPoints.map((point) => (point.value as { count: number }).count)).toEqual([
+      receipts.length,
+    ]);
+  } finally {
+    metrics.disable();
+    await provider.shutdown();
+  }
+});
