@@ -8,7 +8,6 @@ import { afterAll, beforeAll } from 'vitest';
 import { firstRotation } from '../../src/amqp/node-rotation.js';
 import { buildTopology, ML_QUEUES } from '../../src/amqp/topology.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
-import { type Delivery, drainQueue } from '../faults/support/scorer.js';
 import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
 import { message } from '../integration/support/producer.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
@@ -105,13 +104,6 @@ export function declareThrough(url: string, names: ClusterTopology): Promise<voi
       await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
     }
   });
-}
-
-/** Every message the five work queues hold, read through `url`. */
-export async function drainWorkQueues(url: string, names: ClusterTopology): Promise<Delivery[]> {
-  const deliveries: Delivery[] = [];
-  for (const queue of names.queues) deliveries.push(...(await drainQueue(url, queue)));
-  return deliveries;
 }
 
 /**

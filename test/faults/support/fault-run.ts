@@ -125,6 +125,8 @@ export interface FaultScenario {
   readonly recovered?: (status: ProducerStatus) => boolean;
   /** What the work queue held; drained after the run by default. */
   readonly collect?: () => Promise<readonly Delivery[]>;
+  /** What the dead-letter queue held; drained after the run by default. */
+  readonly collectDeadLetters?: () => Promise<readonly Delivery[]>;
   /**
    * Why the event loop may be busy while the fault lasts (every message takes the retry path): the
    * hot-loop check then counts only connection attempts.
@@ -280,7 +282,8 @@ export async function runFault(spec: FaultScenario): Promise<FaultRunResult> {
   await producer.close({ timeoutMs: 0 });
 
   const deliveries = await (spec.collect?.() ?? drainQueue(spec.brokerUrl, spec.names.queue));
-  const deadLetters = await drainQueue(spec.brokerUrl, spec.names.deadLetterQueue);
+  const deadLetters = await (spec.collectDeadLetters?.() ??
+    drainQueue(spec.brokerUrl, spec.names.deadLetterQueue));
   const verdict = score(
     receipts.map((receipt) => receipt.messageId),
     deliveries,
