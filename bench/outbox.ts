@@ -187,9 +187,9 @@ async function commitToDelivery(url: string, queue: string, rate: number, second
 async function relayChild(): Promise<void> {
   const { createProducer } = await import('../src/producer/producer.js');
   const relay = createProducer({
-    url: BROKER_URL,
-    topology: false,
     journal: { kind: 'postgres', url: process.env.FERRY_BENCH_PG ?? '', migrate: false },
+    connection: { url: BROKER_URL },
+    topology: { declare: false },
   });
   await relay.start();
   process.send?.('started');

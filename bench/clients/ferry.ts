@@ -63,14 +63,20 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
   return async (target: Target, settings: ClientSettings) => {
     if (variation.traced === true) await registerNoopTracing();
     const producer = createProducer({
-      ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
-      ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
-      url: target.url,
-      topology: false,
-      healthCheckExchange: target.exchange,
-      ...(variation.stamped === true ? { appId: 'ferry-bench', timestamp: true } : {}),
-      clientName: `ferry-bench-${journal}`,
-      reconnect: { initialDelayMs: settings.reconnectDelayMs },
+      connection: {
+        url: target.url,
+        healthCheckExchange: target.exchange,
+        clientName: `ferry-bench-${journal}`,
+        reconnect: { initialDelayMs: settings.reconnectDelayMs },
+      },
+      topology: {
+        declare: false,
+        ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
+      },
+      publish: {
+        ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
+        ...(variation.stamped === true ? { appId: 'ferry-bench', timestamp: true } : {}),
+      },
       journal:
         journal === 'memory'
           ? { kind: 'memory' }

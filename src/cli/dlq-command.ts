@@ -179,7 +179,7 @@ export function dlqCommand(
           const producer = createProducer({
             ...options,
             journal: { kind: 'memory' },
-            topology: { declare: false, deadLetterExchange: o.deadLetterExchange },
+            topology: { ...options.topology, declare: false, deadLetterExchange: o.deadLetterExchange },
           });
           try {
             const selected = chosen(browse.letters, o);

@@ -171,13 +171,25 @@ export function resolveOptions(options: ProducerOptions = {}): ResolvedOptions {
 }
 
 /**
+ * The supervisor's input with nothing left to its machines' defaults.
+ *
+ * @internal
+ */
+export interface CompleteSupervisorInput extends SupervisorInput {
+  readonly connection: ConnectionSettings;
+  readonly breaker: BreakerSettings;
+  readonly message: MessageSettings;
+  readonly maxLiveMessages: number;
+}
+
+/**
  * The supervisor machine's input: complete settings for each of its machines, so none of their
  * standalone defaults applies. The message machine's own confirm timeout stands down in the runtime
  * (machine-effects.ts); it gets the same value so that its context tells the truth.
  *
  * @internal
  */
-export function supervisorInput(settings: ResolvedOptions): Required<SupervisorInput> {
+export function supervisorInput(settings: ResolvedOptions): CompleteSupervisorInput {
   return {
     seed: settings.seed,
     connection: settings.connection,

@@ -145,7 +145,7 @@ export interface PublishOptions {
 }
 
 /** The broker objects ferry declares and the exchanges it hands messages to. */
-export interface TopologyOptions {
+export interface DeclarationOptions {
   /**
    * What to declare on every connect, and again when a return or a 404 shows part of it missing:
    * the ML topology by default, a `Topology` of your own, or `false` to declare nothing (the
@@ -177,7 +177,7 @@ export interface ProducerOptions {
   /** How each message is written: in-flight window, confirm timeout, size limit, properties. */
   readonly publish?: PublishOptions | undefined;
   /** What ferry declares, and where dead letters and unroutable messages go. */
-  readonly topology?: TopologyOptions | undefined;
+  readonly topology?: DeclarationOptions | undefined;
   /** Where accepted messages are journaled; `{ kind: 'memory' }` (nothing survives a crash) by default. */
   readonly journal?: JournalConfig | undefined;
   /** How long `close()` waits for buffered and in-flight messages unless told otherwise, ms; 10,000. */

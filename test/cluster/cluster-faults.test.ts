@@ -28,6 +28,7 @@ import {
   scenarioRandom,
 } from '../faults/support/fault-run.js';
 import type { ThrowawayCluster } from '../support/cluster.js';
+import { mergeOptions } from '../support/merge-options.js';
 import {
   type ClusterTopology,
   clusterMessage,
@@ -53,15 +54,18 @@ afterEach(() => cluster.current().heal(), SCENARIO_TIMEOUT_MS);
 /** A producer given every node's URL, whose first failover round starts on node `home`. */
 function clusterProducer(names: ClusterTopology, home: number): FaultProducer {
   const nodes = cluster.current();
-  return faultProducer({
-    ...names.producerOptions,
-    urls: [...nodes.urls],
-    seed: seedStartingOn(seed, home, NODES),
-    // A paused node is found by its missing heartbeats within about two intervals.
-    heartbeatSeconds: 2,
-    connectionTimeoutMs: 3_000,
-    maxReconnectAttempts: 1_000,
-  });
+  return faultProducer(
+    mergeOptions(names.producerOptions, {
+      seed: seedStartingOn(seed, home, NODES),
+      connection: {
+        urls: [...nodes.urls],
+        // A paused node is found by its missing heartbeats within about two intervals.
+        heartbeatSeconds: 2,
+        timeoutMs: 3_000,
+        reconnect: { maxAttempts: 1_000 },
+      },
+    }),
+  );
 }
 
 /** The node of ferry's current connection. */
