@@ -6,8 +6,10 @@ import type { ProducerOptions } from '../../src/producer/producer-options.js';
  * drops `base.connection.healthCheckExchange`). Fields inside a group are replaced whole.
  */
 export function mergeOptions(...parts: readonly ProducerOptions[]): ProducerOptions {
-  return parts.reduce<ProducerOptions>(
-    (a, b) => ({
+  let merged: ProducerOptions = {};
+  for (const b of parts) {
+    const a = merged;
+    merged = {
       ...a,
       ...b,
       connection: { ...a.connection, ...b.connection },
@@ -16,7 +18,7 @@ export function mergeOptions(...parts: readonly ProducerOptions[]): ProducerOpti
       buffer: { ...a.buffer, ...b.buffer },
       publish: { ...a.publish, ...b.publish },
       topology: { ...a.topology, ...b.topology },
-    }),
-    {},
-  );
+    };
+  }
+  return merged;
 }
