@@ -75,10 +75,15 @@ afterEach(async () => {
 
 function producerFor(mandatory: Map<string, boolean[]>, options: ProducerOptions = {}): Producer {
   const producer = createProducer(
-    mergeOptions(FAST_OPTIONS, names.producerOptions, options, {
-      topology: { declare: withAlternateExchange(names.topology, unroutable), unroutable: unroutable },
-      retry: { maxAttempts: MAX_ATTEMPTS },
-    }),
+    mergeOptions(
+      FAST_OPTIONS,
+      names.producerOptions,
+      {
+        topology: { declare: withAlternateExchange(names.topology, unroutable), unroutable },
+        retry: { maxAttempts: MAX_ATTEMPTS },
+      },
+      options,
+    ),
     { broker: recordingBroker(mandatory) },
   );
   made.push(producer);
