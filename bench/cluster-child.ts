@@ -82,14 +82,15 @@ async function amqplibRun(job: ClusterJob): Promise<ClusterMeasurement> {
 /** ferry with the memory journal, `publishMany` in batches of 1,000, then `flush()`. */
 async function ferryRun(job: ClusterJob): Promise<ClusterMeasurement> {
   const producer = createProducer({
-    urls: [...job.urls],
+    connection: {
+      urls: [...job.urls],
+      // The channel pool (issue 19): confirm channels the messages are spread over by routing key.
+      channels: job.channels,
+      healthCheckExchange: job.exchange,
+      clientName: 'ferry-bench-cluster',
+    },
     seed: job.seed,
-    // The channel pool (issue 19): confirm channels the messages are spread over by routing key.
-    channels: job.channels,
-    topology: false,
-    healthCheckExchange: job.exchange,
-    unroutable: job.unroutable,
-    clientName: 'ferry-bench-cluster',
+    topology: { declare: false, unroutable: job.unroutable },
     journal: { kind: 'memory' },
   });
   await producer.start();

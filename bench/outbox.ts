@@ -430,8 +430,8 @@ async function runChild(): Promise<void> {
   const { createProducer } = await import('../src/producer/producer.js');
   const confirmedAt: [string, number][] = [];
   const relay = createProducer({
-    url: BROKER_URL,
-    topology: false,
+    connection: { url: BROKER_URL },
+    topology: { declare: false },
     journal: { kind: 'postgres', url: job.url, migrate: false, ...job.journal },
   });
   relay.observe({

@@ -68,8 +68,8 @@ if (mode === '--ferry' || mode === '--ferry-sent') {
   if (sending) await channel.assertQueue(queue, { durable: true });
   producer = createProducer({
     // Never started without `--ferry-sent`: port 1 makes sure nothing is sent by accident.
-    url: sending ? URL : 'amqp://guest:guest@127.0.0.1:1',
-    topology: false,
+    connection: { url: sending ? URL : 'amqp://guest:guest@127.0.0.1:1' },
+    topology: { declare: false },
     journal: { kind: 'memory' },
   });
   if (sending) await producer.start();

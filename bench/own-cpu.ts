@@ -90,7 +90,7 @@ class StandInSession implements BrokerSession {
 }
 
 const broker: BrokerPort = { connect: async () => new StandInSession() };
-const producer = createProducer({ topology: false }, { broker, journal: new MemoryJournal() });
+const producer = createProducer({ topology: { declare: false } }, { broker, journal: new MemoryJournal() });
 await producer.start();
 
 async function run(prefix: string, count: number): Promise<void> {

@@ -25,8 +25,8 @@ export interface ConnectionSettings {
   readonly healthCheckIntervalMs: number;
   /** A health check that takes longer than this counts as failed (a frozen broker answers nothing). */
   readonly healthCheckTimeoutMs: number;
-  /** How long a graceful close may take before the socket is dropped. */
-  readonly closeTimeoutMs: number;
+  /** How long a graceful disconnect may take before the socket is dropped. */
+  readonly disconnectTimeoutMs: number;
 }
 
 /** The defaults: 500 ms → 32 s with 30 % jitter, 10 attempts, 10 s connect timeout, 30 s health check. */
@@ -36,7 +36,7 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
   connectTimeoutMs: 10_000,
   healthCheckIntervalMs: 30_000,
   healthCheckTimeoutMs: 5_000,
-  closeTimeoutMs: 5_000,
+  disconnectTimeoutMs: 5_000,
 };
 
 /** What `connect` resolves with: where it connected, without credentials. */
@@ -171,7 +171,7 @@ export const connectionMachine = setup({
     reconnectDelay: ({ context }) => context.nextDelayMs,
     healthCheckInterval: ({ context }) => context.settings.healthCheckIntervalMs,
     healthCheckTimeout: ({ context }) => context.settings.healthCheckTimeoutMs,
-    closeTimeout: ({ context }) => context.settings.closeTimeoutMs,
+    disconnectTimeout: ({ context }) => context.settings.disconnectTimeoutMs,
   },
 }).createMachine({
   id: 'connection',
@@ -288,7 +288,7 @@ export const connectionMachine = setup({
     },
     closing: {
       invoke: { id: 'disconnect', src: 'disconnect', onDone: 'closed', onError: 'closed' },
-      after: { closeTimeout: 'closed' },
+      after: { disconnectTimeout: 'closed' },
       exit: 'dropConnection',
     },
     closed: { type: 'final' },

@@ -31,10 +31,10 @@ const info = (
  * docs/errors.md is generated from it (`npm run docs:errors`).
  */
 export const FERRY_ERROR_CODES = {
-  /** A payload that cannot be encoded (not JSON-serialisable, a bad header value) or a body over `maxMessageBytes`. */
+  /** A payload that cannot be encoded (not JSON-serialisable, a bad header value) or a body over `publish.maxMessageBytes`. */
   INVALID_MESSAGE: info('caller', true, {
     meaning:
-      'A payload that cannot be encoded (not JSON-serialisable, a bad header value) or a body over `maxMessageBytes`.',
+      'A payload that cannot be encoded (not JSON-serialisable, a bad header value) or a body over `publish.maxMessageBytes`.',
     ferryDoes: 'Rejects `publish()`; nothing is accepted.',
     youShould: 'Fix the message; retrying the same one fails the same way.',
   }),
@@ -45,10 +45,10 @@ export const FERRY_ERROR_CODES = {
     ferryDoes: 'Throws from `createProducer()`.',
     youShould: 'Fix the options.',
   }),
-  /** The bounded accept buffer (`maxBufferedMessages`, `maxBufferedBytes`) stayed full for `bufferTimeoutMs`. */
+  /** The bounded accept buffer (`buffer.maxMessages`, `buffer.maxBytes`) stayed full for `buffer.timeoutMs`. */
   BUFFER_FULL: info('caller', false, {
     meaning:
-      'The bounded accept buffer (`maxBufferedMessages`, `maxBufferedBytes`) stayed full for `bufferTimeoutMs`.',
+      'The bounded accept buffer (`buffer.maxMessages`, `buffer.maxBytes`) stayed full for `buffer.timeoutMs`.',
     ferryDoes: 'Rejects `publish()`; nothing is accepted.',
     youShould: 'Slow down or try later; the broker is unreachable, blocked or slower than you publish.',
   }),
@@ -59,11 +59,11 @@ export const FERRY_ERROR_CODES = {
       'Rejects the call; a receipt whose message had not settled rejects with it (the message stays journaled).',
     youShould: 'Nothing, on shutdown; a later producer on the same journal finishes the message.',
   }),
-  /** The circuit breaker is open and `failFastWhenOpen` is set. */
+  /** The circuit breaker is open and `breaker.failFastWhenOpen` is set. */
   BREAKER_OPEN: info('caller', false, {
-    meaning: 'The circuit breaker is open and `failFastWhenOpen` is set.',
+    meaning: 'The circuit breaker is open and `breaker.failFastWhenOpen` is set.',
     ferryDoes: 'Rejects `publish()`; nothing is accepted.',
-    youShould: 'Try later, or leave `failFastWhenOpen` off to buffer instead.',
+    youShould: 'Try later, or leave `breaker.failFastWhenOpen` off to buffer instead.',
   }),
   /** The broker answered `basic.nack` (a full `reject-publish` queue, a queue process error). */
   NACKED: info('retry', false, {
@@ -71,9 +71,9 @@ export const FERRY_ERROR_CODES = {
     ferryDoes: 'Retries the message with backoff, then dead-letters it.',
     youShould: 'Nothing; watch queue capacity if it persists.',
   }),
-  /** No ack or nack within `confirmTimeoutMs`. */
+  /** No ack or nack within `publish.confirmTimeoutMs`. */
   CONFIRM_TIMEOUT: info('retry', false, {
-    meaning: 'No ack or nack within `confirmTimeoutMs`.',
+    meaning: 'No ack or nack within `publish.confirmTimeoutMs`.',
     ferryDoes:
       'Republishes with the same message id (the first copy may have arrived: a possible duplicate).',
     youShould: 'Consumers dedupe on the message id.',
@@ -106,7 +106,7 @@ export const FERRY_ERROR_CODES = {
   NOT_FOUND: info('reopen-channel', false, {
     meaning: '404: the exchange does not exist (the broker closes the channel).',
     ferryDoes: 'Declares the topology again, reopens the channel and republishes its pending messages.',
-    youShould: 'With `topology: false`, declare the exchange yourself.',
+    youShould: 'With `topology.declare: false`, declare the exchange yourself.',
   }),
   /** 406 on publish, other than the size limit. */
   PRECONDITION_FAILED: info('reopen-channel', false, {
@@ -148,7 +148,7 @@ export const FERRY_ERROR_CODES = {
   HEARTBEAT_TIMEOUT: info('reconnect', false, {
     meaning: 'Two heartbeat intervals without a frame from the broker.',
     ferryDoes: 'Reconnects with backoff and republishes the unconfirmed messages.',
-    youShould: 'Check the network; raise `heartbeatSeconds` on a slow link.',
+    youShould: 'Check the network; raise `connection.heartbeatSeconds` on a slow link.',
   }),
   /** 541: the broker failed internally. */
   INTERNAL_ERROR: info('reconnect', false, {
@@ -175,7 +175,7 @@ export const FERRY_ERROR_CODES = {
     ferryDoes:
       'Dead-letters that message (parks it while the hand-off is too large as well); republishes the others on the channel.',
     youShould:
-      "Send smaller bodies, or set `maxMessageBytes` to the broker's limit to be refused at `publish()`.",
+      "Send smaller bodies, or set `publish.maxMessageBytes` to the broker's limit to be refused at `publish()`.",
   }),
   /** 403 on `basic.publish`: the user may not write to the exchange. */
   WRITE_REFUSED: info('dead-letter', true, {

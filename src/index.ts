@@ -9,7 +9,7 @@
  *
  * ```ts
  * import { createProducer } from 'ferry';
- * const producer = createProducer({ url: 'amqp://guest:guest@127.0.0.1:5672' });
+ * const producer = createProducer({ connection: { url: 'amqp://guest:guest@127.0.0.1:5672' } });
  * await producer.start();
  * const receipt = await producer.publish({ exchange: 'bookmarkai.ml', routingKey: 'ml.summarize', body: { text: 'hi' } });
  * await receipt.settled; // 'confirmed' or 'dead-lettered'

@@ -73,17 +73,22 @@ function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): 
   return async (target: Target, settings: ClientSettings) => {
     if (variation.traced === true) await registerNoopTracing();
     const producer = createProducer({
-      ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
-      ...(variation.channels === undefined
-        ? {}
-        : { channels: variation.channels, confirmTimeoutMs: POOL_CONFIRM_TIMEOUT_MS }),
-      ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
-      url: target.url,
-      topology: false,
-      healthCheckExchange: target.exchange,
-      ...(variation.stamped === true ? { appId: 'ferry-bench', timestamp: true } : {}),
-      clientName: `ferry-bench-${journal}`,
-      reconnect: { initialDelayMs: settings.reconnectDelayMs },
+      connection: {
+        url: target.url,
+        healthCheckExchange: target.exchange,
+        clientName: `ferry-bench-${journal}`,
+        reconnect: { initialDelayMs: settings.reconnectDelayMs },
+        ...(variation.channels === undefined ? {} : { channels: variation.channels }),
+      },
+      topology: {
+        declare: false,
+        ...(variation.mandatory === true ? {} : { unroutable: target.unroutable }),
+      },
+      publish: {
+        ...(variation.maxInFlight === undefined ? {} : { maxInFlight: variation.maxInFlight }),
+        ...(variation.channels === undefined ? {} : { confirmTimeoutMs: POOL_CONFIRM_TIMEOUT_MS }),
+        ...(variation.stamped === true ? { appId: 'ferry-bench', timestamp: true } : {}),
+      },
       journal:
         journal === 'memory'
           ? { kind: 'memory' }

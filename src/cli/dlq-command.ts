@@ -125,10 +125,11 @@ export function dlqCommand(
         return;
       }
       const { producer } = loaded.config;
+      const connection = producer.connection ?? {};
       const where: QueueLocation = {
-        url: producer.url as string,
+        url: connection.url ?? String(connection.urls?.[0]),
         queue: o.queue,
-        ...(producer.tls === undefined ? {} : { socketOptions: producer.tls }),
+        ...(connection.tls === undefined ? {} : { socketOptions: connection.tls }),
       };
       try {
         if (!(await work({ where, producer }, o))) process.exitCode = 1;
@@ -178,8 +179,7 @@ export function dlqCommand(
           const producer = createProducer({
             ...options,
             journal: { kind: 'memory' },
-            topology: false,
-            deadLetterExchange: o.deadLetterExchange,
+            topology: { ...options.topology, declare: false, deadLetterExchange: o.deadLetterExchange },
           });
           try {
             const selected = chosen(browse.letters, o);

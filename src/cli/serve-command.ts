@@ -9,12 +9,12 @@
  * stay in the journal.
  */
 import { Command } from 'commander';
-import { DEAD_LETTER_EXCHANGE } from '../amqp/topology.js';
 import { FerryError } from '../errors.js';
 import { inspectModeFromEnv, type StatelyInspector, startStatelyInspector } from '../inspector/stately.js';
 import { createJournal } from '../journal/create-journal.js';
 import { logProducerEvents } from '../logging/operations-log.js';
 import { createProducerMetrics } from '../metrics/producer-metrics.js';
+import { PRODUCER_DEFAULTS } from '../producer/defaults.js';
 import { createProducer } from '../producer/producer.js';
 import { isLoopback } from '../service/api-token.js';
 import {
@@ -141,7 +141,8 @@ export async function startService(
   const producerLog = componentLog(log, 'producer');
   const operations = logProducerEvents(producer.events$, {
     log: producerLog,
-    deadLetterExchange: config.producer.deadLetterExchange ?? DEAD_LETTER_EXCHANGE,
+    deadLetterExchange:
+      config.producer.topology?.deadLetterExchange ?? PRODUCER_DEFAULTS.topology.deadLetterExchange,
   });
   // Not awaited: the service takes tasks into the journal while the broker is away.
   producer.start().then(

@@ -3,7 +3,7 @@
  * entry point imports it.
  *
  * ```ts
- * @Module({ imports: [FerryModule.forRoot({ producer: { url: process.env.RABBITMQ_URL } })] })
+ * @Module({ imports: [FerryModule.forRoot({ producer: { connection: { url: process.env.RABBITMQ_URL } } })] })
  * export class AppModule {}
  * // then inject MlProducerService: publishSummarizationTask, …, isHealthy, getStatus
  * ```

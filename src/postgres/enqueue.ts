@@ -4,6 +4,7 @@
  * The statement's trigger notifies the relays, and PostgreSQL delivers that notification at commit.
  */
 import { FerryError } from '../errors.js';
+import { PRODUCER_DEFAULTS } from '../producer/defaults.js';
 import { type PublishRequest, type RequestLimits, toOutboundMessage } from '../producer/publish-request.js';
 import { acceptedColumns } from './outbox-rows.js';
 import { outboxSchema } from './outbox-schema.js';
@@ -13,15 +14,13 @@ import type { Queryable } from './queryable.js';
 export interface EnqueueOptions {
   /** The outbox's schema; `ferry` by default. */
   readonly schema?: string;
-  /** Bodies above this many bytes are refused; 16 MiB by default, as `publish()`. */
+  /** Bodies above this many bytes are refused; 16 MiB by default, as `publish()` (`publish.maxMessageBytes`). */
   readonly maxMessageBytes?: number;
   /** Set as every message's AMQP `appId`. */
   readonly appId?: string;
   /** Set AMQP `timestamp` (enqueue time); off by default. */
   readonly timestamp?: boolean;
 }
-
-const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 function insertSql(table: string): string {
   return `INSERT INTO ${table} (message_id, exchange, routing_key, properties, content, accepted_at)
@@ -53,7 +52,7 @@ export async function enqueueMany(
   if (!Array.isArray(requests)) throw new FerryError('INVALID_MESSAGE', 'enqueueMany takes an array');
   const table = outboxSchema(options.schema).outbox;
   const limits: RequestLimits = {
-    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxMessageBytes: options.maxMessageBytes ?? PRODUCER_DEFAULTS.publish.maxMessageBytes,
     appId: options.appId,
     timestamp: options.timestamp ?? false,
   };

@@ -114,11 +114,11 @@ export class Producer {
    * limit (an operator may raise it, and a rejection here would depend on what this producer happened
    * to see): it fails with `MESSAGE_TOO_LARGE` (only the first such write closes the channel; later ones
    * are refused before writing), and as its dead-letter hand-off is as large, it stays parked until the
-   * limit allows it. To reject such bodies here with `INVALID_MESSAGE`, set `maxMessageBytes` to the
+   * limit allows it. To reject such bodies here with `INVALID_MESSAGE`, set `publish.maxMessageBytes` to the
    * broker's limit.
    *
    * @throws FerryError `INVALID_MESSAGE` (nothing accepted), `BUFFER_FULL` after waiting
-   *   `bufferTimeoutMs` for room, `CLOSED`, or `BREAKER_OPEN` with `failFastWhenOpen`.
+   *   `buffer.timeoutMs` for room, `CLOSED`, or `BREAKER_OPEN` with `breaker.failFastWhenOpen`.
    */
   publish(request: PublishRequest): Promise<PublishReceipt> {
     let batch: Accepted[];
@@ -239,7 +239,7 @@ export class Producer {
     runtime.catcher?.stop();
     runtime.actor.send({ type: 'supervisor.close' });
     await waitFor(runtime.actor, (snapshot) => snapshot.status === 'done', {
-      timeout: (this.settings.supervisor.connection?.closeTimeoutMs ?? 5_000) + 1_000,
+      timeout: this.settings.connection.disconnectTimeoutMs + 1_000,
     }).catch(() => undefined);
     const { journal } = runtime;
     const dropped = journal.durable ? 0 : runtime.unsettledCount();

@@ -7,7 +7,6 @@
  */
 import type { Observable } from 'rxjs';
 import { createActor } from 'xstate';
-import { DEFAULT_MESSAGE_SETTINGS } from '../../machines/message.machine.js';
 import { createAmqplibBroker } from '../amqp/amqplib-session.js';
 import type { BrokerPort } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
@@ -23,7 +22,7 @@ import { BreakerFeed } from './breaker-feed.js';
 import { ConnectionEffects } from './connection-effects.js';
 import { Ledger } from './ledger.js';
 import { provideSupervisor, type SupervisorActor, supervisorView } from './machine-effects.js';
-import type { ResolvedOptions } from './options.js';
+import { type ResolvedOptions, supervisorInput } from './options.js';
 import { Outbox } from './outbox.js';
 import { Publisher } from './publisher.js';
 import type { RecoverySink } from './recovery.js';
@@ -61,9 +60,9 @@ export class Runtime {
   readonly publisher: Publisher;
   readonly connection: ConnectionEffects;
   readonly acceptance: Acceptance;
-  /** `null` with `topology: false`: the user owns the topology. */
+  /** `null` with `topology.declare: false`: the user owns the topology. */
   readonly repair: TopologyRepair | null;
-  /** `null` without the `unroutable` option. */
+  /** `null` without the `topology.unroutable` option. */
   readonly catcher: UnroutableCatcher | null;
   readonly actor: SupervisorActor;
   private readonly closedListeners = new Set<() => void>();
@@ -127,8 +126,7 @@ export class Runtime {
         deadLetterExchange: settings.deadLetterExchange,
         now,
         // A parked message's hand-off is retried as often: once the broker's limit is raised, it goes.
-        sizeRecheckMs:
-          settings.supervisor.message?.parkedRetryDelayMs ?? DEFAULT_MESSAGE_SETTINGS.parkedRetryDelayMs,
+        sizeRecheckMs: settings.retry.parkedRetryDelayMs,
         unroutableCaught: catcher === null ? null : (exchange) => catcher.catches(exchange),
       },
     );
@@ -153,7 +151,7 @@ export class Runtime {
       { confirmDeadline: 'ports' },
     );
     this.actor = createActor(machine, {
-      input: settings.supervisor,
+      input: supervisorInput(settings),
       systemId: 'supervisor',
       ...(dependencies.inspect === undefined ? {} : { inspect: dependencies.inspect }),
     });

@@ -75,7 +75,7 @@ export interface ProducerStatus {
     /**
      * Unknown outcomes, each a possible duplicate (consumers dedupe on the message id). One count each
      * time a written message's channel or connection dies before its confirm, or its confirm does not
-     * come within `confirmTimeoutMs`, whatever the write was (first publish, retry, dead-letter
+     * come within `publish.confirmTimeoutMs`, whatever the write was (first publish, retry, dead-letter
      * hand-off); and one per message recovered from a journal (at start, or claimed from a dead
      * instance), whose last write's outcome is unknown. Each is published again with the same id, so
      * the extra copies consumers can see never outnumber it. Writes the broker answered (confirmed,
@@ -83,7 +83,7 @@ export interface ProducerStatus {
      */
     readonly redelivered: number;
     /**
-     * Messages the alternate exchange caught (`unroutable` option) and ferry took back: each was
+     * Messages the alternate exchange caught (`topology.unroutable` option) and ferry took back: each was
      * confirmed into the unroutable queue, then accepted again (counted in `accepted` once more) and
      * retried like a returned message (each catch uses up an attempt).
      */

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerSession, Delivery } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 
-/** Where unroutable messages go when `mandatory` is not set (see `ProducerOptions.unroutable`). */
+/** Where unroutable messages go when `mandatory` is not set (see `ProducerOptions.topology.unroutable`). */
 export interface UnroutableSettings {
   /** The alternate exchange (fanout) that the task exchange's policy names. */
   readonly alternateExchange: string;
@@ -65,10 +65,6 @@ export function caughtCount(headers: Readonly<Record<string, unknown>> | undefin
 
 /** A probe's `type` property: how a probe is told from a caught message. */
 export const PROBE_TYPE = 'ferry.alternate-exchange-probe';
-/** The default {@link UnroutableSettings.probeTimeoutMs}. */
-export const PROBE_TIMEOUT_MS = 5_000;
-/** The default {@link UnroutableSettings.reprobeIntervalMs}. */
-export const REPROBE_INTERVAL_MS = 60_000;
 /**
  * How long another producer's probe is held before it goes back to the queue. Producers sharing the
  * unroutable queue consume it in turn, so a probe can reach the wrong one; handed back at once, it

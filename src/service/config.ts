@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defined } from '../defined.js';
 import { DEFAULT_JOURNAL_SPEC, type JournalConfig, parseJournalSpec } from '../journal/create-journal.js';
-import { DEFAULT_URL, type ProducerOptions } from '../producer/options.js';
+import { DEFAULT_URL } from '../producer/defaults.js';
+import type { ProducerOptions } from '../producer/options.js';
 import type { PreferredBackends } from '../tasks/task-types.js';
 import { type HttpAccess, httpAccess, httpAccessEnv } from './http-access-config.js';
 
@@ -80,7 +81,7 @@ const envSchema = z.object({
   FERRY_JOURNAL: journalSpec.prefault(DEFAULT_JOURNAL_SPEC),
   /**
    * The alternate exchange a broker policy names on the task exchange; ferry declares it and a queue of
-   * the same name, and publishes without `mandatory` where it proved the link (`unroutable` option).
+   * the same name, and publishes without `mandatory` where it proved the link (`topology.unroutable` option).
    */
   FERRY_ALTERNATE_EXCHANGE: z.string().min(1).max(255).optional(),
   /** Confirm channels on the connection, spread by routing key (the `channels` option); 1 by default. */
@@ -159,33 +160,33 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
   }
   if (problems.length > 0) return { ok: false, problems };
 
-  const retry = defined({
-    initialDelayMs: e.ML_MESSAGE_RETRY_BASE_DELAY,
-    maxDelayMs: e.ML_MESSAGE_RETRY_MAX_DELAY,
-  });
   const breaker = defined({
     failureThreshold: e.ML_CIRCUIT_BREAKER_THRESHOLD,
     cooldownMs: e.ML_CIRCUIT_BREAKER_COOLDOWN,
   });
+  const tlsOptions = tlsOn ? { tls: { ...tls, rejectUnauthorized: e.RABBITMQ_VERIFY_PEER } } : {};
   const journal = e.FERRY_JOURNAL;
   const producer: ProducerOptions = {
-    ...(urls.length === 1 ? { url: urls[0] } : { urls }),
+    connection: {
+      ...(urls.length === 1 ? { url: urls[0] } : { urls }),
+      ...defined({
+        heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
+        timeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
+        channels: e.FERRY_CHANNELS,
+      }),
+      ...tlsOptions,
+    },
     journal,
-    ...defined({
-      heartbeatSeconds: e.RABBITMQ_HEARTBEAT,
-      connectionTimeoutMs: e.RABBITMQ_CONNECTION_TIMEOUT,
+    retry: {
       maxAttempts: e.ML_MAX_MESSAGE_RETRIES + 1,
-      channels: e.FERRY_CHANNELS,
-    }),
-    ...(Object.keys(retry).length === 0 ? {} : { retry }),
+      ...defined({ initialDelayMs: e.ML_MESSAGE_RETRY_BASE_DELAY, maxDelayMs: e.ML_MESSAGE_RETRY_MAX_DELAY }),
+    },
     ...(Object.keys(breaker).length === 0 ? {} : { breaker }),
-    ...(tlsOn ? { tls: { ...tls, rejectUnauthorized: e.RABBITMQ_VERIFY_PEER } } : {}),
     ...(e.FERRY_ALTERNATE_EXCHANGE === undefined
       ? {}
       : {
-          unroutable: {
-            alternateExchange: e.FERRY_ALTERNATE_EXCHANGE,
-            queue: e.FERRY_ALTERNATE_EXCHANGE,
+          topology: {
+            unroutable: { alternateExchange: e.FERRY_ALTERNATE_EXCHANGE, queue: e.FERRY_ALTERNATE_EXCHANGE },
           },
         }),
   };

@@ -5,7 +5,7 @@
  * ```ts
  * import { createProducer } from 'ferry';
  * import { createMlTasks, DEFAULT_TOPOLOGY } from 'ferry/tasks';
- * const producer = createProducer({ topology: DEFAULT_TOPOLOGY });
+ * const producer = createProducer({ topology: { declare: DEFAULT_TOPOLOGY } });
  * const tasks = createMlTasks(producer);
  * ```
  *

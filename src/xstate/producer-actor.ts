@@ -46,7 +46,7 @@ export type ProducerActorEvent =
       readonly outcome: Settlement;
     }
   /**
-   * The request was refused (invalid message, buffer full, breaker open with `failFastWhenOpen`), or
+   * The request was refused (invalid message, buffer full, breaker open with `breaker.failFastWhenOpen`), or
    * the producer closed before the accepted message settled (`CLOSED`; it stays journaled).
    */
   | { readonly type: 'ferry.rejected'; readonly requestId: string; readonly error: FerryError };

@@ -16,7 +16,7 @@ let tasks: MlTasks;
 beforeAll(async () => {
   vhost = await createVhost();
   worker = await startWorker(vhost.url);
-  producer = createProducer({ url: vhost.url, appId: 'ferry-celery-test' });
+  producer = createProducer({ connection: { url: vhost.url }, publish: { appId: 'ferry-celery-test' } });
   await producer.start();
   tasks = createMlTasks(producer);
 }, 60_000);

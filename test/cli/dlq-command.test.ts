@@ -17,6 +17,7 @@ import {
   withChannel,
 } from '../integration/support/broker-objects.js';
 import { message, testProducer } from '../integration/support/producer.js';
+import { mergeOptions } from '../support/merge-options.js';
 
 const MAX_ATTEMPTS = 2;
 const names = uniqueTopology('dlq-cli');
@@ -73,7 +74,9 @@ describe('ferry dlq', () => {
   const [first, second] = requests.map((request) => request.messageId as string) as [string, string];
 
   it('lists unroutable tasks dead-lettered with their headers, without consuming them', async () => {
-    const producer = testProducer({ ...names.producerOptions, maxAttempts: MAX_ATTEMPTS });
+    const producer = testProducer(
+      mergeOptions(names.producerOptions, { retry: { maxAttempts: MAX_ATTEMPTS } }),
+    );
     await producer.start();
     const receipts = await producer.publishMany(requests);
     expect(await Promise.all(receipts.map((receipt) => receipt.settled))).toEqual([

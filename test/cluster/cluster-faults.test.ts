@@ -31,6 +31,7 @@ import {
   scenarioRandom,
 } from '../faults/support/fault-run.js';
 import type { QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { drainQuorumQueues, settled } from './drain.js';
 import {
   type ClusterTopology,
@@ -71,16 +72,19 @@ function clusterProducer(
   attempts?: { maxAttempts: number },
 ): FaultProducer {
   const nodes = cluster.current();
-  return faultProducer({
-    ...names.producerOptions,
-    ...attempts,
-    urls: [...nodes.urls],
-    seed: seedStartingOn(seed, home, NODES),
-    // A paused node is found by its missing heartbeats within about two intervals.
-    heartbeatSeconds: 2,
-    connectionTimeoutMs: 3_000,
-    maxReconnectAttempts: 1_000,
-  });
+  return faultProducer(
+    mergeOptions(names.producerOptions, {
+      seed: seedStartingOn(seed, home, NODES),
+      connection: {
+        urls: [...nodes.urls],
+        // A paused node is found by its missing heartbeats within about two intervals.
+        heartbeatSeconds: 2,
+        timeoutMs: 3_000,
+        reconnect: { maxAttempts: 1_000 },
+      },
+      ...(attempts === undefined ? {} : { retry: attempts }),
+    }),
+  );
 }
 
 /** The node of ferry's current connection. */

@@ -76,9 +76,8 @@ export function clusterTopology(label: string): ClusterTopology {
     deadLetterQueue,
     topology,
     producerOptions: {
-      topology,
-      deadLetterExchange: `${base}.dlx`,
-      healthCheckExchange: `${base}.x`,
+      topology: { declare: topology, deadLetterExchange: `${base}.dlx` },
+      connection: { healthCheckExchange: `${base}.x` },
     },
   };
 }

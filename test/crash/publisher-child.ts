@@ -44,11 +44,11 @@ const send = (report: ChildReport): void => {
 
 async function main(): Promise<void> {
   const producer = createProducer({
-    url: settings.url,
-    topology: buildTopology(settings.topology),
     journal: settings.journal,
-    maxInFlight: 2_000,
     closeTimeoutMs: 2_000,
+    connection: { url: settings.url },
+    topology: { declare: buildTopology(settings.topology) },
+    publish: { maxInFlight: 2_000 },
   });
   const deadline = Date.now() + settings.deadlineMs;
   if (settings.mode === 'finish') {

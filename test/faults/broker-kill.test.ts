@@ -21,6 +21,7 @@ import type { Producer } from '../../src/producer/producer.js';
 import type { ProducerStatus } from '../../src/producer/status.js';
 import { uniqueTopology } from '../integration/support/broker-objects.js';
 import { useThrowawayBroker } from '../integration/support/throwaway.js';
+import { mergeOptions } from '../support/merge-options.js';
 import {
   type FaultScenario,
   faultProducer,
@@ -43,9 +44,9 @@ const node = useThrowawayBroker({ name: 'ferry-faults-kill' });
  * seconds to come back, so reconnecting never gives up.
  */
 const OPTIONS = {
-  confirmTimeoutMs: 2_000,
+  publish: { confirmTimeoutMs: 2_000 },
   breaker: { cooldownMs: 1_000 },
-  maxReconnectAttempts: 1_000,
+  connection: { reconnect: { maxAttempts: 1_000 } },
 };
 
 /** See the file's comment for why not ferry's default quorum queue. */
@@ -72,7 +73,9 @@ type Fault = Pick<FaultScenario, 'inject' | 'healWhen' | 'heal'> &
 async function killScenario(scenario: string, fault: (producer: Producer) => Fault): Promise<void> {
   const broker = node.current();
   const names = uniqueTopology(`fault-${scenario}`, { queueArguments: CLASSIC_QUEUE });
-  const run = faultProducer({ ...names.producerOptions, url: broker.url, seed, ...OPTIONS });
+  const run = faultProducer(
+    mergeOptions(names.producerOptions, mergeOptions(OPTIONS, { connection: { url: broker.url }, seed })),
+  );
   await runFault({
     scenario,
     run,

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueTopology } from '../integration/support/broker-objects.js';
 import { message } from '../integration/support/producer.js';
 import { useThrowawayBroker } from '../integration/support/throwaway.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { faultProducer, faultSeed, runFault, SOAK, scenarioRandom } from './support/fault-run.js';
 
 const seed = faultSeed('broker-limits');
@@ -36,7 +37,7 @@ describe(`broker limits (seed ${seed})`, () => {
   it('disk alarm mid-stream: blocked, accepting goes on, everything confirmed once it clears', async () => {
     const broker = node.current();
     const names = uniqueTopology('fault-disk-alarm');
-    const run = faultProducer({ ...names.producerOptions, url: broker.url, seed });
+    const run = faultProducer(mergeOptions(names.producerOptions, { seed, connection: { url: broker.url } }));
     restore.push(() => broker.ctl('set_disk_free_limit', '50MB'));
     const result = await runFault({
       scenario: 'disk-alarm',
@@ -63,12 +64,12 @@ describe(`broker limits (seed ${seed})`, () => {
     const broker = node.current();
     const names = uniqueTopology('fault-oversized');
     const random = scenarioRandom(seed, 'oversized');
-    const run = faultProducer({
-      ...names.producerOptions,
-      url: broker.url,
-      seed,
-      maxReconnectAttempts: 1_000,
-    });
+    const run = faultProducer(
+      mergeOptions(names.producerOptions, {
+        seed,
+        connection: { url: broker.url, reconnect: { maxAttempts: 1_000 } },
+      }),
+    );
     restore.push(() => setMaxMessageSize(DEFAULT_MAX_MESSAGE_SIZE));
     let limited = false;
     const oversized = new Set<string>();

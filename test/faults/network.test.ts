@@ -12,6 +12,7 @@ import {
   type TestTopology,
   uniqueTopology,
 } from '../integration/support/broker-objects.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { offlineLookup } from '../support/offline-dns.js';
 import { FaultProxy } from './support/fault-proxy.js';
 import {
@@ -51,7 +52,9 @@ async function setup(scenario: string, options: Parameters<typeof faultProducer>
   created.push(names);
   const proxy = await FaultProxy.start({ targetPort: 5672, random });
   proxies.push(proxy);
-  const run = faultProducer({ ...names.producerOptions, url: proxy.url, seed, ...options });
+  const run = faultProducer(
+    mergeOptions(names.producerOptions, { seed }, options, { connection: { url: proxy.url } }),
+  );
   return { names, proxy, run, random };
 }
 
@@ -78,8 +81,7 @@ describe(`network faults (seed ${seed})`, () => {
 
   it('blackhole (half-open socket): heartbeats find it, the stream goes on over a new connection', async () => {
     const { names, proxy, run, random } = await setup('blackhole', {
-      heartbeatSeconds: 1,
-      connectionTimeoutMs: 2_000,
+      connection: { heartbeatSeconds: 1, timeoutMs: 2_000 },
     });
     await runFault({
       scenario: 'blackhole',
@@ -144,13 +146,16 @@ describe(`network faults (seed ${seed})`, () => {
     created.push(names);
     const proxy = await FaultProxy.start({ targetPort: 5672, random });
     proxies.push(proxy);
-    const run = faultProducer({
-      ...names.producerOptions,
-      urls: ['amqp://guest:guest@ferry-fault-test.invalid:5672', proxy.url],
-      // The DNS failure is made here, not by a resolver: tests send no traffic off this machine.
-      lookup: offlineLookup,
-      seed,
-    });
+    const run = faultProducer(
+      mergeOptions(names.producerOptions, {
+        seed,
+        connection: {
+          urls: ['amqp://guest:guest@ferry-fault-test.invalid:5672', proxy.url],
+          // The DNS failure is made here, not by a resolver: tests send no traffic off this machine.
+          lookup: offlineLookup,
+        },
+      }),
+    );
     let sawDnsFailure = false;
     const result = await runFault({
       scenario: 'dns-failover',

@@ -11,6 +11,7 @@ import {
   type TestTopology,
   uniqueTopology,
 } from '../integration/support/broker-objects.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { FaultProxy } from './support/fault-proxy.js';
 import { faultProducer, faultSeed, runFault, SOAK, scenarioRandom } from './support/fault-run.js';
 
@@ -33,7 +34,7 @@ const FAULTS = {
   blackhole: {
     inject: (proxy: FaultProxy) => proxy.set({ blackhole: true }),
     heal: (proxy: FaultProxy) => proxy.heal(),
-    options: { heartbeatSeconds: 1, connectionTimeoutMs: 2_000 },
+    options: { connection: { heartbeatSeconds: 1, timeoutMs: 2_000 } },
   },
   refused: {
     inject: (proxy: FaultProxy) => {
@@ -59,7 +60,9 @@ describe.skipIf(!SOAK)(`soak: repeated network faults (seed ${seed})`, () => {
         proxies.push(proxy);
         await runFault({
           scenario,
-          run: faultProducer({ ...names.producerOptions, url: proxy.url, seed, ...how.options }),
+          run: faultProducer(
+            mergeOptions(names.producerOptions, { seed }, how.options, { connection: { url: proxy.url } }),
+          ),
           names,
           brokerUrl: SHARED_BROKER_URL,
           random,

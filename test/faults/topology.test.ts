@@ -24,6 +24,7 @@ import {
   uniqueTopology,
   withChannel,
 } from '../integration/support/broker-objects.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { FaultProxy } from './support/fault-proxy.js';
 import {
   faultProducer,
@@ -57,15 +58,15 @@ async function setup(scenario: string, queueArguments?: AmqpArguments) {
   created.push(names);
   const proxy = await FaultProxy.start({ targetPort: 5672, random });
   proxies.push(proxy);
-  const run = faultProducer({
-    ...names.producerOptions,
-    url: proxy.url,
-    seed,
-    healthCheckIntervalMs: 500,
-    // The channel closes that a deleted exchange causes count against the breaker; a short cooldown
-    // keeps the run short (the default is 30 s).
-    breaker: { cooldownMs: 500 },
-  });
+  const run = faultProducer(
+    mergeOptions(names.producerOptions, {
+      seed,
+      connection: { url: proxy.url, healthCheckIntervalMs: 500 },
+      // The channel closes that a deleted exchange causes count against the breaker; a short cooldown
+      // keeps the run short (the default is 30 s).
+      breaker: { cooldownMs: 500 },
+    }),
+  );
   const answers = { returned: 0, 'channel-lost': 0 };
   run.producer.observe({
     accepted: () => undefined,

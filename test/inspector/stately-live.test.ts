@@ -13,6 +13,7 @@ import { type StatelyInspector, startStatelyInspector } from '../../src/inspecto
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import { eventually, FAST } from '../producer/helpers.js';
 import { FakeBroker } from '../support/fake-broker.js';
+import { mergeOptions } from '../support/merge-options.js';
 
 const PASSWORD = 'pw-never-sent-0b9e';
 const BODY = 'body-never-sent-41f7';
@@ -36,7 +37,7 @@ it('sends every actor and its events to the server, without bodies or passwords'
   inspector = await startStatelyInspector({ mode: 'ws', url: `ws://127.0.0.1:${address.port}` });
   const broker = new FakeBroker();
   const producer = createProducer(
-    { ...FAST, url: `amqp://ferry:${PASSWORD}@127.0.0.1:5672` },
+    mergeOptions(FAST, { connection: { url: `amqp://ferry:${PASSWORD}@127.0.0.1:5672` } }),
     { broker, journal: new MemoryJournal(), inspect: inspector.inspect },
   );
   await producer.start();

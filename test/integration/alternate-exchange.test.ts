@@ -15,6 +15,7 @@ import type { ProducerOptions } from '../../src/producer/options.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology, withChannel } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
 import { FAST_OPTIONS, message, statusWhere } from './support/producer.js';
@@ -23,7 +24,7 @@ const names = uniqueTopology('alternate-exchange');
 const unroutable = { alternateExchange: `${names.exchange}.ae`, queue: `${names.exchange}.unroutable` };
 const policy = `${names.exchange}-ae`;
 const MAX_ATTEMPTS = 2;
-const SLOW_RETRIES: ProducerOptions = { maxAttempts: 6, retry: { initialDelayMs: 100, maxDelayMs: 1_000 } };
+const SLOW_RETRIES: ProducerOptions = { retry: { maxAttempts: 6, initialDelayMs: 100, maxDelayMs: 1_000 } };
 const run = promisify(execFile);
 
 beforeAll(async () => {
@@ -74,14 +75,15 @@ afterEach(async () => {
 
 function producerFor(mandatory: Map<string, boolean[]>, options: ProducerOptions = {}): Producer {
   const producer = createProducer(
-    {
-      ...FAST_OPTIONS,
-      ...names.producerOptions,
-      topology: withAlternateExchange(names.topology, unroutable),
-      unroutable,
-      maxAttempts: MAX_ATTEMPTS,
-      ...options,
-    },
+    mergeOptions(
+      FAST_OPTIONS,
+      names.producerOptions,
+      {
+        topology: { declare: withAlternateExchange(names.topology, unroutable), unroutable },
+        retry: { maxAttempts: MAX_ATTEMPTS },
+      },
+      options,
+    ),
     { broker: recordingBroker(mandatory) },
   );
   made.push(producer);

@@ -10,6 +10,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { PublishReceipt } from '../../src/producer/receipt.js';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { type TestTopology, uniqueTopology } from './support/broker-objects.js';
 import { message, stateWhere, statusWhere, testProducer } from './support/producer.js';
 import { useThrowawayBroker } from './support/throwaway.js';
@@ -57,7 +58,9 @@ async function settleAndScore(
 
 it('shows blocked during a memory alarm, keeps accepting, and delivers everything once it clears', async () => {
   const names = uniqueTopology('blocked');
-  const producer = testProducer({ ...names.producerOptions, url: node.current().url });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, { connection: { url: node.current().url } }),
+  );
   await producer.start();
 
   await raiseAlarm();
@@ -93,7 +96,12 @@ it('shows blocked during a memory alarm, keeps accepting, and delivers everythin
 it('a block longer than the confirm timeout neither republishes the messages on the wire nor trips the breaker', async () => {
   const confirmTimeoutMs = 1_000;
   const names = uniqueTopology('blocked-long');
-  const producer = testProducer({ ...names.producerOptions, url: node.current().url, confirmTimeoutMs });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      connection: { url: node.current().url },
+      publish: { confirmTimeoutMs: confirmTimeoutMs },
+    }),
+  );
   await producer.start();
 
   await raiseAlarm();

@@ -11,7 +11,7 @@ import { useThrowawayBroker } from './support/throwaway.js';
 
 const node = useThrowawayBroker({ name: 'ferry-it-broker-restart' });
 /** The node takes seconds to come back; the attempt budget (and `failed`) is not what this is about. */
-const PATIENT = { maxReconnectAttempts: 1_000 };
+const PATIENT = { connection: { reconnect: { maxAttempts: 1_000 } } };
 
 it('survives stop_app / start_app mid-stream', async () => {
   const broker = node.current();

@@ -69,7 +69,10 @@ describe('the channel pool against the broker', () => {
   it('channels: 4 — four confirm channels, every key in order, nothing lost', async () => {
     const { exchange, keys, topology, deadLetterExchange } = poolTopology('order');
     const clientName = `ferry-it-pool-${Math.random().toString(16).slice(2, 10)}`;
-    const producer = testProducer({ topology, deadLetterExchange, channels: CHANNELS, clientName });
+    const producer = testProducer({
+      topology: { declare: topology, deadLetterExchange },
+      connection: { channels: CHANNELS, clientName },
+    });
     await producer.start();
     expect(producer.status().connection.channels).toBe(CHANNELS);
     expect(await confirmChannelsOf(clientName)).toBe(CHANNELS);
@@ -93,10 +96,8 @@ describe('the channel pool against the broker', () => {
     const missing = `${exchange}.missing`;
     created.push({ exchange: missing, queues: [] });
     const producer = testProducer({
-      topology,
-      deadLetterExchange,
-      channels: CHANNELS,
-      healthCheckExchange: exchange,
+      topology: { declare: topology, deadLetterExchange },
+      connection: { channels: CHANNELS, healthCheckExchange: exchange },
       // Retries wait a second: by then the missing exchange exists, so the channel closes once.
       retry: { initialDelayMs: 1_000, maxDelayMs: 2_000, jitterFactor: 0 },
     });

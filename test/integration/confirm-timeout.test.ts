@@ -6,6 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { message, messageActor, statusWhere, testProducer } from './support/producer.js';
 import { useThrowawayBroker } from './support/throwaway.js';
@@ -18,15 +19,15 @@ it('republishes messages whose confirm timed out, with the same id, and loses no
   const broker = node.current();
   expect(broker.url).not.toBe(SHARED_BROKER_URL);
   const names = uniqueTopology('confirm-timeout');
-  const producer = testProducer({
-    ...names.producerOptions,
-    url: broker.url,
-    confirmTimeoutMs: 1_000,
-    // Every republish into the frozen broker times out too: enough attempts to outlast the freeze.
-    maxAttempts: 50,
-    retry: { initialDelayMs: 100, maxDelayMs: 300 },
-    breaker: { failureThreshold: 100_000 },
-  });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      connection: { url: broker.url },
+      publish: { confirmTimeoutMs: 1_000 },
+      // Every republish into the frozen broker times out too: enough attempts to outlast the freeze.
+      retry: { maxAttempts: 50, initialDelayMs: 100, maxDelayMs: 300 },
+      breaker: { failureThreshold: 100_000 },
+    }),
+  );
   await producer.start();
   const before = await producer.publishMany(
     Array.from({ length: BEFORE }, (_, n) => message(names.exchange, names.queue, 'before', n)),

@@ -5,6 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { drainQueue } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import {
   declareDeadLetter,
   deleteTopology,
@@ -28,12 +29,12 @@ it('parks a message whose dead-letter exchange is missing, and dead-letters it o
     ),
   );
   expect(dlxExists).toBe(false);
-  const producer = testProducer({
-    ...names.producerOptions,
-    maxAttempts: MAX_ATTEMPTS,
-    parkedRetryDelayMs: 500,
-    breaker: { failureThreshold: 1_000 },
-  });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      retry: { maxAttempts: MAX_ATTEMPTS, parkedDelayMs: 500 },
+      breaker: { failureThreshold: 1_000 },
+    }),
+  );
   await producer.start();
   const request = message(names.exchange, 'no.queue.bound', 'parked', 0);
   const receipt = await producer.publish(request);

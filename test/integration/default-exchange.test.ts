@@ -5,6 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
 import { message, testProducer } from './support/producer.js';
@@ -16,7 +17,9 @@ const names = uniqueTopology('default-exchange');
 afterAll(() => deleteTopology(SHARED_BROKER_URL, names));
 
 it('delivers to the queue named by the routing key, and dead-letters a key that names none', async () => {
-  const producer = testProducer({ ...names.producerOptions, maxAttempts: MAX_ATTEMPTS });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, { retry: { maxAttempts: MAX_ATTEMPTS } }),
+  );
   await producer.start();
   const routed = Array.from({ length: ROUTED }, (_, n) => message('', names.queue, 'default-exchange', n));
   const nowhere = message('', `${names.queue}.missing`, 'default-exchange', -1);

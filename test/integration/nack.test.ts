@@ -4,6 +4,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { drainQueue } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
 import { message, testProducer } from './support/producer.js';
@@ -19,11 +20,12 @@ afterAll(() => deleteTopology(SHARED_BROKER_URL, names));
 
 it('retries nacked messages maxAttempts times, then dead-letters them with reason NACKED', async () => {
   // The breaker would count 9 nacks in a row as a sick broker; this test is about the message path.
-  const producer = testProducer({
-    ...names.producerOptions,
-    maxAttempts: MAX_ATTEMPTS,
-    breaker: { failureThreshold: 1_000 },
-  });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      retry: { maxAttempts: MAX_ATTEMPTS },
+      breaker: { failureThreshold: 1_000 },
+    }),
+  );
   await producer.start();
   const requests = Array.from({ length: COUNT }, (_, n) => message(names.exchange, names.queue, 'nack', n));
   const receipts = await producer.publishMany(requests);

@@ -51,9 +51,8 @@ async function attemptsWhileWatching(producer: Producer): Promise<number> {
 
 it('bad credentials: start() rejects ACCESS_REFUSED, the connection is failed, and retries stay slow', async () => {
   const producer = testProducer({
-    url: 'amqp://guest:not-the-password@127.0.0.1:5672',
-    topology: false,
-    reconnect: RECONNECT,
+    connection: { url: 'amqp://guest:not-the-password@127.0.0.1:5672', reconnect: RECONNECT },
+    topology: { declare: false },
   });
   const error = await startFailure(producer);
   expect(error).toMatchObject({ code: 'ACCESS_REFUSED', permanent: true });
@@ -73,9 +72,8 @@ it('bad credentials: start() rejects ACCESS_REFUSED, the connection is failed, a
 
 it('no access to the vhost: start() rejects NOT_ALLOWED and retries stay slow', async () => {
   const producer = testProducer({
-    url: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
-    topology: false,
-    reconnect: RECONNECT,
+    connection: { url: `amqp://guest:guest@127.0.0.1:5672/${vhost}`, reconnect: RECONNECT },
+    topology: { declare: false },
   });
   const error = await startFailure(producer);
   expect(error).toMatchObject({ code: 'NOT_ALLOWED', permanent: true });

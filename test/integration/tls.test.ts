@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FerryError } from '../../src/errors.js';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { generateTestCertificates, type TestCertificates } from '../support/throwaway-broker.js';
 import { uniqueTopology } from './support/broker-objects.js';
 import { message, testProducer } from './support/producer.js';
@@ -43,16 +44,19 @@ function tlsUrl(): string {
 
 it('publishes and confirms over amqps:// with the right CA and a client certificate', async () => {
   const names = uniqueTopology('tls');
-  const producer = testProducer({
-    ...names.producerOptions,
-    url: tlsUrl(),
-    tls: {
-      ca: await readFile(good.caCertFile),
-      cert: await readFile(good.clientCertFile),
-      key: await readFile(good.clientKeyFile),
-      rejectUnauthorized: true,
-    },
-  });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      connection: {
+        url: tlsUrl(),
+        tls: {
+          ca: await readFile(good.caCertFile),
+          cert: await readFile(good.clientCertFile),
+          key: await readFile(good.clientKeyFile),
+          rejectUnauthorized: true,
+        },
+      },
+    }),
+  );
   await producer.start();
   expect(producer.status().connection.endpoint).toMatch(/^amqps:\/\//);
   const receipts = await producer.publishMany(
@@ -72,11 +76,11 @@ it('publishes and confirms over amqps:// with the right CA and a client certific
 
 it('rejects start() with a permanent TLS_ERROR when the CA did not sign the server certificate', async () => {
   const names = uniqueTopology('tls-wrong-ca');
-  const producer = testProducer({
-    ...names.producerOptions,
-    url: tlsUrl(),
-    tls: { ca: await readFile(other.caCertFile), rejectUnauthorized: true },
-  });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, {
+      connection: { url: tlsUrl(), tls: { ca: await readFile(other.caCertFile), rejectUnauthorized: true } },
+    }),
+  );
   const error = await producer.start().then(
     () => undefined,
     (reason: unknown) => reason,

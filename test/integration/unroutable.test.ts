@@ -5,6 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { drainQueue, report, score } from '../faults/support/scorer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from './support/broker-objects.js';
 import { expectDeadLetter } from './support/dead-letters.js';
 import { message, testProducer } from './support/producer.js';
@@ -16,7 +17,9 @@ const names = uniqueTopology('unroutable');
 afterAll(() => deleteTopology(SHARED_BROKER_URL, names));
 
 it('retries an unroutable message maxAttempts times, then dead-letters it with reason RETURNED', async () => {
-  const producer = testProducer({ ...names.producerOptions, maxAttempts: MAX_ATTEMPTS });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, { retry: { maxAttempts: MAX_ATTEMPTS } }),
+  );
   await producer.start();
   const unroutable = message(names.exchange, 'no.queue.bound', 'unroutable', -1);
   const routable = Array.from({ length: ROUTABLE }, (_, n) =>

@@ -112,7 +112,7 @@ describe('a journal that cannot open yet', () => {
     const broker = new FakeBroker();
     broker.responder = () => 'ack';
     const producer: Producer = createProducer(
-      { topology: false, journal: { kind: 'sqlite', path: folder.path } },
+      { journal: { kind: 'sqlite', path: folder.path }, topology: { declare: false } },
       { broker },
     );
     cleanups.push(async () => {

@@ -72,11 +72,10 @@ describe('recovery on start()', () => {
     broker.responder = () => 'ack';
     const producer = createProducer(
       {
-        topology: false,
         journal: { kind: 'sqlite', path },
-        maxAttempts: 3,
-        deadLetterExchange: 'dlx',
         closeTimeoutMs: 0,
+        topology: { declare: false, deadLetterExchange: 'dlx' },
+        retry: { maxAttempts: 3 },
       },
       { broker },
     );

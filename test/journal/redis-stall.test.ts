@@ -40,7 +40,10 @@ describe('a producer stalled past its redis lease', () => {
       return claim();
     };
     const broker = new FakeBroker();
-    const producer: Producer = createProducer({ topology: false, closeTimeoutMs: 0 }, { broker, journal });
+    const producer: Producer = createProducer(
+      { closeTimeoutMs: 0, topology: { declare: false } },
+      { broker, journal },
+    );
     cleanups.push(() => producer.close({ timeoutMs: 0 }));
     await producer.start();
     const receipts = await Promise.all(

@@ -407,7 +407,11 @@ describe('sqlite journal', () => {
   it('createProducer({ journal: { kind: "sqlite" } }) journals there; a journal dependency still overrides', async () => {
     const path = freshPath();
     const producer = createProducer(
-      { topology: false, journal: { kind: 'sqlite', path, durability: 'power' }, closeTimeoutMs: 0 },
+      {
+        journal: { kind: 'sqlite', path, durability: 'power' },
+        closeTimeoutMs: 0,
+        topology: { declare: false },
+      },
       { broker: new FakeBroker() },
     );
     await producer.publish({ exchange: 'tasks', routingKey: 'ml.embed', body: { n: 1 }, messageId: 'p-1' });

@@ -63,7 +63,7 @@ describe('ml_producer_connection_state', () => {
   });
 
   it('counts failed health checks, each of which drops and reopens the connection', async () => {
-    const { producer, broker } = await startedRig({ healthCheckIntervalMs: 5 });
+    const { producer, broker } = await startedRig({ connection: { healthCheckIntervalMs: 5 } });
     const metrics = metricsOf(producer);
     broker.session.healthCheck = () => Promise.reject(new FerryError('NOT_FOUND', 'no exchange'));
     await waitForValue(metrics.registry, 'ml_producer_health_check_failures_total', (v) => v >= 1);

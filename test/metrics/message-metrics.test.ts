@@ -109,7 +109,10 @@ describe('per-message counters and histograms', () => {
   });
 
   it('counts confirm timeouts and returned messages', async () => {
-    const { producer, broker } = await startedRig({ confirmTimeoutMs: 20, maxAttempts: 1 });
+    const { producer, broker } = await startedRig({
+      publish: { confirmTimeoutMs: 20 },
+      retry: { maxAttempts: 1 },
+    });
     const metrics = metricsOf(producer);
     // m-1 is never answered (a confirm timeout), m-2 is unroutable; their dead letters are confirmed.
     broker.responder = (publish) => {

@@ -31,11 +31,10 @@ const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/
 
 it('reports the flow of messages to a real broker while they flow', async () => {
   const producer = createProducer({
-    url: BROKER_URL,
-    topology,
-    deadLetterExchange,
     seed: 7,
     closeTimeoutMs: 5_000,
+    connection: { url: BROKER_URL },
+    topology: { declare: topology, deadLetterExchange },
   });
   const metrics = createProducerMetrics(producer);
   try {

@@ -50,7 +50,7 @@ async function publishThrough(root: unknown): Promise<void> {
 describe('FerryModule', () => {
   it('forRoot: the service publishes a confirmed task, and closing the app closes the producer', async () => {
     class AppModule {}
-    Module({ imports: [FerryModule.forRoot({ producer: { url: vhost.url } })] })(AppModule);
+    Module({ imports: [FerryModule.forRoot({ producer: { connection: { url: vhost.url } } })] })(AppModule);
     await publishThrough(AppModule);
     // The vhost is new: the producer declared the queue, and the task is the only one in it.
     expect(await depth('ml.summarize')).toBe(1);
@@ -67,7 +67,10 @@ describe('FerryModule', () => {
         FerryModule.forRootAsync({
           imports: [ConfigModule],
           inject: [URL_TOKEN],
-          useFactory: (url: string): FerryModuleOptions => ({ producer: { url }, closeTimeoutMs: 1_000 }),
+          useFactory: (url: string): FerryModuleOptions => ({
+            producer: { connection: { url: url } },
+            closeTimeoutMs: 1_000,
+          }),
         }),
       ],
     })(AppModule);
@@ -79,7 +82,7 @@ describe('FerryModule', () => {
     class AppModule {}
     // Nothing listens on port 1: connecting fails, and boot must not wait for it.
     const options = {
-      producer: { url: 'amqp://guest:guest@127.0.0.1:1', maxReconnectAttempts: 1 },
+      producer: { connection: { url: 'amqp://guest:guest@127.0.0.1:1', reconnect: { maxAttempts: 1 } } },
       closeTimeoutMs: 0,
     };
     Module({ imports: [FerryModule.forRoot(options)] })(AppModule);

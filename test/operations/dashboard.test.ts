@@ -29,7 +29,7 @@ interface Dashboard {
 const path = fileURLToPath(new URL('../../docs/operations/grafana-dashboard.json', import.meta.url));
 const dashboard = JSON.parse(readFileSync(path, 'utf8')) as Dashboard;
 
-const producer = createProducer({ topology: false }, { broker: new FakeBroker() });
+const producer = createProducer({ topology: { declare: false } }, { broker: new FakeBroker() });
 const metrics = createProducerMetrics(producer);
 afterAll(async () => {
   metrics.stop();

@@ -17,7 +17,10 @@ beforeAll(async () => {
   db = await createTestDatabase('celery');
   vhost = await createVhost();
   worker = await startWorker(vhost.url);
-  relay = createProducer({ url: vhost.url, journal: { kind: 'postgres', url: db.url, pollMs: 250 } });
+  relay = createProducer({
+    journal: { kind: 'postgres', url: db.url, pollMs: 250 },
+    connection: { url: vhost.url },
+  });
   await relay.start();
 }, 60_000);
 

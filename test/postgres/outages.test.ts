@@ -8,9 +8,11 @@ import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
+import type { ProducerOptions } from '../../src/producer/producer-options.js';
 import { drainQueue } from '../faults/support/scorer.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from '../integration/support/broker-objects.js';
 import { FAST_OPTIONS } from '../integration/support/producer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { startThrowawayBroker } from '../support/throwaway-broker.js';
 import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
 import { startThrowawayPostgres } from './throwaway-postgres.js';
@@ -46,8 +48,8 @@ async function enqueueBatch(db: TestDatabase, queue: string, exchange: string, n
   }
 }
 
-function relay(options: Parameters<typeof createProducer>[0]): Producer {
-  const producer = createProducer({ ...FAST_OPTIONS, ...options });
+function relay(options: ProducerOptions): Producer {
+  const producer = createProducer(mergeOptions(FAST_OPTIONS, options));
   cleanups.push(async () => {
     await producer.close({ timeoutMs: 0 });
   });
@@ -125,11 +127,12 @@ describe('outages', () => {
     cleanups.push(() => db.drop());
     await migrate(db.pool, new OutboxSchema());
     const names = uniqueTopology('broker-stop');
-    const producer = relay({
-      url: broker.url,
-      ...names.producerOptions,
-      journal: { kind: 'postgres', url: db.url, pollMs: 200 },
-    });
+    const producer = relay(
+      mergeOptions(names.producerOptions, {
+        journal: { kind: 'postgres', url: db.url, pollMs: 200 },
+        connection: { url: broker.url },
+      }),
+    );
     await producer.start();
     const enqueued: string[] = [];
     for (let n = 0; n < 5; n += 1) enqueued.push(...(await enqueueBatch(db, names.queue, names.exchange, n)));

@@ -16,6 +16,7 @@ import {
   uniqueTopology,
 } from '../integration/support/broker-objects.js';
 import { FAST_OPTIONS } from '../integration/support/producer.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { createTestDatabase, QueueCollector, requests, type TestDatabase, waitUntil } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,11 +36,11 @@ async function setup(label: string): Promise<Setup> {
   cleanups.push(() => db.drop());
   const names = uniqueTopology(label);
   cleanups.push(() => deleteTopology(SHARED_BROKER_URL, names));
-  const relay = createProducer({
-    ...FAST_OPTIONS,
-    ...names.producerOptions,
-    journal: { kind: 'postgres', url: db.url, pollMs: 250 },
-  });
+  const relay = createProducer(
+    mergeOptions(FAST_OPTIONS, names.producerOptions, {
+      journal: { kind: 'postgres', url: db.url, pollMs: 250 },
+    }),
+  );
   cleanups.push(async () => {
     await relay.close({ timeoutMs: 0 });
   });

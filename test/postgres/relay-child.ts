@@ -19,10 +19,6 @@ const settings = JSON.parse(process.env.FERRY_RELAY_CHILD ?? '{}') as RelaySetti
 
 async function main(): Promise<void> {
   const relay = createProducer({
-    url: settings.brokerUrl,
-    topology: buildTopology(settings.topology),
-    retry: { initialDelayMs: 20, maxDelayMs: 200 },
-    reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     journal: {
       kind: 'postgres',
       url: settings.databaseUrl,
@@ -30,6 +26,9 @@ async function main(): Promise<void> {
       leaseMs: settings.leaseMs,
       pollMs: 200,
     },
+    connection: { url: settings.brokerUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } },
+    topology: { declare: buildTopology(settings.topology) },
+    retry: { initialDelayMs: 20, maxDelayMs: 200 },
   });
   await relay.start();
   process.send?.('started');

@@ -23,7 +23,7 @@ it('after publish() returns false nothing more is written until drain', async ()
 });
 
 it('the in-flight window bounds unconfirmed messages; acks let the rest through', async () => {
-  const { producer, broker } = await startedRig({ maxInFlight: 2 });
+  const { producer, broker } = await startedRig({ publish: { maxInFlight: 2 } });
   const session = broker.session;
   for (let n = 1; n <= 5; n += 1) await producer.publish(task(n));
   expect(session.published).toHaveLength(2);

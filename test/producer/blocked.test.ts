@@ -54,7 +54,7 @@ type MessageActor = Actor<typeof messageMachine>;
 
 it('a retried message awaiting its confirm is not timed out while blocked', async () => {
   const confirmTimeoutMs = 50;
-  const { producer, broker } = await startedRig({ confirmTimeoutMs });
+  const { producer, broker } = await startedRig({ publish: { confirmTimeoutMs: confirmTimeoutMs } });
   const session = broker.session;
   const receipt = await producer.publish(task(1));
   session.nack(1);

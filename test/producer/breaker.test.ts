@@ -3,7 +3,7 @@ import { eventually, outcomes, rejection, startedRig, task } from './helpers.js'
 
 describe('the circuit breaker', () => {
   it('opens after 10 consecutive nacks, probes after the cooldown and closes on the probe ack', async () => {
-    const { producer, broker } = await startedRig({ breaker: { cooldownMs: 80 }, maxAttempts: 5 });
+    const { producer, broker } = await startedRig({ breaker: { cooldownMs: 80 }, retry: { maxAttempts: 5 } });
     const session = broker.session;
     const failing = [];
     for (let n = 1; n <= 10; n += 1) failing.push(await producer.publish(task(n)));
@@ -67,8 +67,7 @@ describe('the circuit breaker', () => {
 
   it('with failFastWhenOpen, publish rejects BREAKER_OPEN while it is open', async () => {
     const { producer, broker } = await startedRig({
-      failFastWhenOpen: true,
-      breaker: { failureThreshold: 2, cooldownMs: 60 },
+      breaker: { failFastWhenOpen: true, failureThreshold: 2, cooldownMs: 60 },
     });
     await producer.publishMany([task(1), task(2)]);
     broker.session.nack(2, true);

@@ -88,7 +88,10 @@ it('state$ completes once the producer is closed, with `closed` its last state',
 });
 
 it('a clean close after a dead-lettered message raises no process warning', async () => {
-  const { producer, broker } = await startedRig({ topology: DEFAULT_TOPOLOGY, maxAttempts: 1 });
+  const { producer, broker } = await startedRig({
+    topology: { declare: DEFAULT_TOPOLOGY },
+    retry: { maxAttempts: 1 },
+  });
   const session = broker.session;
   // The re-declaration a return asks for hangs until the connection closes, then fails as it would.
   const hanging: ((error: Error) => void)[] = [];

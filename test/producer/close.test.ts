@@ -53,7 +53,7 @@ describe('close()', () => {
   });
 
   it('rejects callers waiting for buffer room with CLOSED', async () => {
-    const { producer } = rig({ maxBufferedMessages: 1, bufferTimeoutMs: 5_000 });
+    const { producer } = rig({ buffer: { maxMessages: 1, timeoutMs: 5_000 } });
     await producer.publish(task(1));
     const waiting = rejection(producer.publish(task(2)));
     await producer.close({ timeoutMs: 0 });

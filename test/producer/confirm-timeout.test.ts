@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { eventually, startedRig, task } from './helpers.js';
 
 it('a confirm that never arrives is an unknown outcome: republished with the same message id', async () => {
-  const { producer, broker, journal } = await startedRig({ confirmTimeoutMs: 50 });
+  const { producer, broker, journal } = await startedRig({ publish: { confirmTimeoutMs: 50 } });
   const receipt = await producer.publish(task(1));
   const session = broker.session;
   const sentAt = Date.now();
@@ -33,7 +33,7 @@ it('a confirm that never arrives is an unknown outcome: republished with the sam
 });
 
 it('a late ack of the first publish does not confirm the message twice', async () => {
-  const { producer, broker } = await startedRig({ confirmTimeoutMs: 50 });
+  const { producer, broker } = await startedRig({ publish: { confirmTimeoutMs: 50 } });
   const receipt = await producer.publish(task(1));
   const session = broker.session;
   await eventually(() => session.publishesOf('m-1').length === 2, 'the republish');

@@ -48,7 +48,7 @@ describe('accepting while disconnected', () => {
 
 describe('a full buffer', () => {
   it('makes publish() wait, and resolve when room frees up', async () => {
-    const { producer, broker } = rig({ maxBufferedMessages: 3 });
+    const { producer, broker } = rig({ buffer: { maxMessages: 3 } });
     for (let n = 1; n <= 3; n += 1) await producer.publish(task(n));
     let resolved = false;
     const waiting = producer.publish(task(4)).then((receipt) => {
@@ -68,7 +68,7 @@ describe('a full buffer', () => {
   });
 
   it('counts bytes too', async () => {
-    const { producer } = rig({ maxBufferedBytes: 100, bufferTimeoutMs: 20 });
+    const { producer } = rig({ buffer: { maxBytes: 100, timeoutMs: 20 } });
     await producer.publish({ exchange: 'x', routingKey: 'k', body: 'a'.repeat(60) });
     const error = await rejection(producer.publish({ exchange: 'x', routingKey: 'k', body: 'b'.repeat(60) }));
     expect(error.code).toBe('BUFFER_FULL');
@@ -76,7 +76,7 @@ describe('a full buffer', () => {
   });
 
   it('rejects BUFFER_FULL after bufferTimeoutMs, accepting nothing', async () => {
-    const { producer, journal } = rig({ maxBufferedMessages: 2, bufferTimeoutMs: 30 });
+    const { producer, journal } = rig({ buffer: { maxMessages: 2, timeoutMs: 30 } });
     await producer.publish(task(1));
     await producer.publish(task(2));
     const started = Date.now();
@@ -88,7 +88,7 @@ describe('a full buffer', () => {
   });
 
   it('a batch larger than the room left waits as a whole', async () => {
-    const { producer } = rig({ maxBufferedMessages: 3, bufferTimeoutMs: 20 });
+    const { producer } = rig({ buffer: { maxMessages: 3, timeoutMs: 20 } });
     await producer.publish(task(1));
     const error = await rejection(producer.publishMany([task(2), task(3), task(4)]));
     expect(error.code).toBe('BUFFER_FULL');

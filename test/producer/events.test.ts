@@ -57,7 +57,7 @@ describe('producer.events$', () => {
   });
 
   it('reports a message parked when its hand-off fails, then dead-lettered', async () => {
-    const { producer, broker } = await startedRig({ maxAttempts: 1, parkedRetryDelayMs: 30 });
+    const { producer, broker } = await startedRig({ retry: { maxAttempts: 1, parkedDelayMs: 30 } });
     const { events } = record(producer);
     const receipt = await producer.publish(task(7));
     const session = broker.session;
@@ -120,7 +120,7 @@ describe('producer.events$', () => {
   });
 
   it('reports a failed health check with its failure, then the reconnect it causes', async () => {
-    const { producer, broker } = await startedRig({ healthCheckIntervalMs: 5 });
+    const { producer, broker } = await startedRig({ connection: { healthCheckIntervalMs: 5 } });
     const { events } = record(producer);
     broker.session.healthCheck = () => Promise.reject(new FerryError('NOT_FOUND', 'no exchange tasks'));
     await eventually(() => events.some((e) => e.type === 'connection.retry-scheduled'), 'the reconnect');

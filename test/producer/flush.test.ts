@@ -45,7 +45,7 @@ it('counts a message still being accepted: a publish not yet awaited', async () 
 });
 
 it('waits through retries until the message is dead-lettered', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 2 });
+  const { producer, broker } = await startedRig({ retry: { maxAttempts: 2 } });
   await producer.publish(task(1));
   const session = broker.session;
   const flush = watch(producer.flush());

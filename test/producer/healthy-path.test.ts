@@ -3,7 +3,7 @@ import { eventually, startedRig, task } from './helpers.js';
 
 describe('healthy path', () => {
   it('publishes straight to the session with the message properties', async () => {
-    const { producer, broker } = await startedRig({ appId: 'gateway', timestamp: true });
+    const { producer, broker } = await startedRig({ publish: { appId: 'gateway', timestamp: true } });
     const before = Date.now();
     await producer.publish(
       task(1, { correlationId: 'corr-1', headers: { traceparent: '00-abc-def-01' }, type: 'summarize' }),

@@ -11,6 +11,7 @@ import type { ProducerOptions } from '../../src/producer/options.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import { FakeBroker } from '../support/fake-broker.js';
+import { mergeOptions } from '../support/merge-options.js';
 
 /** How long any wait may take before the test fails instead of hanging. */
 export const DEADLINE_MS = 5_000;
@@ -18,13 +19,12 @@ export const DEADLINE_MS = 5_000;
 /** Options with every delay shortened; the defaults (seconds) would make each test slow. */
 export const FAST: ProducerOptions = {
   seed: 42,
-  topology: false,
-  retry: { initialDelayMs: 5, maxDelayMs: 20 },
-  reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
-  confirmTimeoutMs: 1_000,
-  parkedRetryDelayMs: 20,
-  breaker: { cooldownMs: 50 },
   closeTimeoutMs: 200,
+  topology: { declare: false },
+  retry: { initialDelayMs: 5, maxDelayMs: 20, parkedDelayMs: 20 },
+  connection: { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } },
+  publish: { confirmTimeoutMs: 1_000 },
+  breaker: { cooldownMs: 50 },
 };
 
 /** A producer under test with its fake broker and journal. */
@@ -46,7 +46,7 @@ export function rig(
   broker = new FakeBroker(),
   journal = new MemoryJournal(),
 ): Rig {
-  const producer = createProducer({ ...FAST, ...options }, { broker, journal });
+  const producer = createProducer(mergeOptions(FAST, options), { broker, journal });
   made.push(producer);
   return { producer, broker, journal };
 }

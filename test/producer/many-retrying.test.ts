@@ -4,11 +4,10 @@ import { outcomes, startedRig, task } from './helpers.js';
 it('2,000 messages nacked once all end confirmed with at most 50 live message actors', async () => {
   const count = 2_000;
   const { producer, broker, journal } = await startedRig({
-    maxLiveMessageActors: 50,
+    retry: { maxLiveActors: 50, initialDelayMs: 1, maxDelayMs: 5 },
     // Every message fails once: the breaker would open and only slow this down.
     breaker: { failureThreshold: 1_000_000 },
-    retry: { initialDelayMs: 1, maxDelayMs: 5 },
-    maxInFlight: 500,
+    publish: { maxInFlight: 500 },
   });
   let mostChildren = 0;
   let mostBacklog = 0;

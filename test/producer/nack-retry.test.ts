@@ -26,7 +26,7 @@ describe('a nacked message', () => {
 
   it('nacked every time is dead-lettered after maxAttempts with its reason in headers', async () => {
     const acceptedAt = Date.now();
-    const { producer, broker, journal } = await startedRig({ maxAttempts: 3 });
+    const { producer, broker, journal } = await startedRig({ retry: { maxAttempts: 3 } });
     const receipt = await producer.publish(task(1, { headers: { traceparent: 't' } }));
     const session = broker.session;
     for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -61,7 +61,7 @@ describe('a nacked message', () => {
   });
 
   it('whose dead-letter publish is nacked too is parked, and its hand-off retried', async () => {
-    const { producer, broker, journal } = await startedRig({ maxAttempts: 1, parkedRetryDelayMs: 30 });
+    const { producer, broker, journal } = await startedRig({ retry: { maxAttempts: 1, parkedDelayMs: 30 } });
     const receipt = await producer.publish(task(1));
     const session = broker.session;
     session.nack(1);

@@ -8,7 +8,10 @@ import { createProducer } from '../../src/producer/producer.js';
 import { FakeBroker } from '../support/fake-broker.js';
 
 function producer() {
-  return createProducer({ topology: false }, { broker: new FakeBroker(), journal: new MemoryJournal() });
+  return createProducer(
+    { topology: { declare: false } },
+    { broker: new FakeBroker(), journal: new MemoryJournal() },
+  );
 }
 
 describe('a JSON body with a number JSON cannot hold', () => {

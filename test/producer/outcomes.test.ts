@@ -24,7 +24,7 @@ afterEach(() => {
 const nextTurns = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 it('emits each settled message with its outcome, once, and nothing after unsubscribing', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 1 });
+  const { producer, broker } = await startedRig({ retry: { maxAttempts: 1 } });
   // m-2 is nacked on its way to the exchange, so it is dead-lettered; everything else is acked.
   broker.responder = (publish) =>
     publish.properties.messageId === 'm-2' && publish.exchange !== DEAD_LETTER_EXCHANGE ? 'nack' : 'ack';

@@ -16,6 +16,7 @@ import { DEAD_LETTER_HEADERS } from '../../src/producer/dead-letter-headers.js';
 import type { ProducerOptions } from '../../src/producer/options.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
 import { FakeBroker, type FakeSession } from '../support/fake-broker.js';
+import { mergeOptions } from '../support/merge-options.js';
 import { eventually, FAST, ids, outcomes, task } from './helpers.js';
 
 const LIMIT = 1_024;
@@ -30,7 +31,7 @@ async function clockedRig(options: ProducerOptions = {}) {
   const clock = { now: 1_700_000_000_000 };
   const broker = new FakeBroker();
   const journal = new MemoryJournal();
-  const producer = createProducer({ ...FAST, ...options }, { broker, journal, now: () => clock.now });
+  const producer = createProducer(mergeOptions(FAST, options), { broker, journal, now: () => clock.now });
   made.push(producer);
   await producer.start();
   return { producer, broker, journal, clock, session: broker.session };
@@ -141,7 +142,7 @@ it('re-checks the limit once per parkedRetryDelayMs and forgets it once the brok
   expect(deadLetters()).toEqual([]);
 
   // Time for a re-check: the parked hand-off is written; the limit still holds and the broker says so.
-  clock.now += FAST.parkedRetryDelayMs as number;
+  clock.now += FAST.retry?.parkedDelayMs as number;
   await eventually(() => deadLetters().length === 1, 'the re-check');
   session.closeChannel(sizeRefusal(sizeOf(session, 'm-1')));
   await eventually(() => session.channelNumber === 3, 'the channel to be reopened');
@@ -149,7 +150,7 @@ it('re-checks the limit once per parkedRetryDelayMs and forgets it once the brok
   expect(deadLetters()).toHaveLength(1);
 
   // An operator raised the limit: the next re-check is confirmed, and the message is dead-lettered.
-  clock.now += FAST.parkedRetryDelayMs as number;
+  clock.now += FAST.retry?.parkedDelayMs as number;
   await eventually(() => deadLetters().length === 2, 'the second re-check');
   expect(deadLetters()[1]!.properties.headers).toMatchObject({
     [DEAD_LETTER_HEADERS.reason]: 'MESSAGE_TOO_LARGE',

@@ -4,7 +4,7 @@ import { eventually, rejection, rig, task } from './helpers.js';
 
 it('a permanent connect error fails start() at once and is retried only at the max delay', async () => {
   const { producer, broker } = rig({
-    reconnect: { initialDelayMs: 5, maxDelayMs: 150, jitter: 'none' },
+    connection: { reconnect: { initialDelayMs: 5, maxDelayMs: 150, jitter: 'none' } },
   });
   broker.refuse = new FerryError(
     'ACCESS_REFUSED',

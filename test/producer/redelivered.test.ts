@@ -31,7 +31,7 @@ it('counts a retry in flight when the connection drops, once', async () => {
 });
 
 it('counts a dead-letter hand-off in flight when the channel closes, once', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 1 });
+  const { producer, broker } = await startedRig({ retry: { maxAttempts: 1 } });
   const session = broker.session;
   const receipt = await producer.publish(task(1));
   session.nack(1);
@@ -49,7 +49,7 @@ it('counts a dead-letter hand-off in flight when the channel closes, once', asyn
 });
 
 it('counts a confirm timeout, and not the late ack of the write that timed out', async () => {
-  const { producer, broker } = await startedRig({ confirmTimeoutMs: 50 });
+  const { producer, broker } = await startedRig({ publish: { confirmTimeoutMs: 50 } });
   const receipt = await producer.publish(task(1));
   const session = broker.session;
   await eventually(() => session.publishesOf('m-1').length === 2, 'the republish');

@@ -4,7 +4,7 @@ import { DEAD_LETTER_HEADERS } from '../../src/producer/dead-letter-headers.js';
 import { eventually, startedRig, task } from './helpers.js';
 
 it('a returned message is a failure: retried, then dead-lettered as RETURNED', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 2 });
+  const { producer, broker } = await startedRig({ retry: { maxAttempts: 2 } });
   const receipt = await producer.publish(task(1));
   const session = broker.session;
 
@@ -28,7 +28,10 @@ it('a returned message is a failure: retried, then dead-lettered as RETURNED', a
 });
 
 it('returns do not open the breaker', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 1, breaker: { failureThreshold: 3 } });
+  const { producer, broker } = await startedRig({
+    retry: { maxAttempts: 1 },
+    breaker: { failureThreshold: 3 },
+  });
   const session = broker.session;
   const receipts = [];
   for (let n = 1; n <= 6; n += 1) receipts.push(await producer.publish(task(n)));

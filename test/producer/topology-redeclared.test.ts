@@ -13,7 +13,10 @@ afterEach(() => {
 });
 
 it('a burst of unroutable returns declares the topology again, once', async () => {
-  const { producer, broker } = await startedRig({ topology: DEFAULT_TOPOLOGY, maxAttempts: 1 });
+  const { producer, broker } = await startedRig({
+    topology: { declare: DEFAULT_TOPOLOGY },
+    retry: { maxAttempts: 1 },
+  });
   const session = broker.session;
   expect(session.declared).toEqual([DEFAULT_TOPOLOGY]);
   const receipts = [];
@@ -28,10 +31,10 @@ it('a burst of unroutable returns declares the topology again, once', async () =
 });
 
 it('a return for another reason, or with topology: false, declares nothing', async () => {
-  const owned = await startedRig({ topology: DEFAULT_TOPOLOGY });
+  const owned = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
   await owned.producer.publish(task(1));
   owned.broker.session.returnMessage('m-1', 313, 'NO_CONSUMERS');
-  const userOwned = await startedRig({ topology: false });
+  const userOwned = await startedRig({ topology: { declare: false } });
   await userOwned.producer.publish(task(2));
   userOwned.broker.session.returnMessage('m-2', 312, 'NO_ROUTE');
   owned.broker.session.ackAll();
@@ -43,7 +46,7 @@ it('a return for another reason, or with topology: false, declares nothing', asy
 });
 
 it('a 404 closing the channel declares the topology before the channel is reopened', async () => {
-  const { producer, broker } = await startedRig({ topology: DEFAULT_TOPOLOGY });
+  const { producer, broker } = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
   const session = broker.session;
   let finishDeclare = (): void => undefined;
   session.declaration = () =>
@@ -65,7 +68,7 @@ it('a 404 closing the channel declares the topology before the channel is reopen
 });
 
 it('a failed re-declaration is a warning: the channel is reopened and the message goes on', async () => {
-  const { producer, broker } = await startedRig({ topology: DEFAULT_TOPOLOGY });
+  const { producer, broker } = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
   const session = broker.session;
   session.declaration = () => Promise.reject(new FerryError('CHANNEL_LOST', 'rpc channel closed'));
   const receipt = await producer.publish(task(1));

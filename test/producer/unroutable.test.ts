@@ -50,7 +50,7 @@ it('without the option every publish is mandatory and nothing is consumed', asyn
 });
 
 it('leaves mandatory off for an exchange once its probe came out of the unroutable queue', async () => {
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const session = broker.session;
   expect([...session.consumers.keys()]).toEqual([UNROUTABLE.queue]);
 
@@ -69,7 +69,7 @@ it('leaves mandatory off for an exchange once its probe came out of the unroutab
 });
 
 it('keeps mandatory on the default exchange and sends it no probe: it takes no alternate exchange', async () => {
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const session = broker.session;
   const receipts = await producer.publishMany(
     Array.from({ length: 5 }, (_, n) => task(n, { exchange: '', routingKey: 'ml.summarize' })),
@@ -85,7 +85,10 @@ it('keeps mandatory on the default exchange and sends it no probe: it takes no a
 
 it('declares the alternate exchange and its queue with the topology', async () => {
   const topology = buildTopology({ exchange: 'tasks', queues: ['ml.embed'] });
-  const { broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { broker } = await startedRig(
+    { topology: { declare: topology, unroutable: UNROUTABLE } },
+    brokerWithPolicy(),
+  );
   const declared = broker.session.declared[0]!;
   expect(declared.exchanges).toContainEqual({ name: 'tasks.ae', type: 'fanout', durable: true });
   expect(declared.queues).toContainEqual({ name: 'tasks.unroutable', durable: true });
@@ -103,7 +106,7 @@ it('declares the alternate exchange and its queue with the topology', async () =
 });
 
 it('keeps mandatory and warns when the probe does not come back', async () => {
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE });
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } });
   await producer.publish(task(1));
   await eventually(() => warnings.length === 1, 'a topology warning');
   expect(warnings[0]!.message).toContain("no alternate exchange of 'tasks' routes to tasks.unroutable");
@@ -117,7 +120,7 @@ it('keeps mandatory and warns when the probe does not come back', async () => {
 });
 
 it('renews a proof, and goes back to mandatory when the renewal does not come back', async () => {
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const session = broker.session;
   await publishUntilProven(producer, session, 'a publish without mandatory');
   // The policy is removed: the renewal's probe goes nowhere.
@@ -132,7 +135,7 @@ it('renews a proof, and goes back to mandatory when the renewal does not come ba
 });
 
 it("hands another producer's probe back to the queue", async () => {
-  const { broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const probe = (messageId: string) => ({
     exchange: 'tasks',
     routingKey: messageId,
@@ -145,7 +148,10 @@ it("hands another producer's probe back to the queue", async () => {
 });
 
 it('takes a caught message back: journaled before the ack, retried with mandatory, then confirmed', async () => {
-  const { producer, broker, journal } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker, journal } = await startedRig(
+    { topology: { unroutable: UNROUTABLE } },
+    brokerWithPolicy(),
+  );
   const session = broker.session;
   const receipt = await producer.publish(task(1));
   session.ackAll();
@@ -177,7 +183,7 @@ it('takes a caught message back: journaled before the ack, retried with mandator
 });
 
 it("gives a caught message of another publisher ferry's properties where it has none, and keeps its own", async () => {
-  const options = { unroutable: UNROUTABLE, appId: 'gateway', timestamp: true };
+  const options = { topology: { unroutable: UNROUTABLE }, publish: { appId: 'gateway', timestamp: true } };
   const { broker } = await startedRig(options, brokerWithPolicy());
   const session = broker.session;
   const before = Math.floor(Date.now() / 1000);
@@ -202,7 +208,10 @@ it("gives a caught message of another publisher ferry's properties where it has 
 });
 
 it('waits for the original confirm before journaling the copy of a caught message', async () => {
-  const { producer, broker, journal } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker, journal } = await startedRig(
+    { topology: { unroutable: UNROUTABLE } },
+    brokerWithPolicy(),
+  );
   const session = broker.session;
   await producer.publish(task(1));
   const original = session.published[0]!;
@@ -221,7 +230,10 @@ it('waits for the original confirm before journaling the copy of a caught messag
 
 it('goes back to mandatory when the consumer is cancelled, declares again and consumes again', async () => {
   const topology = buildTopology({ exchange: 'tasks', queues: ['ml.summarize'] });
-  const { producer, broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig(
+    { topology: { declare: topology, unroutable: UNROUTABLE } },
+    brokerWithPolicy(),
+  );
   const session = broker.session;
   await publishUntilProven(producer, session, 'a publish without mandatory');
 
@@ -243,7 +255,10 @@ it('consumes again when the queue goes twice within the repair interval', async 
   // The second cancel comes right after the first repair: a rate-limited repair must be deferred,
   // not dropped, or nothing would consume the queue until the next connection.
   const topology = buildTopology({ exchange: 'tasks', queues: ['ml.summarize'] });
-  const { producer, broker } = await startedRig({ topology, unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig(
+    { topology: { declare: topology, unroutable: UNROUTABLE } },
+    brokerWithPolicy(),
+  );
   const session = broker.session;
   await publishUntilProven(producer, session, 'a publish without mandatory');
 
@@ -262,7 +277,7 @@ it('consumes again when the queue goes twice within the repair interval', async 
 
 it('with topology: false, consumes again after reprobeIntervalMs when the queue goes', async () => {
   // ferry cannot declare the queue back; whoever owns the topology may, so ferry keeps trying.
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const session = broker.session;
   await publishUntilProven(producer, session, 'a publish without mandatory');
 
@@ -275,7 +290,7 @@ it('with topology: false, consumes again after reprobeIntervalMs when the queue 
 });
 
 it('a new connection proves its exchanges anew', async () => {
-  const { producer, broker } = await startedRig({ unroutable: UNROUTABLE }, brokerWithPolicy());
+  const { producer, broker } = await startedRig({ topology: { unroutable: UNROUTABLE } }, brokerWithPolicy());
   const first = broker.session;
   await publishUntilProven(producer, first, 'a publish without mandatory');
   first.ackAll();
@@ -290,7 +305,10 @@ it('a new connection proves its exchanges anew', async () => {
 
 it('takes a caught message back once: the same catch delivered again while it retries makes no second record', async () => {
   const { producer, broker, journal } = await startedRig(
-    { unroutable: UNROUTABLE, retry: { initialDelayMs: 300, maxDelayMs: 300 }, maxLiveMessageActors: 1 },
+    {
+      topology: { unroutable: UNROUTABLE },
+      retry: { initialDelayMs: 300, maxDelayMs: 300, maxLiveActors: 1 },
+    },
     brokerWithPolicy(),
   );
   const session = broker.session;

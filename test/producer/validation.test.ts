@@ -32,7 +32,7 @@ const BAD: readonly (readonly [string, unknown, string])[] = [
 
 describe('invalid messages are refused before anything is accepted', () => {
   it.each(BAD)('%s', async (_, request, mentions) => {
-    const { producer, broker, journal } = await startedRig({ maxMessageBytes: 1024 });
+    const { producer, broker, journal } = await startedRig({ publish: { maxMessageBytes: 1024 } });
     const error = await rejection(producer.publish(request as PublishRequest));
     expect(error.code).toBe('INVALID_MESSAGE');
     expect(error.message).toContain(mentions);
@@ -42,7 +42,7 @@ describe('invalid messages are refused before anything is accepted', () => {
   });
 
   it('a body of exactly maxMessageBytes is accepted', async () => {
-    const { producer, broker } = await startedRig({ maxMessageBytes: 1024 });
+    const { producer, broker } = await startedRig({ publish: { maxMessageBytes: 1024 } });
     await producer.publish({ exchange: 'x', routingKey: 'k', body: 'x'.repeat(1024) });
     expect(broker.session.published).toHaveLength(1);
   });
@@ -87,8 +87,8 @@ describe('invalid messages are refused before anything is accepted', () => {
     try {
       createProducer(
         {
-          url: 'http://example',
-          maxInFlight: 0,
+          connection: { url: 'http://example' },
+          publish: { maxInFlight: 0 },
           retry: { initialDelayMs: -5 },
           breaker: { failureThreshold: 1.5 },
           nonsense: true,
@@ -101,7 +101,12 @@ describe('invalid messages are refused before anything is accepted', () => {
     expect(thrown).toMatchObject({ name: 'FerryError', code: 'INVALID_OPTIONS' });
     const problems = (thrown as { details: { problems: string[] } }).details.problems;
     expect(problems.map((p) => p.split(':')[0])).toEqual(
-      expect.arrayContaining(['url', 'maxInFlight', 'retry.initialDelayMs', 'breaker.failureThreshold']),
+      expect.arrayContaining([
+        'connection.url',
+        'publish.maxInFlight',
+        'retry.initialDelayMs',
+        'breaker.failureThreshold',
+      ]),
     );
     expect(problems.some((p) => p.includes('nonsense'))).toBe(true);
     expect(problems).toHaveLength(5);

@@ -37,7 +37,7 @@ describe('a POST without a body', () => {
   ])('to %s answers 400 naming %s', async (route, field) => {
     const broker = new FakeBroker();
     const producer = createProducer(
-      { topology: false, closeTimeoutMs: 200 },
+      { closeTimeoutMs: 200, topology: { declare: false } },
       { broker, journal: new MemoryJournal() },
     );
     const service = createService({ tasks: createMlTasks(producer) });

@@ -14,7 +14,7 @@ describe('service configuration from the environment', () => {
       journal: { kind: 'sqlite', path: './ferry.db' },
       preferredBackends: { llm: 'api', stt: 'api', embedding: 'api' },
       // The document's "maximum 3 retry attempts per message": 3 retries after the first publish.
-      producer: { url: 'amqp://guest:guest@127.0.0.1:5672', maxAttempts: 4 },
+      producer: { connection: { url: 'amqp://guest:guest@127.0.0.1:5672' }, retry: { maxAttempts: 4 } },
     });
   });
 
@@ -41,18 +41,21 @@ describe('service configuration from the environment', () => {
       FERRY_CHANNELS: '4',
     });
     if (!result.ok) throw new Error(result.problems.join());
-    expect(result.config.producer).toMatchObject({
-      url: 'amqps://u:p@broker:5671',
-      heartbeatSeconds: 60,
-      connectionTimeoutMs: 5000,
+    expect(result.config.producer).toEqual({
+      connection: {
+        url: 'amqps://u:p@broker:5671',
+        heartbeatSeconds: 60,
+        timeoutMs: 5000,
+        channels: 4,
+        tls: { ca: Buffer.from('CA'), rejectUnauthorized: false },
+      },
       // ML_MAX_MESSAGE_RETRIES counts retries after the first publish.
-      maxAttempts: 6,
-      retry: { initialDelayMs: 500, maxDelayMs: 8000 },
+      retry: { maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 8000 },
       breaker: { failureThreshold: 3, cooldownMs: 1000 },
-      tls: { ca: Buffer.from('CA'), rejectUnauthorized: false },
       journal: { kind: 'memory' },
-      unroutable: { alternateExchange: 'bookmarkai.ml.unroutable', queue: 'bookmarkai.ml.unroutable' },
-      channels: 4,
+      topology: {
+        unroutable: { alternateExchange: 'bookmarkai.ml.unroutable', queue: 'bookmarkai.ml.unroutable' },
+      },
     });
     expect(result.config.preferredBackends.stt).toBe('local');
     expect(result.config).toMatchObject({ port: 8080, host: '127.0.0.1' });
@@ -115,8 +118,8 @@ describe('service configuration from the environment', () => {
       RABBITMQ_USE_SSL: 'true',
     });
     if (!result.ok) throw new Error(result.problems.join());
-    expect(result.config.producer.urls).toEqual(['amqps://u:p@b1:5672', 'amqps://u:p@b2:5672']);
-    expect(result.config.producer.url).toBeUndefined();
+    expect(result.config.producer.connection?.urls).toEqual(['amqps://u:p@b1:5672', 'amqps://u:p@b2:5672']);
+    expect(result.config.producer.connection?.url).toBeUndefined();
     const both = loadServiceConfig({ RABBITMQ_URL: 'amqp://a', RABBITMQ_URLS: 'amqp://b' });
     expect(both.ok ? [] : both.problems).toEqual([
       'RABBITMQ_URLS: set either RABBITMQ_URL or RABBITMQ_URLS, not both',
@@ -128,6 +131,6 @@ describe('service configuration from the environment', () => {
   it('ML_MAX_MESSAGE_RETRIES=0: the first publish only, no retry', () => {
     const result = loadServiceConfig({ ML_MAX_MESSAGE_RETRIES: '0' });
     if (!result.ok) throw new Error(result.problems.join());
-    expect(result.config.producer.maxAttempts).toBe(1);
+    expect(result.config.producer.retry?.maxAttempts).toBe(1);
   });
 });

@@ -24,7 +24,7 @@ async function serve(options: Partial<Omit<ServiceOptions, 'tasks'>> = {}) {
   const broker = new FakeBroker();
   broker.responder = () => 'ack';
   const producer = createProducer(
-    { topology: false, closeTimeoutMs: 100 },
+    { closeTimeoutMs: 100, topology: { declare: false } },
     { broker, journal: new MemoryJournal() },
   );
   const lines: Line[] = [];

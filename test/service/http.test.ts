@@ -27,7 +27,11 @@ async function serve(options: { broker?: FakeBroker; maxBodyBytes?: number } = {
   const broker = options.broker ?? new FakeBroker();
   broker.responder = () => 'ack';
   const producer = createProducer(
-    { topology: false, reconnect: { initialDelayMs: 5, maxDelayMs: 20 }, closeTimeoutMs: 200 },
+    {
+      closeTimeoutMs: 200,
+      topology: { declare: false },
+      connection: { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } },
+    },
     { broker, journal: new MemoryJournal() },
   );
   const tasks = createMlTasks(producer);

@@ -50,7 +50,7 @@ describe('a full disk under the sqlite journal', () => {
     const journal = new SqliteJournal({ path });
     // Unconfirmed: every accepted task stays in the journal.
     const producer = createProducer(
-      { topology: false, closeTimeoutMs: 0 },
+      { closeTimeoutMs: 0, topology: { declare: false } },
       { broker: new FakeBroker(), journal },
     );
     const service = createService({ tasks: createMlTasks(producer) });

@@ -42,7 +42,7 @@ describe('the live page', () => {
   });
 
   it('streams the state at once and on a connection change, and ends on close()', async () => {
-    const { producer, broker } = await startedRig({ reconnect: FAST.reconnect });
+    const { producer, broker } = await startedRig({ connection: { reconnect: FAST.connection?.reconnect } });
     const page = livePage(producer);
     const server = createServer(createRouter(page.routes, { maxBodyBytes: 1024 }));
     servers.push(server);

@@ -13,7 +13,7 @@ afterEach(async () => {
 async function setup(options: MlTasksOptions = {}) {
   const broker = new FakeBroker();
   broker.responder = () => 'ack';
-  const producer = createProducer({ topology: false }, { broker, journal: new MemoryJournal() });
+  const producer = createProducer({ topology: { declare: false } }, { broker, journal: new MemoryJournal() });
   producers.push(producer);
   await producer.start();
   return { broker, producer, tasks: createMlTasks(producer, options) };

@@ -31,7 +31,7 @@ function metricNamed(collected: ResourceMetrics, name: string) {
 }
 
 it('counts sent messages and records their duration, with error.type for a dead-lettered one', async () => {
-  const { producer, broker } = await startedRig({ maxAttempts: 1 });
+  const { producer, broker } = await startedRig({ retry: { maxAttempts: 1 } });
   // Before a provider is registered: nothing to record into, nothing recorded.
   const early = await producer.publish(task(0));
   broker.session.ackAll();

@@ -109,7 +109,7 @@ describe('a fault is an event of the message’s one span', () => {
   });
 
   it('a confirm timeout, then its retry', async () => {
-    const { producer, broker } = await startedRig({ confirmTimeoutMs: 50 });
+    const { producer, broker } = await startedRig({ publish: { confirmTimeoutMs: 50 } });
     const receipt = await producer.publish(task(1));
     await eventually(() => broker.session.publishesOf('m-1').length === 2, 'the republish');
     broker.session.ack(2);
@@ -133,7 +133,7 @@ describe('a fault is an event of the message’s one span', () => {
   });
 
   it('retries, the dead-letter hand-off and parking; the span ends dead-lettered with error.type', async () => {
-    const { producer, broker } = await startedRig({ maxAttempts: 2 });
+    const { producer, broker } = await startedRig({ retry: { maxAttempts: 2 } });
     const session = broker.session;
     const receipt = await producer.publish(task(1));
     session.nack(1);
@@ -162,7 +162,7 @@ describe('a fault is an event of the message’s one span', () => {
 
 describe('a message that was not accepted, or not settled', () => {
   it('ends its span with the error of a full buffer', async () => {
-    const { producer } = rig({ maxBufferedMessages: 1, bufferTimeoutMs: 10 });
+    const { producer } = rig({ buffer: { maxMessages: 1, timeoutMs: 10 } });
     await producer.publish(task(1));
     await expect(producer.publish(task(2))).rejects.toMatchObject({ code: 'BUFFER_FULL' });
     const span = spanOf('m-2');
@@ -176,7 +176,7 @@ describe('a message caught by the alternate exchange', () => {
     const unroutable = { alternateExchange: 'tasks.ae', queue: 'tasks.unroutable', probeTimeoutMs: 100 };
     const caughtBy = new FakeBroker();
     caughtBy.alternateExchangeQueue = unroutable.queue;
-    const { producer, broker } = await startedRig({ unroutable }, caughtBy);
+    const { producer, broker } = await startedRig({ topology: { unroutable: unroutable } }, caughtBy);
     const session = broker.session;
     const receipt = await producer.publish(task(1));
     session.ackAll();

@@ -8,6 +8,7 @@ import { assign, createActor, sendTo, setup, waitFor } from 'xstate';
 import { type ProducerActorEvent, producerActor } from '../../src/xstate/index.js';
 import { FaultProxy } from '../faults/support/fault-proxy.js';
 import { deleteTopology, SHARED_BROKER_URL, uniqueTopology } from '../integration/support/broker-objects.js';
+import { mergeOptions } from '../support/merge-options.js';
 
 const names = uniqueTopology('xstate-actor');
 let proxy: FaultProxy | null = null;
@@ -44,11 +45,9 @@ const parent = setup({
         id: 'ferry',
         src: 'ferry',
         input: ({ context }) => ({
-          options: {
-            url: context.url,
-            ...names.producerOptions,
-            reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-          },
+          options: mergeOptions(names.producerOptions, {
+            connection: { url: context.url, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
+          }),
         }),
       },
       initial: 'connecting',

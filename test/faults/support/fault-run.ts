@@ -14,6 +14,7 @@ import { drawRandom, seedRandom } from '../../../machines/random.js';
 import type { JournalEvent } from '../../../src/journal/journal.js';
 import { MemoryJournal } from '../../../src/journal/memory-journal.js';
 import { CONNECTION_STATE_VALUES } from '../../../src/metrics/connection-state.js';
+import { PRODUCER_DEFAULTS } from '../../../src/producer/defaults.js';
 import type { ProducerOptions } from '../../../src/producer/options.js';
 import { createProducer, type Producer } from '../../../src/producer/producer.js';
 import type { PublishRequest } from '../../../src/producer/publish-request.js';
@@ -21,6 +22,7 @@ import type { PublishReceipt, Settlement } from '../../../src/producer/receipt.j
 import type { ProducerStatus } from '../../../src/producer/status.js';
 import type { TestTopology } from '../../integration/support/broker-objects.js';
 import { FAST_OPTIONS, message, type PhaseLog, recordPhases } from '../../integration/support/producer.js';
+import { mergeOptions } from '../../support/merge-options.js';
 import { type Delivery, drainQueue, report, type Score, score } from './scorer.js';
 
 /** The run's seed: `FERRY_FAULT_SEED`, or a fresh one; printed so that a failure can be replayed. */
@@ -77,7 +79,7 @@ afterEach(async () => {
 /** Creates (does not start) a producer for a fault run. */
 export function faultProducer(options: ProducerOptions): FaultProducer {
   const journal = new CountingJournal();
-  const merged = { ...FAST_OPTIONS, ...options };
+  const merged = mergeOptions(FAST_OPTIONS, options);
   const producer = createProducer(merged, { journal });
   made.push(producer);
   return { producer, journal, options: merged };
@@ -315,10 +317,11 @@ export async function runFault(spec: FaultScenario): Promise<FaultRunResult> {
   // Every receipt settled, except messages the journal still holds (parked): those are not dropped.
   const unsettled = [...outcomes].filter(([, outcome]) => outcome === 'unsettled').map(([id]) => id);
   expect(unsettled, `${spec.scenario}: receipts that never settled`).toEqual([]);
-  // publish() resolves once accepted, waiting at most bufferTimeoutMs for room.
-  expect(maxAcceptMs).toBeLessThan(options.bufferTimeoutMs ?? 30_000);
+  // publish() resolves once accepted, waiting at most buffer.timeoutMs for room.
+  expect(maxAcceptMs).toBeLessThan(options.buffer?.timeoutMs ?? PRODUCER_DEFAULTS.buffer.timeoutMs);
   // No hot loop: a reconnect every initialDelayMs at most, and an event loop that is mostly idle.
-  const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
+  const initialDelayMs =
+    options.connection?.reconnect?.initialDelayMs ?? PRODUCER_DEFAULTS.connection.reconnect.initialDelayMs;
   expect(attemptsDuringFault).toBeLessThanOrEqual(2 + Math.ceil(faultMs / initialDelayMs));
   // Over a window long enough to tell a spinning loop from the burst of work a fault brings.
   if (faultMs >= 1_000 && spec.workDuringFault === undefined)

@@ -21,7 +21,7 @@ export interface TestTopology {
   /** What ferry declares; without the dead-letter objects when `withDeadLetter` was `false`. */
   readonly topology: Topology;
   /** The producer options that point ferry at these objects. */
-  readonly producerOptions: Pick<ProducerOptions, 'topology' | 'deadLetterExchange' | 'healthCheckExchange'>;
+  readonly producerOptions: Pick<ProducerOptions, 'topology' | 'connection'>;
 }
 
 /** Options of {@link uniqueTopology}. */
@@ -53,9 +53,8 @@ export function uniqueTopology(label: string, options: UniqueTopologyOptions = {
     ...names,
     topology,
     producerOptions: {
-      topology,
-      deadLetterExchange: names.deadLetterExchange,
-      healthCheckExchange: names.exchange,
+      topology: { declare: topology, deadLetterExchange: names.deadLetterExchange },
+      connection: { healthCheckExchange: names.exchange },
     },
   };
 }

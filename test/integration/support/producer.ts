@@ -10,15 +10,14 @@ import type { ProducerOptions } from '../../../src/producer/options.js';
 import { createProducer, type Producer } from '../../../src/producer/producer.js';
 import type { PublishRequest } from '../../../src/producer/publish-request.js';
 import type { ProducerStatus, SupervisorSummary } from '../../../src/producer/status.js';
+import { mergeOptions } from '../../support/merge-options.js';
 
 /** Retry, reconnect and parking delays in tens of milliseconds: the defaults are seconds. */
 export const FAST_OPTIONS: ProducerOptions = {
-  appId: 'ferry-it',
-  timestamp: true,
-  retry: { initialDelayMs: 20, maxDelayMs: 200 },
-  reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
-  parkedRetryDelayMs: 300,
   closeTimeoutMs: 10_000,
+  publish: { appId: 'ferry-it', timestamp: true },
+  retry: { initialDelayMs: 20, maxDelayMs: 200, parkedDelayMs: 300 },
+  connection: { reconnect: { initialDelayMs: 50, maxDelayMs: 500 } },
 };
 
 const made: Producer[] = [];
@@ -29,7 +28,7 @@ afterEach(async () => {
 
 /** A producer with {@link FAST_OPTIONS} under `options`; closed after the test. Not started. */
 export function testProducer(options: ProducerOptions): Producer {
-  const producer = createProducer({ ...FAST_OPTIONS, ...options });
+  const producer = createProducer(mergeOptions(FAST_OPTIONS, options));
   made.push(producer);
   return producer;
 }

@@ -8,6 +8,7 @@ import type { ProducerOptions } from '../../../src/producer/options.js';
 import type { Producer } from '../../../src/producer/producer.js';
 import type { PublishReceipt } from '../../../src/producer/receipt.js';
 import { drainQueue, report, type Score, score } from '../../faults/support/scorer.js';
+import { mergeOptions } from '../../support/merge-options.js';
 import type { ThrowawayBroker } from '../../support/throwaway-broker.js';
 import { uniqueTopology } from './broker-objects.js';
 import { message, recordPhases, testProducer } from './producer.js';
@@ -108,7 +109,9 @@ export async function surviveFault(
   options: ProducerOptions = {},
 ): Promise<Score> {
   const names = uniqueTopology(scenario);
-  const producer = testProducer({ ...names.producerOptions, url: broker.url, ...options });
+  const producer = testProducer(
+    mergeOptions(names.producerOptions, options, { connection: { url: broker.url } }),
+  );
   await producer.start();
   const log = recordPhases(producer);
   const result = await streamThroughFault({

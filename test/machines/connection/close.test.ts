@@ -46,11 +46,11 @@ describe('close', () => {
     harness.stop();
   });
 
-  it('closes after closeTimeoutMs when the disconnect hangs', async () => {
+  it('closes after disconnectTimeoutMs when the disconnect hangs', async () => {
     const harness = connectionHarness();
-    const { closeTimeoutMs } = harness.actor.getSnapshot().context.settings;
+    const { disconnectTimeoutMs } = harness.actor.getSnapshot().context.settings;
     await drive(harness, routes.closing);
-    await harness.advance(closeTimeoutMs - 1);
+    await harness.advance(disconnectTimeoutMs - 1);
     expect(harness.actor.getSnapshot().value).toBe('closing');
     await harness.advance(1);
     expect(harness.actor.getSnapshot().status).toBe('done');

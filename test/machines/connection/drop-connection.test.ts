@@ -49,7 +49,7 @@ describe('dropConnection', () => {
   it.each([
     ['the disconnect finishes', doneEvent('disconnect')],
     ['the disconnect fails', errorEvent('disconnect', reset)],
-    ['the close times out', afterEvent('closeTimeout', 'connection.closing')],
+    ['the close times out', afterEvent('disconnectTimeout', 'connection.closing')],
   ] satisfies [string, Event][])('runs on leaving closing when %s', async (_, ending) => {
     expect(await dropsWhile([...routes['connected.flowing'], close, ending])).toEqual([4]);
   });
