@@ -5,11 +5,8 @@
  */
 import type { Observable } from 'rxjs';
 import { waitFor } from 'xstate';
-import type { BrokerPort } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
-import type { ActorSystemInspector } from '../inspector/inspection.js';
 import { createJournal } from '../journal/create-journal.js';
-import type { Journal } from '../journal/journal.js';
 import { withOpenRetry } from '../journal/open-retry.js';
 import { emitFerryWarning } from '../warnings.js';
 import type { Accepted } from './accepted.js';
@@ -17,6 +14,7 @@ import { type SupervisorActor, supervisorView } from './machine-effects.js';
 import type { ProducerObserver } from './observer.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { type MessageOutcome, outcomeStream } from './outcome-stream.js';
+import type { CloseOptions, CloseResult, FlushOptions, ProducerDependencies } from './producer-api.js';
 import type { ProducerEvent } from './producer-event.js';
 import { producerEvents } from './producer-events.js';
 import type { ProducerOptions } from './producer-options.js';
@@ -26,42 +24,7 @@ import { recoverPending, startClaiming } from './recovery.js';
 import { Runtime } from './runtime.js';
 import type { ProducerStatus, SupervisorSummary } from './status.js';
 
-/** Replaceable parts, for tests and for embedding in an existing XState system. */
-export interface ProducerDependencies {
-  /** The AMQP client; the amqplib adapter by default. */
-  readonly broker?: BrokerPort;
-  /** Where accepted messages are journaled; overrides the `journal` option. */
-  readonly journal?: Journal;
-  /** Wall clock in ms; `Date.now` by default. */
-  readonly now?: () => number;
-  /** Observes the whole actor system (for example the Stately inspector's `inspect`, `ferry/inspector`). */
-  readonly inspect?: ActorSystemInspector;
-}
-
-/** Options of {@link Producer.flush}. */
-export interface FlushOptions {
-  /** Stop waiting after this many ms (the messages go on); no limit when absent. */
-  readonly timeoutMs?: number;
-}
-
-/** What {@link Producer.close} resolves with. */
-export interface CloseResult {
-  /**
-   * Unconfirmed messages this close dropped: only a journal that does not outlive the process (the
-   * memory journal) drops any; a durable one keeps them for the next start. Their receipts rejected
-   * `CLOSED` saying they are lost, and a `FerryJournalWarning` says how many.
-   */
-  readonly dropped: number;
-}
-
-/** Options of {@link Producer.close}. */
-export interface CloseOptions {
-  /**
-   * How long to wait for messages being accepted (journal commit under way), buffered or in flight to
-   * be confirmed; the rest stays journaled.
-   */
-  readonly timeoutMs?: number;
-}
+export type { CloseOptions, CloseResult, FlushOptions, ProducerDependencies } from './producer-api.js';
 
 /**
  * Publishes messages to RabbitMQ so that none that was accepted is lost. Create it with
