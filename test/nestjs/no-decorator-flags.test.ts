@@ -28,7 +28,7 @@ export class ByType {
   constructor(readonly ml: MlProducerService) {}
 }
 
-@Module({ imports: [FerryModule.forRoot({ producer: { url: process.env.RABBITMQ_URL } })], providers: [ByType] })
+@Module({ imports: [FerryModule.forRoot({ producer: { connection: { url: process.env.RABBITMQ_URL } } })], providers: [ByType] })
 export class ByTypeModule {}
 `;
 

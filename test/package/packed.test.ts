@@ -49,7 +49,7 @@ ${Object.keys((await import('../../src/errors.js')).FERRY_ERROR_CODES)
 }
 
 const seen: ProducerEvent[] = [];
-const producer = createProducer({ journal: { kind: 'memory' }, url: 'amqp://guest:guest@127.0.0.1:1' });
+const producer = createProducer({ journal: { kind: 'memory' }, connection: { url: 'amqp://guest:guest@127.0.0.1:1' } });
 const receipt = await producer.publish({ exchange: 'x', routingKey: 'k', body: { n: 1 } });
 const lastError = producer.status().connection.lastError;
 const code: string = lastError === null ? 'none' : advice(lastError.code);
