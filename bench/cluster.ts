@@ -9,7 +9,7 @@
  *
  * Needs root and the rabbitmq-server package (throwaway nodes); never touches the shared broker.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { type Channel, connect } from 'amqplib';
 import { firstRotation } from '../src/amqp/node-rotation.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../test/support/cluster.js';
 import { buildChild, removeBuild } from './build.js';
+import { killActiveChild, runChild } from './child-run.js';
 import type { ClusterJob, ClusterMeasurement } from './cluster-child.js';
 import { median } from './workload.js';
 
@@ -113,40 +114,6 @@ async function countAndPurge(url: string, queues: readonly string[]): Promise<nu
   });
 }
 
-let activeChild: ChildProcess | undefined;
-
-function runChild(childPath: string, job: ClusterJob): Promise<ClusterMeasurement> {
-  return new Promise((resolve, reject) => {
-    // No inherited execArgv: a TypeScript loader in the child would count towards its CPU.
-    const child = fork(childPath, [JSON.stringify(job)], {
-      execArgv: [],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      cwd: ROOT,
-    });
-    activeChild = child;
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4_000);
-    });
-    let measurement: ClusterMeasurement | undefined;
-    let failure: string | undefined;
-    const timer = setTimeout(() => {
-      failure = `timed out after ${CHILD_TIMEOUT_MS} ms`;
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.on('message', (message: { type: string; measurement?: ClusterMeasurement; message?: string }) => {
-      if (message.type === 'result') measurement = message.measurement;
-      else failure = message.message;
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      activeChild = undefined;
-      if (measurement !== undefined) resolve(measurement);
-      else reject(new Error(`${job.client} ×${job.channels}: ${failure ?? `exit ${code}`}\n${stderr}`));
-    });
-  });
-}
-
 /** One row of the table: a client with a channel count. */
 interface Row {
   readonly client: ClusterJob['client'];
@@ -176,7 +143,7 @@ async function runClusterBench(options: Options): Promise<string> {
   const childPath = join(dirname(buildChild(ROOT, buildDir)), 'cluster-child.js');
   let cluster: ThrowawayCluster | undefined;
   const cleanUp = async (): Promise<void> => {
-    activeChild?.kill('SIGKILL');
+    killActiveChild();
     removeBuild(buildDir);
     await cluster?.stop();
   };
@@ -220,7 +187,11 @@ async function runClusterBench(options: Options): Promise<string> {
           messages: options.messages,
           run: `${id}r${round}${row.client.slice(0, 1)}${row.channels}`,
         };
-        const measurement = await runChild(childPath, job);
+        const measurement = await runChild<ClusterMeasurement>(childPath, job, {
+          label: `${job.client} ×${job.channels}`,
+          cwd: ROOT,
+          timeoutMs: CHILD_TIMEOUT_MS,
+        });
         const held = await countAndPurge(first, objects.queues);
         // More is fine: an unknown outcome (a confirm timeout on a loaded machine) is republished.
         if (held < options.messages || measurement.failed > 0) {

@@ -9,7 +9,7 @@
  * (test/support/throwaway-broker.ts: root and the rabbitmq-server package) and never touches the
  * shared broker's connections. Objects are named `ferry-bench-<id>-…` and deleted at the end.
  */
-import { type ChildProcess, execFile, execFileSync, fork } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -28,6 +28,7 @@ import {
   purge,
 } from './broker.js';
 import { buildChild, removeBuild } from './build.js';
+import { killActiveChild, runChild } from './child-run.js';
 import { BASELINE, CLIENTS } from './clients/index.js';
 import { renderDocs } from './docs.js';
 import {
@@ -40,7 +41,6 @@ import {
 } from './report.js';
 import {
   BODY_BYTES,
-  type ChildMessage,
   type Job,
   type Measurement,
   type RecoveryPlan,
@@ -158,47 +158,20 @@ function applies(client: string, variant: Variant): boolean {
 
 /** `--profile <dir>`: every child writes a V8 CPU profile there (`node --cpu-prof`). */
 let profileDir: string | undefined;
-/** The child running now, killed if the bench is interrupted. */
-let activeChild: ChildProcess | undefined;
-
 /** Runs one child to completion; `onClose` handles its request to close the broker's connections. */
-function runChild(childPath: string, job: Job, onClose: () => Promise<void>): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const child = fork(childPath, [JSON.stringify(job)], {
-      execArgv: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      cwd: ROOT,
-    });
-    activeChild = child;
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4_000);
-    });
-    let measurement: Measurement | undefined;
-    let failure: string | undefined;
-    const timer = setTimeout(() => {
-      failure = `timed out after ${CHILD_TIMEOUT_MS} ms`;
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.on('message', (message: ChildMessage) => {
-      if (message.type === 'result') measurement = message.measurement;
-      else if (message.type === 'error') failure = message.message;
-      else if (message.type === 'close-connections') {
-        onClose().then(
-          () => child.send({ type: 'connections-closed' }),
-          (error: unknown) => {
-            failure = `closing connections failed: ${String(error)}`;
-            child.kill('SIGKILL');
-          },
-        );
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (activeChild === child) activeChild = undefined;
-      if (measurement !== undefined) resolve(measurement);
-      else reject(new Error(`${job.client} ${job.variant}: ${failure ?? `exit ${code}`}\n${stderr}`));
-    });
+function runBenchChild(childPath: string, job: Job, onClose: () => Promise<void>): Promise<Measurement> {
+  return runChild<Measurement>(childPath, job, {
+    label: `${job.client} ${job.variant}`,
+    cwd: ROOT,
+    timeoutMs: CHILD_TIMEOUT_MS,
+    execArgv: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+    onOther: (message, child, fail) => {
+      if (message.type !== 'close-connections') return;
+      onClose().then(
+        () => child.send({ type: 'connections-closed' }),
+        (error: unknown) => fail(`closing connections failed: ${String(error)}`),
+      );
+    },
   });
 }
 
@@ -261,7 +234,9 @@ async function throughputRun(
   try {
     const run = `${id}r${round}${variant.slice(0, 3)}${Object.keys(CLIENTS).indexOf(client)}`;
     const job: Job = { client, variant, messages, target, run, scratch };
-    const measurement = await runChild(childPath, job, () => Promise.reject(new Error('not a recovery run')));
+    const measurement = await runBenchChild(childPath, job, () =>
+      Promise.reject(new Error('not a recovery run')),
+    );
     const queueCount = await countMessages(SHARED_URL, queue);
     const record: RunRecord = {
       round,
@@ -328,7 +303,7 @@ async function recoveryRun(
       scratch,
       recovery: options.recovery,
     };
-    const measurement = await runChild(childPath, job, async () => {
+    const measurement = await runBenchChild(childPath, job, async () => {
       await broker.ctl('close_all_connections', 'ferry bench: forced close');
     });
     const score = scoreRecovery(measurement, run, await drainIds(broker.url, objects.queue));
@@ -388,7 +363,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchReport> {
   const buildDir = join(ROOT, '.scratch', `bench-${id}`);
   const childPath = buildChild(ROOT, buildDir);
   const cleanUp = async (): Promise<void> => {
-    activeChild?.kill('SIGKILL');
+    killActiveChild();
     removeBuild(buildDir);
     await deleteObjects(SHARED_URL, objects, sharedCtl).catch(() => undefined);
     await broker?.stop();
