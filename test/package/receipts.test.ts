@@ -2,25 +2,12 @@
  * `settled` rejects only when close() finishes before the message settled, and never becomes an
  * unhandled rejection: neither when it was read and left un-awaited, nor when it was never read.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FerryError } from '../../src/index.js';
 import { rig, task } from '../producer/helpers.js';
+import { recordUnhandledRejections, rejectionsReported } from '../support/unhandled-rejections.js';
 
-const unhandled: unknown[] = [];
-const record = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', record);
-});
-afterEach(() => {
-  process.off('unhandledRejection', record);
-});
-
-/** Two macrotask turns: long enough for Node to report an unhandled rejection. */
-const turns = () => new Promise((resolve) => setTimeout(() => setImmediate(resolve), 10));
+const unhandled = recordUnhandledRejections();
 
 it('an un-awaited or unread settled of a message the close abandons is no unhandled rejection', async () => {
   const { producer } = rig();
@@ -28,7 +15,7 @@ it('an un-awaited or unread settled of a message the close abandons is no unhand
   const unread = await producer.publish(task(2));
   void read.settled; // read, never awaited
   await producer.close({ timeoutMs: 0 });
-  await turns();
+  await rejectionsReported();
   expect(unhandled).toEqual([]);
   // Both say CLOSED when asked, the one read before the close and the one read after.
   for (const receipt of [read, unread]) {
@@ -55,10 +42,10 @@ it('a failed start() does not reject settled: the message waits', async () => {
     },
   );
   await expect(producer.start()).rejects.toMatchObject({ code: 'ACCESS_REFUSED' });
-  await turns();
+  await rejectionsReported();
   expect(outcome).toBeNull();
   await producer.close({ timeoutMs: 0 });
-  await turns();
+  await rejectionsReported();
   expect(outcome).toBe('rejected CLOSED');
   expect(unhandled).toEqual([]);
 });

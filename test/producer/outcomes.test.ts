@@ -3,25 +3,13 @@
  * `receipt.settled`; nothing after unsubscribing; complete once closed. Receipts nobody reads cause no
  * unhandled rejection, even when the close abandons them.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DEAD_LETTER_EXCHANGE } from '../../src/amqp/topology.js';
 import type { Settlement } from '../../src/producer/receipt.js';
+import { recordUnhandledRejections, rejectionsReported } from '../support/unhandled-rejections.js';
 import { eventually, startedRig, task } from './helpers.js';
 
-const unhandled: unknown[] = [];
-const record = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', record);
-});
-afterEach(() => {
-  process.off('unhandledRejection', record);
-});
-
-/** Node reports unhandled rejections once the microtask queue is drained; two immediates pass that. */
-const nextTurns = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+const unhandled = recordUnhandledRejections();
 
 it('emits each settled message with its outcome, once, and nothing after unsubscribing', async () => {
   const { producer, broker } = await startedRig({ retry: { maxAttempts: 1 } });
@@ -55,7 +43,7 @@ it('completes on close; a message the close abandons, its receipt never read, is
   producer.outcomes$.subscribe({ next: (event) => outcomes.push(event), complete: () => (completed = true) });
   await producer.publish(task(1));
   const result = await producer.close({ timeoutMs: 0 });
-  await nextTurns();
+  await rejectionsReported();
 
   expect(result.dropped).toBe(1);
   expect(completed).toBe(true);
