@@ -86,6 +86,7 @@ it('runs the quick bench for amqplib and ferry and reports every run with exact 
   }
   expect(goals.recovery).toBeNull();
   expect(goals['outstanding-rss']).toBeNull();
+  expect(goals['outstanding-rss-ratio']).toBeNull();
 
   const markdown = renderDocs(report);
   expect(markdown).toContain(`Command: \`${report.command}\``);
