@@ -105,8 +105,10 @@ export const FERRY_ERROR_CODES = {
   /** 404: the exchange does not exist (the broker closes the channel). */
   NOT_FOUND: info('reopen-channel', false, {
     meaning: '404: the exchange does not exist (the broker closes the channel).',
-    ferryDoes: 'Declares the topology again, reopens the channel and republishes its pending messages.',
-    youShould: 'With `topology.declare: false`, declare the exchange yourself.',
+    ferryDoes:
+      'Declares its topology again (when `topology.declare` gives one), reopens the channel and republishes its pending messages.',
+    youShould:
+      'With nothing declared (`topology.declare: false`, the default), declare the exchange yourself.',
   }),
   /** 406 on publish, other than the size limit. */
   PRECONDITION_FAILED: info('reopen-channel', false, {

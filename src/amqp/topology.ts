@@ -65,7 +65,7 @@ export const DEAD_LETTER_QUEUE_TYPES = ['classic', 'quorum'] as const;
 /** One of {@link DEAD_LETTER_QUEUE_TYPES}. */
 export type DeadLetterQueueType = (typeof DEAD_LETTER_QUEUE_TYPES)[number];
 
-/** What {@link buildTopology} lets you change; everything left out keeps its default. */
+/** What {@link buildTopology} lets you change; everything left out keeps the ML topology's. */
 export interface TopologyOptions {
   readonly exchange?: string;
   readonly queues?: readonly string[];
@@ -83,7 +83,7 @@ export interface TopologyOptions {
   readonly deadLetterQueueType?: DeadLetterQueueType;
 }
 
-/** The topology to declare, from the defaults and `options`. */
+/** A topology of the ML shape: {@link ML_TOPOLOGY} with `options` changed. */
 export function buildTopology(options: TopologyOptions = {}): Topology {
   const exchange = options.exchange ?? ML_EXCHANGE;
   const queues = options.queues ?? ML_QUEUES;
@@ -113,8 +113,12 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
   };
 }
 
-/** The product's topology, unchanged. */
-export const DEFAULT_TOPOLOGY: Topology = buildTopology();
+/**
+ * The ML service's topology, unchanged: the `bookmarkai.ml` exchange, the `ml.*` quorum queues and
+ * ferry's dead-letter exchange and queue. Not `createProducer`'s default (that declares nothing): the
+ * service, the Nest module and `mlProducerOptions()` of `ferry/tasks` ask for it by name.
+ */
+export const ML_TOPOLOGY: Topology = buildTopology();
 
 /**
  * `topology` plus an alternate exchange (fanout) and the queue bound to it, where a policy sends what

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import { createProducer, type Producer } from '../producer/producer.js';
 import type { PublishReceipt } from '../producer/receipt.js';
+import { mlProducerOptions } from '../tasks/ml-producer-options.js';
 import { createMlTasks, type MlTaskStatus, type MlTasks } from '../tasks/ml-tasks.js';
 import { type FerryModuleOptions, MODULE_OPTIONS_TOKEN } from './module-definition.js';
 
@@ -28,7 +29,7 @@ export class MlProducerService implements OnModuleInit, BeforeApplicationShutdow
   private readonly logger = new Logger('FerryModule');
 
   constructor(private readonly options: FerryModuleOptions) {
-    this.producer = createProducer(options.producer, options.dependencies);
+    this.producer = createProducer(mlProducerOptions(options.producer), options.dependencies);
     this.tasks = createMlTasks(this.producer, options.tasks);
   }
 

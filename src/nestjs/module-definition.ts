@@ -9,7 +9,10 @@ import type { MlTasksOptions } from '../tasks/ml-tasks.js';
 
 /** What `FerryModule.forRoot(...)` (or the factory of `forRootAsync`) gives. */
 export interface FerryModuleOptions {
-  /** The producer's options (broker URL, journal, retries…); every field has a default. */
+  /**
+   * The producer's options (broker URL, journal, retries…); every field has a default, and the ML
+   * topology is declared unless `topology` says otherwise (see `mlProducerOptions` of `ferry/tasks`).
+   */
   readonly producer?: ProducerOptions;
   /** The task layer's options (preferred backends, exchange, Celery origin). */
   readonly tasks?: MlTasksOptions;

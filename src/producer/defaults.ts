@@ -5,7 +5,7 @@
  */
 import type { BackoffPolicy } from '../../machines/backoff.js';
 import type { FailureRateSettings } from '../../machines/breaker.machine.js';
-import { DEAD_LETTER_EXCHANGE, DEFAULT_TOPOLOGY, type Topology } from '../amqp/topology.js';
+import { DEAD_LETTER_EXCHANGE, type Topology } from '../amqp/topology.js';
 import type { JournalConfig } from '../journal/journal-config.js';
 
 /** The broker ferry talks to when none is configured: the local one, as in the quick start. */
@@ -66,7 +66,16 @@ export const PRODUCER_DEFAULTS = {
     timestamp: false,
   },
   topology: {
-    declare: DEFAULT_TOPOLOGY as Topology,
+    /**
+     * Nothing: a library user's vhost gets no objects they did not ask for. The ML service, the Nest
+     * module and `mlProducerOptions()` of `ferry/tasks` ask for the ML topology.
+     */
+    declare: false as false | Topology,
+    /**
+     * The ML service's name also when nothing is declared, so that asking for the ML topology alone
+     * never leaves its dead-letter exchange unused beside another that does not exist. A missing one
+     * parks the message (journaled, unhealthy, `parkedReason` naming it) until it exists.
+     */
     deadLetterExchange: DEAD_LETTER_EXCHANGE,
     unroutable: { probeTimeoutMs: 5_000, reprobeIntervalMs: 60_000 },
   },

@@ -157,18 +157,25 @@ export interface PublishOptions {
 export interface DeclarationOptions {
   /**
    * What to declare on every connect, and again when a return or a 404 shows part of it missing:
-   * the ML topology by default, a `Topology` of your own, or `false` to declare nothing (the
-   * exchanges and queues you publish to are then yours to declare).
+   * `false` (the default) declares nothing, so the exchanges and queues you publish to, and the
+   * dead-letter exchange, are yours to declare; a `Topology` declares it. The ML service's topology
+   * (`bookmarkai.ml`, the `ml.*` queues, `bookmarkai.ml.dlx`) is `ML_TOPOLOGY` of `ferry/tasks`, or
+   * all of the ML options at once with `mlProducerOptions()` there.
    */
   readonly declare?: false | Topology | undefined;
-  /** Where messages go once their attempts are spent; `bookmarkai.ml.dlx` by default. */
+  /**
+   * Where messages go once their attempts are spent; `bookmarkai.ml.dlx` by default. ferry declares
+   * it only as part of `declare`: while it does not exist, such a message stays parked (journaled,
+   * tried again every `retry.parkedDelayMs`, `status().healthy` false with `parkedReason`).
+   */
   readonly deadLetterExchange?: string | undefined;
   /**
    * Catch unroutable messages with an alternate exchange instead of publishing every message
    * `mandatory`, which RabbitMQ charges for on every message. A broker policy must name
    * `alternateExchange` on the exchanges ferry publishes to; ferry declares the alternate exchange and
-   * `queue` with its topology, consumes `queue`, and leaves `mandatory` off for an exchange only once a
-   * probe proved the link on the current connection. See docs/reliability.md.
+   * `queue` with `declare`'s topology (with `declare: false`, the default, they are yours to declare),
+   * consumes `queue`, and leaves `mandatory` off for an exchange only once a probe proved the link on
+   * the current connection: without them every message stays `mandatory`. See docs/reliability.md.
    */
   readonly unroutable?: UnroutableOptions | undefined;
 }

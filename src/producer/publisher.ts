@@ -224,7 +224,7 @@ export class Publisher implements SessionListener {
     const lost = lane.lose();
     const sizeLimit = this.sizeLimit.learn(error);
     if (sizeLimit === undefined || lost === null) {
-      lost?.drain(this.settleVisitor);
+      lost?.drain((accepted, outcome, _tag, kind) => this.settle(accepted, outcome, kind, error));
       this.dependencies.breaker.outcome(error);
     } else {
       const { owners } = this;
@@ -375,7 +375,8 @@ export class Publisher implements SessionListener {
     if (probeLost !== null) this.dependencies.breaker.outcome(probeLost);
   }
 
-  private settle(accepted: Accepted, outcome: SettleOutcome, kind: number): void {
+  /** `channelError`: the broker closed the write's channel with it. */
+  private settle(accepted: Accepted, outcome: SettleOutcome, kind: number, channelError?: FerryError): void {
     this.dependencies.reports.answered(accepted, outcome);
     const owner = this.owners[kind] as WriteOwner;
     if (outcome === 'confirmed') {
@@ -386,7 +387,7 @@ export class Publisher implements SessionListener {
     }
     if (outcome === 'confirm-timeout' || outcome === 'channel-lost')
       this.dependencies.reports.outcomeUnknown(accepted, outcome);
-    const failure = outcomeFailure(outcome, accepted.messageId);
+    const failure = outcomeFailure(outcome, accepted.messageId, channelError);
     // A return is a routing problem, not a sick broker: it does not count against the breaker.
     if (outcome !== 'returned' && outcome !== 'channel-lost') this.dependencies.breaker.outcome(failure);
     owner.failed(accepted, failure);

@@ -47,7 +47,19 @@ const OUTCOME_MESSAGES = {
   'channel-lost': 'the channel closed before the message was confirmed: outcome unknown',
 } as const;
 
-/** The failure a write's outcome other than `confirmed` stands for. */
-export function outcomeFailure(outcome: Exclude<SettleOutcome, 'confirmed'>, messageId: string): FerryError {
-  return new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], { details: { messageId } });
+/**
+ * The failure a write's outcome other than `confirmed` stands for. `channelError`: why the broker
+ * closed the write's channel, when it did; named in the message, so that a message parked because its
+ * dead-letter exchange does not exist says so (the 404 names the exchange) in `parkedReason`.
+ */
+export function outcomeFailure(
+  outcome: Exclude<SettleOutcome, 'confirmed'>,
+  messageId: string,
+  channelError?: FerryError,
+): FerryError {
+  if (channelError === undefined || outcome !== 'channel-lost') {
+    return new FerryError(OUTCOME_CODES[outcome], OUTCOME_MESSAGES[outcome], { details: { messageId } });
+  }
+  const message = `${OUTCOME_MESSAGES[outcome]} (${channelError.message})`;
+  return new FerryError(OUTCOME_CODES[outcome], message, { details: { messageId }, cause: channelError });
 }

@@ -12,6 +12,7 @@ import { defined } from '../defined.js';
 import { DEFAULT_JOURNAL_SPEC, type JournalConfig, parseJournalSpec } from '../journal/create-journal.js';
 import { DEFAULT_URL } from '../producer/defaults.js';
 import type { ProducerOptions } from '../producer/options.js';
+import { mlProducerOptions } from '../tasks/ml-producer-options.js';
 import type { PreferredBackends } from '../tasks/task-types.js';
 import { type HttpAccess, httpAccess, httpAccessEnv } from './http-access-config.js';
 
@@ -166,7 +167,8 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
   });
   const tlsOptions = tlsOn ? { tls: { ...tls, rejectUnauthorized: e.RABBITMQ_VERIFY_PEER } } : {};
   const journal = e.FERRY_JOURNAL;
-  const producer: ProducerOptions = {
+  // The service publishes ML tasks: the ML topology is declared on every connect.
+  const producer = mlProducerOptions({
     connection: {
       ...(urls.length === 1 ? { url: urls[0] } : { urls }),
       ...defined({
@@ -189,7 +191,7 @@ export function loadServiceConfig(env: ServiceEnv): ConfigResult {
             unroutable: { alternateExchange: e.FERRY_ALTERNATE_EXCHANGE, queue: e.FERRY_ALTERNATE_EXCHANGE },
           },
         }),
-  };
+  });
   return {
     ok: true,
     config: {

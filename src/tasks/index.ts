@@ -1,18 +1,20 @@
 /**
  * `ferry/tasks`: the ML tasks (summarize, transcribe, embed) as Celery protocol 2 messages, validated,
- * on the ML topology that the ML workers consume.
+ * on the ML topology that the ML workers consume. `createProducer` declares nothing by default;
+ * `mlProducerOptions` asks for the ML topology.
  *
  * ```ts
  * import { createProducer } from 'ferry';
- * import { createMlTasks, DEFAULT_TOPOLOGY } from 'ferry/tasks';
- * const producer = createProducer({ topology: { declare: DEFAULT_TOPOLOGY } });
+ * import { createMlTasks, mlProducerOptions } from 'ferry/tasks';
+ * const producer = createProducer(mlProducerOptions({ connection: { url: 'amqp://127.0.0.1' } }));
  * const tasks = createMlTasks(producer);
  * ```
  *
  * @packageDocumentation
  */
-export { DEFAULT_TOPOLOGY, type TopologyOptions } from '../amqp/topology.js';
+export { ML_TOPOLOGY, type TopologyOptions } from '../amqp/topology.js';
 export { type CeleryTask, celeryRequest } from './celery-message.js';
+export { mlProducerOptions } from './ml-producer-options.js';
 export { createMlTasks, type MlTaskStatus, MlTasks, type MlTasksOptions } from './ml-tasks.js';
 export type {
   BatchEmbeddingEntry,

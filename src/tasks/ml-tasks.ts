@@ -4,6 +4,7 @@
  * over a {@link Producer}: inputs validated, routed by backend, encoded as Celery task messages.
  *
  * ```ts
+ * const producer = createProducer(mlProducerOptions({ connection: { url } })); // the ML topology declared
  * const tasks = createMlTasks(producer, { preferredBackends: { llm: 'local' } });
  * const { messageId } = await tasks.publishSummarizationTask('share-1', { text: '…' }, { style: 'brief' });
  * ```
@@ -274,7 +275,11 @@ export class MlTasks extends MlTaskMethods<PublishReceipt> {
   }
 }
 
-/** The ML task layer over `producer`. */
+/**
+ * The ML task layer over `producer`. The tasks go to the ML queues, which someone must declare: make
+ * the producer with `createProducer(mlProducerOptions({ … }))` so that it declares the ML topology
+ * (a producer of default options declares nothing).
+ */
 export function createMlTasks(producer: Producer, options: MlTasksOptions = {}): MlTasks {
   return new MlTasks(producer, options);
 }

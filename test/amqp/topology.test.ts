@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { declarationFailure } from '../../src/amqp/declare.js';
-import { buildTopology, DEFAULT_TOPOLOGY } from '../../src/amqp/topology.js';
+import { buildTopology, ML_TOPOLOGY } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 
 const WORKER_QUEUES = [
@@ -13,17 +13,17 @@ const WORKER_QUEUES = [
 
 describe('the default topology', () => {
   it('declares the ML exchange and the workers’ quorum queues with exactly their arguments', () => {
-    expect(DEFAULT_TOPOLOGY.exchanges).toEqual([
+    expect(ML_TOPOLOGY.exchanges).toEqual([
       { name: 'bookmarkai.ml', type: 'topic', durable: true },
       { name: 'bookmarkai.ml.dlx', type: 'topic', durable: true },
     ]);
     for (const name of WORKER_QUEUES) {
-      expect(DEFAULT_TOPOLOGY.queues).toContainEqual({
+      expect(ML_TOPOLOGY.queues).toContainEqual({
         name,
         durable: true,
         arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 },
       });
-      expect(DEFAULT_TOPOLOGY.bindings).toContainEqual({
+      expect(ML_TOPOLOGY.bindings).toContainEqual({
         queue: name,
         exchange: 'bookmarkai.ml',
         routingKey: name,
@@ -32,14 +32,14 @@ describe('the default topology', () => {
   });
 
   it('keeps its dead-letter exchange and queue separate from the workers’ objects', () => {
-    expect(DEFAULT_TOPOLOGY.queues).toContainEqual({ name: 'bookmarkai.ml.dead-letter', durable: true });
-    expect(DEFAULT_TOPOLOGY.bindings).toContainEqual({
+    expect(ML_TOPOLOGY.queues).toContainEqual({ name: 'bookmarkai.ml.dead-letter', durable: true });
+    expect(ML_TOPOLOGY.bindings).toContainEqual({
       queue: 'bookmarkai.ml.dead-letter',
       exchange: 'bookmarkai.ml.dlx',
       routingKey: '#',
     });
-    expect(DEFAULT_TOPOLOGY.queues).toHaveLength(WORKER_QUEUES.length + 1);
-    expect(DEFAULT_TOPOLOGY.bindings).toHaveLength(WORKER_QUEUES.length + 1);
+    expect(ML_TOPOLOGY.queues).toHaveLength(WORKER_QUEUES.length + 1);
+    expect(ML_TOPOLOGY.bindings).toHaveLength(WORKER_QUEUES.length + 1);
   });
 
   it('can be rebuilt with other names and arguments', () => {
@@ -75,9 +75,9 @@ describe('the default topology', () => {
     });
     // Nothing else changes: the workers' queues keep exactly their arguments.
     expect(quorum.queues.filter((queue) => queue.name !== 'bookmarkai.ml.dead-letter')).toEqual(
-      DEFAULT_TOPOLOGY.queues.filter((queue) => queue.name !== 'bookmarkai.ml.dead-letter'),
+      ML_TOPOLOGY.queues.filter((queue) => queue.name !== 'bookmarkai.ml.dead-letter'),
     );
-    expect(buildTopology({ deadLetterQueueType: 'classic' })).toEqual(DEFAULT_TOPOLOGY);
+    expect(buildTopology({ deadLetterQueueType: 'classic' })).toEqual(ML_TOPOLOGY);
   });
 
   it('refuses an unknown dead-letter queue type with INVALID_OPTIONS', () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
+import { mlProducerOptions } from '../../src/tasks/ml-producer-options.js';
 import { createMlTasks, type MlTasks } from '../../src/tasks/ml-tasks.js';
 import { TASK_ROUTES } from '../../src/tasks/task-types.js';
 import { type CeleryWorker, createVhost, startWorker } from './support.js';
@@ -16,7 +17,9 @@ let tasks: MlTasks;
 beforeAll(async () => {
   vhost = await createVhost();
   worker = await startWorker(vhost.url);
-  producer = createProducer({ connection: { url: vhost.url }, publish: { appId: 'ferry-celery-test' } });
+  producer = createProducer(
+    mlProducerOptions({ connection: { url: vhost.url }, publish: { appId: 'ferry-celery-test' } }),
+  );
   await producer.start();
   tasks = createMlTasks(producer);
 }, 60_000);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxTasks } from '../../src/postgres/index.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
+import { mlProducerOptions } from '../../src/tasks/ml-producer-options.js';
 import { type CeleryWorker, createVhost, startWorker } from '../celery/support.js';
 import { createTestDatabase, type TestDatabase, waitUntil } from './support.js';
 
@@ -17,10 +18,12 @@ beforeAll(async () => {
   db = await createTestDatabase('celery');
   vhost = await createVhost();
   worker = await startWorker(vhost.url);
-  relay = createProducer({
-    journal: { kind: 'postgres', url: db.url, pollMs: 250 },
-    connection: { url: vhost.url },
-  });
+  relay = createProducer(
+    mlProducerOptions({
+      journal: { kind: 'postgres', url: db.url, pollMs: 250 },
+      connection: { url: vhost.url },
+    }),
+  );
   await relay.start();
 }, 60_000);
 

@@ -26,6 +26,8 @@ it('a closed channel is reopened and its unconfirmed messages retried as CHANNEL
   expect(lost).toBe(2);
   const child = producer.supervisor.getSnapshot().children['msg:m-2'];
   expect(child?.getSnapshot().context).toMatchObject({ attempts: 1, lastFailure: { code: 'CHANNEL_LOST' } });
+  // The failure says why the broker closed the channel (a 404 names the missing exchange).
+  expect(child?.getSnapshot().context.lastFailure?.message).toContain("no exchange 'tasks'");
 
   session.ackAll();
   await expect(Promise.all(receipts.map((r) => r.settled))).resolves.toEqual([

@@ -4,7 +4,7 @@
  * close raises no process warning.
  */
 import { afterEach, expect, it } from 'vitest';
-import { DEFAULT_TOPOLOGY } from '../../src/amqp/topology.js';
+import { ML_TOPOLOGY } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import type { SupervisorSummary } from '../../src/producer/status.js';
@@ -89,7 +89,7 @@ it('state$ completes once the producer is closed, with `closed` its last state',
 
 it('a clean close after a dead-lettered message raises no process warning', async () => {
   const { producer, broker } = await startedRig({
-    topology: { declare: DEFAULT_TOPOLOGY },
+    topology: { declare: ML_TOPOLOGY },
     retry: { maxAttempts: 1 },
   });
   const session = broker.session;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_BREAKER_SETTINGS } from '../../machines/breaker.machine.js';
 import { DEFAULT_CONNECTION_SETTINGS } from '../../machines/connection.machine.js';
 import { DEFAULT_MESSAGE_SETTINGS } from '../../machines/message.machine.js';
-import { DEAD_LETTER_EXCHANGE, DEFAULT_TOPOLOGY } from '../../src/amqp/topology.js';
+import { DEAD_LETTER_EXCHANGE, ML_TOPOLOGY } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { DEFAULT_URL, PRODUCER_DEFAULTS } from '../../src/producer/defaults.js';
 import { type ProducerOptions, resolveOptions, supervisorInput } from '../../src/producer/options.js';
@@ -32,9 +32,10 @@ describe('resolveOptions', () => {
       // One confirm channel unless `channels` asks for a pool.
       channels: 1,
     });
-    expect(resolved.topology).toBe(DEFAULT_TOPOLOGY);
+    // A library user's vhost gets nothing declared; the ML topology is asked for (mlProducerOptions).
+    expect(resolved.topology).toBeNull();
     expect(resolved.deadLetterExchange).toBe(DEAD_LETTER_EXCHANGE);
-    expect(resolved.healthCheckExchange).toBe(DEFAULT_TOPOLOGY.exchanges[0]!.name);
+    expect(resolved.healthCheckExchange).toBe(PRODUCER_DEFAULTS.connection.healthCheckExchange);
     expect(resolved).toMatchObject({
       failFastWhenOpen: false,
       maxInFlight: 10_000,
@@ -48,6 +49,12 @@ describe('resolveOptions', () => {
     });
     expect(resolved.appId).toBeUndefined();
     expect(resolved.unroutable).toBeNull();
+  });
+
+  it('declares a topology only when asked, and checks health against its first exchange', () => {
+    const resolved = resolveOptions({ topology: { declare: ML_TOPOLOGY } });
+    expect(resolved.topology).toBe(ML_TOPOLOGY);
+    expect(resolved.healthCheckExchange).toBe(ML_TOPOLOGY.exchanges[0]!.name);
   });
 
   it("hands every machine complete settings, so none of the machines' standalone defaults applies", () => {

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { DEFAULT_TOPOLOGY } from '../../src/amqp/topology.js';
+import { ML_TOPOLOGY } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { eventually, startedRig, task } from './helpers.js';
 
@@ -14,11 +14,11 @@ afterEach(() => {
 
 it('a burst of unroutable returns declares the topology again, once', async () => {
   const { producer, broker } = await startedRig({
-    topology: { declare: DEFAULT_TOPOLOGY },
+    topology: { declare: ML_TOPOLOGY },
     retry: { maxAttempts: 1 },
   });
   const session = broker.session;
-  expect(session.declared).toEqual([DEFAULT_TOPOLOGY]);
+  expect(session.declared).toEqual([ML_TOPOLOGY]);
   const receipts = [];
   for (let n = 1; n <= 5; n += 1) receipts.push(await producer.publish(task(n)));
 
@@ -27,11 +27,11 @@ it('a burst of unroutable returns declares the topology again, once', async () =
   await eventually(() => session.published.length === 10, 'five dead-letter publishes');
   session.ackAll();
   await Promise.all(receipts.map((receipt) => receipt.settled));
-  expect(session.declared).toEqual([DEFAULT_TOPOLOGY, DEFAULT_TOPOLOGY]);
+  expect(session.declared).toEqual([ML_TOPOLOGY, ML_TOPOLOGY]);
 });
 
 it('a return for another reason, or with topology: false, declares nothing', async () => {
-  const owned = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
+  const owned = await startedRig({ topology: { declare: ML_TOPOLOGY } });
   await owned.producer.publish(task(1));
   owned.broker.session.returnMessage('m-1', 313, 'NO_CONSUMERS');
   const userOwned = await startedRig({ topology: { declare: false } });
@@ -46,7 +46,7 @@ it('a return for another reason, or with topology: false, declares nothing', asy
 });
 
 it('a 404 closing the channel declares the topology before the channel is reopened', async () => {
-  const { producer, broker } = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
+  const { producer, broker } = await startedRig({ topology: { declare: ML_TOPOLOGY } });
   const session = broker.session;
   let finishDeclare = (): void => undefined;
   session.declaration = () =>
@@ -68,7 +68,7 @@ it('a 404 closing the channel declares the topology before the channel is reopen
 });
 
 it('a failed re-declaration is a warning: the channel is reopened and the message goes on', async () => {
-  const { producer, broker } = await startedRig({ topology: { declare: DEFAULT_TOPOLOGY } });
+  const { producer, broker } = await startedRig({ topology: { declare: ML_TOPOLOGY } });
   const session = broker.session;
   session.declaration = () => Promise.reject(new FerryError('CHANNEL_LOST', 'rpc channel closed'));
   const receipt = await producer.publish(task(1));

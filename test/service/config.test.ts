@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEAD_LETTER_EXCHANGE, ML_TOPOLOGY } from '../../src/amqp/topology.js';
 import { formatConfigProblems, loadServiceConfig } from '../../src/service/config.js';
 
 describe('service configuration from the environment', () => {
@@ -15,6 +16,11 @@ describe('service configuration from the environment', () => {
       preferredBackends: { llm: 'api', stt: 'api', embedding: 'api' },
       // The document's "maximum 3 retry attempts per message": 3 retries after the first publish.
       producer: { connection: { url: 'amqp://guest:guest@127.0.0.1:5672' }, retry: { maxAttempts: 4 } },
+    });
+    // The service publishes ML tasks: it declares the ML topology, which a library producer does not.
+    expect(result.config.producer.topology).toEqual({
+      declare: ML_TOPOLOGY,
+      deadLetterExchange: DEAD_LETTER_EXCHANGE,
     });
   });
 
@@ -54,6 +60,8 @@ describe('service configuration from the environment', () => {
       breaker: { failureThreshold: 3, cooldownMs: 1000 },
       journal: { kind: 'memory' },
       topology: {
+        declare: ML_TOPOLOGY,
+        deadLetterExchange: DEAD_LETTER_EXCHANGE,
         unroutable: { alternateExchange: 'bookmarkai.ml.unroutable', queue: 'bookmarkai.ml.unroutable' },
       },
     });
