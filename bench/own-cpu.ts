@@ -7,15 +7,19 @@
  * an A/B of a change is readable on a shared machine: run it for two checkouts in alternation.
  *
  *   npx tsx bench/own-cpu.ts [--root <checkout>] [--messages 50000] [--rounds 3] [--lag 4000] [--raw]
+ *                            [--traced]
  *
  * `--raw` publishes a 1 KiB Buffer instead of the JSON body: what is left is ferry's bookkeeping
- * alone. Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
+ * alone. `--traced` registers the traced bench client's no-op tracer provider and W3C propagators
+ * (bench/noop-tracing.ts) before the producer is created: run with and without it, in alternation, to
+ * read what tracing costs per message. Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
  * CPU µs per message.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrokerPort, BrokerSession, SessionListener } from '../src/amqp/ports.js';
 import type { JsonValue } from '../src/index.js';
+import { registerNoopTracing } from './noop-tracing.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     lag: { type: 'string', default: '4000' },
     raw: { type: 'boolean', default: false },
+    traced: { type: 'boolean', default: false },
   },
 });
 const root = resolve(values.root);
@@ -89,6 +94,7 @@ class StandInSession implements BrokerSession {
   }
 }
 
+if (values.traced) await registerNoopTracing();
 const broker: BrokerPort = { connect: async () => new StandInSession() };
 const producer = createProducer({ topology: { declare: false } }, { broker, journal: new MemoryJournal() });
 await producer.start();
@@ -117,6 +123,8 @@ for (let round = 1; round <= Number(values.rounds); round += 1) {
   await run(`r${round}`, messages);
   const used = process.cpuUsage(before);
   const cpuMicrosPerMessage = Number(((used.user + used.system) / messages).toFixed(2));
-  process.stdout.write(`${JSON.stringify({ root, round, messages, cpuMicrosPerMessage })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ root, traced: values.traced, round, messages, cpuMicrosPerMessage })}\n`,
+  );
 }
 await producer.close();
