@@ -7,18 +7,21 @@
  * an A/B of a change is readable on a shared machine: run it for two checkouts in alternation.
  *
  *   npx tsx bench/own-cpu.ts [--root <checkout>] [--messages 50000] [--rounds 3] [--lag 4000] [--raw]
- *                            [--traced]
+ *                            [--traced | --no-otel]
  *
  * `--raw` publishes a 1 KiB Buffer instead of the JSON body: what is left is ferry's bookkeeping
  * alone. `--traced` registers the traced bench client's no-op tracer provider and W3C propagators
  * (bench/noop-tracing.ts) before the producer is created: run with and without it, in alternation, to
- * read what tracing costs per message. Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
+ * read what tracing costs per message. `--no-otel` hides `@opentelemetry/api` from `require` first, as
+ * the `ferry-memory-no-otel` bench client does (bench/clients/without-otel-api.ts): ferry as an
+ * application without the API runs it, against the default (the API installed, no provider). Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
  * CPU µs per message.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrokerPort, BrokerSession, SessionListener } from '../src/amqp/ports.js';
 import type { JsonValue } from '../src/index.js';
+import { withoutOtelApi } from './clients/without-otel-api.js';
 import { registerNoopTracing } from './noop-tracing.js';
 
 const { values } = parseArgs({
@@ -29,8 +32,11 @@ const { values } = parseArgs({
     lag: { type: 'string', default: '4000' },
     raw: { type: 'boolean', default: false },
     traced: { type: 'boolean', default: false },
+    'no-otel': { type: 'boolean', default: false },
   },
 });
+if (values.traced && values['no-otel']) throw new Error('--traced needs the API that --no-otel hides');
+if (values['no-otel']) await withoutOtelApi();
 const root = resolve(values.root);
 const messages = Number(values.messages);
 const lag = Number(values.lag);
@@ -124,7 +130,7 @@ for (let round = 1; round <= Number(values.rounds); round += 1) {
   const used = process.cpuUsage(before);
   const cpuMicrosPerMessage = Number(((used.user + used.system) / messages).toFixed(2));
   process.stdout.write(
-    `${JSON.stringify({ root, traced: values.traced, round, messages, cpuMicrosPerMessage })}\n`,
+    `${JSON.stringify({ root, traced: values.traced, otel: !values['no-otel'], round, messages, cpuMicrosPerMessage })}\n`,
   );
 }
 await producer.close();
