@@ -39,7 +39,10 @@ const VARIANT_NOTES: Record<Variant, string> = {
     '(every other row sends what amqplib sends: persistent, content type, message id). ' +
     '`ferry-memory-traced` is ferry with a tracer provider registered (a no-op span processor) and ' +
     'the W3C propagators: a PRODUCER span per message and its context in the headers ' +
-    '(docs/operations/tracing.md).',
+    '(docs/operations/tracing.md); `ferry-memory` has `@opentelemetry/api` installed but no provider, ' +
+    'and `ferry-memory-no-otel` is ferry where the API cannot be found (its child hides it from ' +
+    '`require`, bench/clients/without-otel-api.ts), as for an application without it: nothing of ' +
+    'OpenTelemetry is loaded.',
   'client-bound':
     'The messages are routed to a non-durable queue with `x-max-length: 0`, which drops them at once, ' +
     'so the broker does no disk work and the client’s CPU matters most. An unroutable key would take ' +

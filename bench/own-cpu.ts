@@ -7,15 +7,22 @@
  * an A/B of a change is readable on a shared machine: run it for two checkouts in alternation.
  *
  *   npx tsx bench/own-cpu.ts [--root <checkout>] [--messages 50000] [--rounds 3] [--lag 4000] [--raw]
+ *                            [--traced | --no-otel]
  *
  * `--raw` publishes a 1 KiB Buffer instead of the JSON body: what is left is ferry's bookkeeping
- * alone. Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
+ * alone. `--traced` registers the traced bench client's no-op tracer provider and W3C propagators
+ * (bench/noop-tracing.ts) before the producer is created: run with and without it, in alternation, to
+ * read what tracing costs per message. `--no-otel` hides `@opentelemetry/api` from `require` first, as
+ * the `ferry-memory-no-otel` bench client does (bench/clients/without-otel-api.ts): ferry as an
+ * application without the API runs it, against the default (the API installed, no provider). Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
  * CPU µs per message.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BrokerPort, BrokerSession, SessionListener } from '../src/amqp/ports.js';
 import type { JsonValue } from '../src/index.js';
+import { withoutOtelApi } from './clients/without-otel-api.js';
+import { registerNoopTracing } from './noop-tracing.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +31,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     lag: { type: 'string', default: '4000' },
     raw: { type: 'boolean', default: false },
+    traced: { type: 'boolean', default: false },
+    'no-otel': { type: 'boolean', default: false },
   },
 });
+if (values.traced && values['no-otel']) throw new Error('--traced needs the API that --no-otel hides');
+if (values['no-otel']) await withoutOtelApi();
 const root = resolve(values.root);
 const messages = Number(values.messages);
 const lag = Number(values.lag);
@@ -89,6 +100,7 @@ class StandInSession implements BrokerSession {
   }
 }
 
+if (values.traced) await registerNoopTracing();
 const broker: BrokerPort = { connect: async () => new StandInSession() };
 const producer = createProducer({ topology: { declare: false } }, { broker, journal: new MemoryJournal() });
 await producer.start();
@@ -117,6 +129,8 @@ for (let round = 1; round <= Number(values.rounds); round += 1) {
   await run(`r${round}`, messages);
   const used = process.cpuUsage(before);
   const cpuMicrosPerMessage = Number(((used.user + used.system) / messages).toFixed(2));
-  process.stdout.write(`${JSON.stringify({ root, round, messages, cpuMicrosPerMessage })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ root, traced: values.traced, otel: !values['no-otel'], round, messages, cpuMicrosPerMessage })}\n`,
+  );
 }
 await producer.close();

@@ -16,6 +16,7 @@ import {
   type PublishRequest,
   type Settlement,
 } from '../../src/index.js';
+import { registerNoopTracing } from '../noop-tracing.js';
 import { type BenchMessage, SPREAD_KEYS, spreadKey, type Target } from '../workload.js';
 import type { BenchClient, ClientFactory, ClientSettings, MakeMessage } from './client.js';
 
@@ -51,22 +52,6 @@ interface Variation {
    * of duplicates) swamped what the pool changes.
    */
   readonly channels?: number;
-}
-
-/**
- * A tracer provider whose spans go nowhere, and the W3C propagators: what tracing costs ferry itself
- * (spans, attributes, the context in the headers), without an exporter's.
- */
-async function registerNoopTracing(): Promise<void> {
-  const { propagation, trace } = await import('@opentelemetry/api');
-  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = await import(
-    '@opentelemetry/core'
-  );
-  const { BasicTracerProvider, NoopSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
 }
 
 function connectFerry(journal: 'memory' | 'sqlite', variation: Variation = {}): ClientFactory {

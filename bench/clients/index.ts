@@ -94,6 +94,16 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'ferry-memory-no-otel': {
+    packageName: 'ferry',
+    load: async () => {
+      await (await import('./without-otel-api.js')).withoutOtelApi();
+      return (await import('./ferry.js')).createMemoryClient;
+    },
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory-window-1k': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createNarrowWindowClient,

@@ -1,8 +1,11 @@
 /**
  * What a publish span and the client metrics say about a destination (its name, the system, the
- * operation, the broker's address), built once per destination and broker endpoint instead of once per
- * message: a message's span attributes are a shallow copy of its destination's template with its own id
- * and size written over the placeholders, so every copy has the template's shape.
+ * operation, the broker's address, the routing key), built once per destination and broker endpoint
+ * instead of once per message, and shared by every span started for it: the SDK copies a span's
+ * starting attributes, so they need no copy of ferry's, and a message's own attributes (id, size,
+ * correlation id) are set on its span after it started. Those are not among the semantic conventions'
+ * sampling-relevant attributes, which is what starting attributes are for; set afterwards, each is
+ * checked once by the SDK instead of three times.
  *
  * @internal
  */
@@ -13,7 +16,7 @@ import { ATTR, destinationName, OPERATION_NAME, OPERATION_TYPE, SYSTEM, serverOf
 export interface DestinationTemplate {
   /** `publish {destination}`. */
   readonly spanName: string;
-  /** A span's attributes, with placeholders for `messaging.message.id` and `.body.size`: copy, never change. */
+  /** A span's starting attributes: shared by every span of the destination, frozen. */
   readonly spanAttributes: Attributes;
   /** The client metrics' attributes of a confirmed message: shared by every record, never changed. */
   readonly metricAttributes: Attributes;
@@ -34,6 +37,10 @@ export class DestinationTemplates {
   private readonly byDestination = new Map<string, DestinationTemplate>();
   private endpoint: string | undefined;
   private server: Attributes = {};
+  /** The last destination asked for, and its template: a batch mostly goes to one destination. */
+  private lastExchange = '';
+  private lastRoutingKey = '';
+  private last: DestinationTemplate | null = null;
 
   /** `endpoint`: the broker URL the producer is connected to, or would connect to first. */
   constructor(private readonly currentEndpoint: () => string | undefined) {}
@@ -46,6 +53,9 @@ export class DestinationTemplates {
       this.endpoint = endpoint;
       this.server = serverAttributes(endpoint);
       this.byDestination.clear();
+      this.last = null;
+    } else if (this.last !== null && exchange === this.lastExchange && routingKey === this.lastRoutingKey) {
+      return this.last;
     }
     // '\n' cannot be in an exchange name (a short string the broker refuses with it).
     const key = `${exchange}\n${routingKey}`;
@@ -55,6 +65,9 @@ export class DestinationTemplates {
       template = buildTemplate(exchange, routingKey, this.server);
       this.byDestination.set(key, template);
     }
+    this.lastExchange = exchange;
+    this.lastRoutingKey = routingKey;
+    this.last = template;
     return template;
   }
 }
@@ -74,15 +87,11 @@ function buildTemplate(exchange: string, routingKey: string, server: Attributes)
     [ATTR.destination]: destination,
     ...server,
   };
-  const spanAttributes: Attributes = {
-    ...metricAttributes,
-    [ATTR.messageId]: '',
-    [ATTR.bodySize]: 0,
-  };
+  const spanAttributes: Attributes = { ...metricAttributes };
   if (routingKey !== '') spanAttributes[ATTR.routingKey] = routingKey;
   return {
     spanName: `${OPERATION_NAME} ${destination}`,
-    spanAttributes,
+    spanAttributes: Object.freeze(spanAttributes),
     metricAttributes: Object.freeze(metricAttributes),
   };
 }

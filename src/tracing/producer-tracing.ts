@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { Attributes, Span, TextMapGetter } from '@opentelemetry/api';
+import type { Span, SpanOptions, TextMapGetter } from '@opentelemetry/api';
 import type { Accepted } from '../producer/accepted.js';
 import type { AdoptedFrom, FailedAnswer, MessageTrace, UnknownCause } from '../producer/message-trace.js';
 import type { Settlement } from '../producer/receipt.js';
@@ -71,6 +71,9 @@ export class ProducerTracing implements MessageTrace {
     const activeSpan = api.trace.getSpanContext(active);
     const hasActiveSpan = activeSpan !== undefined && api.isSpanContextValid(activeSpan);
     this.injector.startBatch(active);
+    // One options object per destination met in the batch: the SDK only reads it.
+    let template: DestinationTemplate | null = null;
+    let options: SpanOptions = {};
     for (let i = 0; i < batch.length; i += 1) {
       const accepted = batch[i] as Accepted;
       const { message } = accepted;
@@ -82,14 +85,18 @@ export class ProducerTracing implements MessageTrace {
       // headers is (it continues the trace the caller named explicitly).
       const parent =
         hasActiveSpan || given === undefined ? active : api.propagation.extract(active, given, headerGetter);
-      const template = this.templates.of(message.exchange, message.routingKey);
-      const span = tracer.startSpan(
-        template.spanName,
-        { kind: api.SpanKind.PRODUCER, attributes: spanAttributes(template, accepted) },
-        parent,
-      );
+      const destination = this.templates.of(message.exchange, message.routingKey);
+      if (destination !== template) {
+        template = destination;
+        options = { kind: api.SpanKind.PRODUCER, attributes: destination.spanAttributes };
+      }
+      const span = tracer.startSpan(destination.spanName, options, parent);
       const headers = this.injector.headersOf(parent, span);
       properties.headers = given === undefined ? headers : { ...given, ...headers };
+      // A span the sampler left unrecorded still carries its context in the headers, but nothing
+      // written on it would be kept: it is neither attributed nor held until its outcome.
+      if (!span.isRecording()) continue;
+      setMessageAttributes(span, accepted);
       this.spans.set(message.messageId, span);
     }
     return batch;
@@ -108,19 +115,20 @@ export class ProducerTracing implements MessageTrace {
       api.propagation.extract(api.ROOT_CONTEXT, message.properties.headers ?? {}, headerGetter),
     );
     const template = this.templates.of(message.exchange, message.routingKey);
-    const attributes = spanAttributes(template, accepted);
-    attributes[FERRY_ATTR.adoptedFrom] = from;
     const span = tracer.startSpan(
       template.spanName,
       {
         kind: api.SpanKind.PRODUCER,
-        attributes,
+        attributes: { ...template.spanAttributes, [FERRY_ATTR.adoptedFrom]: from },
         root: true,
         links: carried !== undefined && api.isSpanContextValid(carried) ? [{ context: carried }] : [],
       },
       api.ROOT_CONTEXT,
     );
     this.spans.get(message.messageId)?.end();
+    this.spans.delete(message.messageId);
+    if (!span.isRecording()) return;
+    setMessageAttributes(span, accepted);
     // A catch is how an unroutable message shows under the alternate exchange: its return.
     if (from === 'alternate-exchange') span.addEvent(EVENT.returned);
     this.spans.set(message.messageId, span);
@@ -183,14 +191,12 @@ export class ProducerTracing implements MessageTrace {
   }
 }
 
-/** A message's span attributes: its destination's, with its own id, size and correlation id. */
-function spanAttributes(template: DestinationTemplate, accepted: Accepted): Attributes {
-  const attributes = { ...template.spanAttributes };
-  attributes[ATTR.messageId] = accepted.messageId;
-  attributes[ATTR.bodySize] = accepted.bytes;
+/** A message's own span attributes, on top of its destination's: its id, size and correlation id. */
+function setMessageAttributes(span: Span, accepted: Accepted): void {
+  span.setAttribute(ATTR.messageId, accepted.messageId);
+  span.setAttribute(ATTR.bodySize, accepted.bytes);
   const { correlationId } = accepted.message.properties;
-  if (correlationId !== undefined) attributes[ATTR.conversationId] = correlationId;
-  return attributes;
+  if (correlationId !== undefined) span.setAttribute(ATTR.conversationId, correlationId);
 }
 
 /**

@@ -47,12 +47,18 @@ export interface PublishInstruments {
 /** The semconv histogram's recommended buckets, in seconds. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-/** The current instruments: `null` while no meter provider is registered. */
+/**
+ * The current instruments: `null` while no meter provider is registered. Asked once per message
+ * outcome, it looks at the registered provider once per burst of outcomes (until the next microtask):
+ * the API's global lookup cost as much as the rest of an outcome's metrics.
+ */
 export class MeterSource {
   /** What a no-op meter creates: every counter of it is this one object. */
   private readonly noopCounter: Counter;
   private provider: unknown = null;
   private instruments: PublishInstruments | null = null;
+  /** The provider was looked at in this burst. */
+  private looked = false;
 
   constructor(private readonly api: OtelApi) {
     this.noopCounter = api.createNoopMeter().createCounter(SCOPE);
@@ -60,6 +66,9 @@ export class MeterSource {
 
   /** The instruments of the registered provider, or `null`. */
   current(): PublishInstruments | null {
+    if (this.looked) return this.instruments;
+    this.looked = true;
+    queueMicrotask(this.burstEnded);
     const provider = this.api.metrics.getMeterProvider();
     if (provider !== this.provider) {
       this.provider = provider;
@@ -82,4 +91,8 @@ export class MeterSource {
     }
     return this.instruments;
   }
+
+  private readonly burstEnded = (): void => {
+    this.looked = false;
+  };
 }

@@ -73,6 +73,19 @@ describe('a confirmed message', () => {
     });
   });
 
+  it('carries on a trace the caller did not sample, in its header, without recording a span', async () => {
+    const { producer, broker } = await startedRig();
+    const given = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const receipt = await producer.publish(task(1, { headers: { traceparent: given } }));
+    const traceparent = broker.session.publishesOf('m-1')[0]!.properties.headers?.traceparent;
+    broker.session.ackAll();
+    await expect(outcomes([receipt])).resolves.toEqual(['confirmed']);
+    // The sampler followed the caller: a span of its own (a new id), unsampled, and nothing exported.
+    expect(traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
+    expect(traceparent).not.toBe(given);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
   it('names the default exchange’s destination by its routing key', async () => {
     const { producer, broker } = await startedRig();
     const receipt = await producer.publish(task(1, { exchange: '' }));
