@@ -1,5 +1,6 @@
 /**
- * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip.
+ * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip
+ * (the claim adds two, for its planner settings: see claim-rows.ts).
  *
  * Claiming uses `FOR UPDATE SKIP LOCKED`: relays claiming at once take disjoint rows without waiting
  * for each other, and rows an open transaction inserted are not visible yet, so they hold nobody up.
@@ -30,14 +31,18 @@ export const pruneLeasesSql = (s: OutboxSchema) =>
 AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 
 /**
- * Claims up to `$2` rows for lease `$1`, if that lease is live: rows of expired leases first, then
- * unclaimed ones. Returns them as {@link ClaimedRow}s.
+ * Claims up to `$2` rows for lease `$1`, if that lease is live: rows of expired leases first (walked
+ * per expired lease through `outbox_leased`, in no particular order), then unclaimed ones, oldest first
+ * (walked through `outbox_unclaimed`). Returns them as {@link ClaimedRow}s. Run through
+ * `claimRows()`, which keeps the planner on those index walks.
  */
 export const claimSql = (s: OutboxSchema) =>
   `WITH lapsed AS (
-  SELECT o.seq FROM ${s.outbox} o
-  WHERE o.lease_epoch IN (SELECT epoch FROM ${s.leases} WHERE expires_at <= now()) AND EXISTS (${live(s)})
-  ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
+  SELECT t.seq FROM ${s.leases} l CROSS JOIN LATERAL (
+    SELECT o.seq FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch LIMIT $2 FOR UPDATE SKIP LOCKED
+  ) t
+  WHERE l.expires_at <= now() AND EXISTS (${live(s)})
+  LIMIT $2
 ), fresh AS (
   SELECT o.seq FROM ${s.outbox} o
   WHERE o.lease_epoch IS NULL AND EXISTS (${live(s)})
