@@ -31,25 +31,21 @@ export const pruneLeasesSql = (s: OutboxSchema) =>
 AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 
 /**
- * Claims up to `$2` rows for lease `$1`, if that lease is live: rows of expired leases first (walked
- * per expired lease through `outbox_leased`, in no particular order), then unclaimed ones, oldest first
- * (walked through `outbox_unclaimed`). Returns them as {@link ClaimedRow}s. Run through
- * `claimRows()`, which keeps the planner on those index walks.
+ * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
+ * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
+ * at most their `maxClaimed` each). Returns them as {@link ClaimedRow}s. Run through `claimRows()`,
+ * which keeps the planner on that walk.
  */
 export const claimSql = (s: OutboxSchema) =>
-  `WITH lapsed AS (
-  SELECT t.seq FROM ${s.leases} l CROSS JOIN LATERAL (
-    SELECT o.seq FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch LIMIT $2 FOR UPDATE SKIP LOCKED
-  ) t
-  WHERE l.expires_at <= now() AND EXISTS (${live(s)})
-  LIMIT $2
-), fresh AS (
+  `WITH claimable AS (
   SELECT o.seq FROM ${s.outbox} o
-  WHERE o.lease_epoch IS NULL AND EXISTS (${live(s)})
+  WHERE (o.lease_epoch IS NULL
+    OR o.lease_epoch = ANY (ARRAY(SELECT epoch FROM ${s.leases} WHERE expires_at <= now())))
+  AND EXISTS (${live(s)})
   ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
 )
 UPDATE ${s.outbox} o SET lease_epoch = $1, claims = o.claims + 1
-WHERE o.seq IN (SELECT seq FROM (SELECT seq FROM lapsed UNION ALL SELECT seq FROM fresh) c LIMIT $2)
+FROM claimable c WHERE o.seq = c.seq
 RETURNING ${rowColumns('o')}`;
 
 /**
