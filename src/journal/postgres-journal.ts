@@ -10,20 +10,14 @@
  */
 import { hostname } from 'node:os';
 import type { OutboundMessage } from '../message/outbound-message.js';
+import { claimRows } from '../postgres/claim-rows.js';
 import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
 import { OutboxListener } from '../postgres/outbox-listener.js';
-import { acceptedColumns, type ClaimedRow, foldRows, storedEvent } from '../postgres/outbox-rows.js';
+import { acceptedColumns, foldRows, storedEvent } from '../postgres/outbox-rows.js';
 import { type OutboxSchema, outboxSchema } from '../postgres/outbox-schema.js';
 import { createPool } from '../postgres/pg-driver.js';
 import type { PgPool } from '../postgres/queryable.js';
-import {
-  claimSql,
-  pruneLeasesSql,
-  releaseSql,
-  renewLeaseSql,
-  takeLeaseSql,
-  writeSql,
-} from '../postgres/relay-sql.js';
+import { pruneLeasesSql, releaseSql, renewLeaseSql, takeLeaseSql, writeSql } from '../postgres/relay-sql.js';
 import { emitFerryWarning } from '../warnings.js';
 import { type BatchOp, BufferedJournal } from './buffered-journal.js';
 import type { JournalEvent, PendingMessage } from './journal.js';
@@ -104,12 +98,12 @@ export class PostgresJournal extends BufferedJournal {
     const room = Math.min(CLAIM_CHUNK, (this.options.maxClaimed ?? 1_000) - this.state.size);
     if (pool === null || listener === null || room <= 0) return [];
     listener.take();
-    let rows = await this.claimRows(pool, room);
+    let rows = await claimRows(pool, this.schema, this.epoch, room);
     if (rows.length === 0) {
       await listener.wait(this.options.pollMs ?? 1_000);
       if (this.pool === null) return [];
       listener.take();
-      rows = await this.claimRows(pool, room);
+      rows = await claimRows(pool, this.schema, this.epoch, room);
     }
     const records = foldRows(rows, (error) => this.warn(error));
     this.state.adopt(records);
@@ -157,11 +151,6 @@ export class PostgresJournal extends BufferedJournal {
     // waiting for this lease to expire.
     await pool.query(releaseSql(this.schema), [this.epoch, this.schema.channel]).catch((e) => this.warn(e));
     if (this.options.pool === undefined) await pool.end().catch(() => undefined);
-  }
-
-  private async claimRows(pool: PgPool, room: number): Promise<ClaimedRow[]> {
-    const result = await pool.query(claimSql(this.schema), [this.epoch, room]);
-    return result.rows as ClaimedRow[];
   }
 
   private async takeLease(pool: PgPool): Promise<string> {

@@ -27,6 +27,7 @@ export interface PgPoolClient extends Queryable {
   on(event: 'notification', listener: (message: PgNotification) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A pool of connections (node-postgres's `Pool`). */

@@ -1,5 +1,6 @@
 /**
- * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip.
+ * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip
+ * (the claim adds two, for its planner settings: see claim-rows.ts).
  *
  * Claiming uses `FOR UPDATE SKIP LOCKED`: relays claiming at once take disjoint rows without waiting
  * for each other, and rows an open transaction inserted are not visible yet, so they hold nobody up.
@@ -30,21 +31,21 @@ export const pruneLeasesSql = (s: OutboxSchema) =>
 AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 
 /**
- * Claims up to `$2` rows for lease `$1`, if that lease is live: rows of expired leases first, then
- * unclaimed ones. Returns them as {@link ClaimedRow}s.
+ * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
+ * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
+ * at most their `maxClaimed` each). Returns them as {@link ClaimedRow}s. Run through `claimRows()`,
+ * which keeps the planner on that walk.
  */
 export const claimSql = (s: OutboxSchema) =>
-  `WITH lapsed AS (
+  `WITH claimable AS (
   SELECT o.seq FROM ${s.outbox} o
-  WHERE o.lease_epoch IN (SELECT epoch FROM ${s.leases} WHERE expires_at <= now()) AND EXISTS (${live(s)})
-  ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
-), fresh AS (
-  SELECT o.seq FROM ${s.outbox} o
-  WHERE o.lease_epoch IS NULL AND EXISTS (${live(s)})
+  WHERE (o.lease_epoch IS NULL
+    OR o.lease_epoch = ANY (ARRAY(SELECT epoch FROM ${s.leases} WHERE expires_at <= now())))
+  AND EXISTS (${live(s)})
   ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
 )
 UPDATE ${s.outbox} o SET lease_epoch = $1, claims = o.claims + 1
-WHERE o.seq IN (SELECT seq FROM (SELECT seq FROM lapsed UNION ALL SELECT seq FROM fresh) c LIMIT $2)
+FROM claimable c WHERE o.seq = c.seq
 RETURNING ${rowColumns('o')}`;
 
 /**

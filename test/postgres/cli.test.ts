@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { journalCommand } from '../../src/cli/journal-command.js';
 import { migrateCommand } from '../../src/cli/migrate-command.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
+import { OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { createTestDatabase, requests, type TestDatabase } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -48,12 +49,12 @@ describe('ferry migrate', () => {
   it('creates the schema once, and its printed SQL builds the same schema', async () => {
     const db = await database('cli_migrate');
     expect(await cli(migrateCommand, ['--journal', db.url])).toEqual({
-      out: 'outbox schema ferry: version 0 → 1\n',
+      out: `outbox schema ferry: version 0 → ${OUTBOX_SCHEMA_VERSION}\n`,
       err: '',
       code: 0,
     });
     expect((await cli(migrateCommand, ['--journal', db.url])).out).toBe(
-      'outbox schema ferry is at version 1: nothing to do\n',
+      `outbox schema ferry is at version ${OUTBOX_SCHEMA_VERSION}: nothing to do\n`,
     );
     const printed = await cli(migrateCommand, ['--print']);
     expect(printed.code).toBe(0);
@@ -90,7 +91,7 @@ describe('ferry journal on the postgres outbox', () => {
     const stats = await cli(journalCommand, ['stats', '--journal', db.url, '--json']);
     expect(stats.code, stats.err).toBe(0);
     expect(JSON.parse(stats.out)).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: OUTBOX_SCHEMA_VERSION,
       unfinished: 3,
       pending: 3,
       confirmed: 0,

@@ -9,7 +9,7 @@ import { PostgresJournal } from '../../src/journal/postgres-journal.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
-import type { PgPool } from '../../src/postgres/queryable.js';
+import type { PgPool, QueryRows } from '../../src/postgres/queryable.js';
 import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -70,13 +70,22 @@ describe('postgres journal', () => {
     const db = await database('notify');
     // The pool is watched so the commit comes only once the claim found nothing and waits.
     let claimQueries = 0;
+    const counted = async (run: Promise<QueryRows>, text: string) => {
+      const result = await run;
+      if (text.includes('SKIP LOCKED')) claimQueries += 1;
+      return result;
+    };
     const watched: PgPool = {
-      query: async (text, values) => {
-        const result = await db.pool.query(text, values);
-        if (text.includes('SKIP LOCKED')) claimQueries += 1;
-        return result;
+      query: (text, values) => counted(db.pool.query(text, values), text),
+      connect: async () => {
+        const client = await db.pool.connect();
+        return {
+          query: (text: string, values?: unknown[]) => counted(client.query(text, values), text),
+          release: (destroy?: boolean | Error) => client.release(destroy),
+          on: client.on.bind(client),
+          off: client.off.bind(client),
+        };
       },
-      connect: () => db.pool.connect(),
       end: async () => undefined,
       on: () => undefined,
     };
