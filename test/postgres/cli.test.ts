@@ -64,6 +64,30 @@ describe('ferry migrate', () => {
     expect((await cli(migrateCommand, ['--journal', other.url])).out).toContain('nothing to do');
   });
 
+  it('upgrades a version-1 outbox in place, keeping its rows', async () => {
+    // A team that ran version 1's printed SQL with its own tool: the printed steps up to version 2.
+    const printed = (await cli(migrateCommand, ['--print'])).out;
+    const upToTwo = printed.indexOf('-- version 2');
+    expect(upToTwo).toBeGreaterThan(0);
+    const db = await database('cli_upgrade');
+    await db.pool.query(`${printed.slice(0, upToTwo)}COMMIT;`);
+    const ids = await enqueueMany(db.pool, requests('q', 'kept', 3));
+
+    expect((await cli(migrateCommand, ['--journal', db.url])).out).toBe(
+      `outbox schema ferry: version 1 → ${OUTBOX_SCHEMA_VERSION}\n`,
+    );
+    const rows = await db.pool.query('SELECT message_id FROM ferry.outbox ORDER BY seq');
+    expect(rows.rows.map((row: { message_id: string }) => row.message_id)).toEqual(ids);
+    // Version 2's point: no index on the lease column and room on each page, so claims are HOT updates.
+    const indexes = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'ferry'
+      AND tablename = 'outbox' AND indexdef LIKE '%lease_epoch%'`);
+    expect(indexes.rows).toEqual([]);
+    const options = await db.pool.query(
+      `SELECT reloptions FROM pg_class WHERE oid = 'ferry.outbox'::regclass`,
+    );
+    expect(options.rows[0]?.reloptions).toContain('fillfactor=50');
+  });
+
   it('prints the SQL docs/outbox.md shows', async () => {
     const doc = readFileSync(new URL('../../docs/outbox.md', import.meta.url), 'utf8');
     const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1];
