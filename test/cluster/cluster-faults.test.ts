@@ -22,6 +22,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
+import type { Settlement } from '../../src/producer/receipt.js';
 import {
   type FaultProducer,
   faultProducer,
@@ -33,6 +34,7 @@ import {
 import type { QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
 import { mergeOptions } from '../support/merge-options.js';
 import { drainQuorumQueues, settled } from './drain.js';
+import { explainClusterLoss } from './loss-evidence.js';
 import {
   type ClusterTopology,
   clusterMessage,
@@ -118,6 +120,8 @@ function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
     request: (n: number) => clusterMessage(names, scenario, n),
     collect: () => drainQuorumQueues(nodes, names.queues),
     collectDeadLetters: () => drainQuorumQueues(nodes, [names.deadLetterQueue]),
+    explainLoss: (lostIds: readonly string[], outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
+      explainClusterLoss({ cluster: nodes, scenario, queues: names.queues }, lostIds, outcomes),
   };
 }
 

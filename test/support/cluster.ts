@@ -57,6 +57,11 @@ export interface ThrowawayCluster {
    * one answers: a stopped or killed node cannot.
    */
   placement(queues: readonly string[]): Promise<Map<string, QueuePlacement>>;
+  /**
+   * Every node's own `list_queues` rows for `queues` (messages, ready, type, leader, members, online),
+   * or why it did not answer: for an account of a failed scenario, where the nodes may disagree.
+   */
+  queueReport(queues: readonly string[]): Promise<string>;
   /** Polls {@link ThrowawayCluster.placement} until `ready` holds for every queue; rejects after `timeoutMs`. */
   awaitPlacement(
     queues: readonly string[],
@@ -227,6 +232,19 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
     pause: (index) => node(index).freeze(),
     resume: (index) => node(index).unfreeze(),
     placement,
+    queueReport: async (queues) => {
+      const columns = ['name', 'messages', 'messages_ready', 'type', 'leader', 'members', 'online'];
+      const reports = await Promise.all(
+        nodes.map(async (candidate, index) => {
+          const rows = await candidate
+            .ctl('list_queues', ...columns, '--no-table-headers', '--timeout', String(ASK_TIMEOUT_SECONDS))
+            .then((out) => out.split('\n').filter((row) => queues.includes(row.split('\t')[0] ?? '')))
+            .catch((error: unknown) => [`no answer: ${String(error)}`]);
+          return `node ${index} (${candidate.nodeName}):\n  ${rows.join('\n  ')}`;
+        }),
+      );
+      return reports.join('\n');
+    },
     heal: async () => {
       await Promise.all(
         nodes.map(async (candidate) => {

@@ -142,6 +142,14 @@ export interface FaultScenario {
     settledAt: ReadonlyMap<string, number>,
     outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
   ) => Iterable<string>;
+  /**
+   * An account of lost ids for the failed assertion's message (what the broker still reports, where
+   * the logs are): a run that lost messages then says more than which ids.
+   */
+  readonly explainLoss?: (
+    lostIds: readonly string[],
+    outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
+  ) => Promise<string>;
   /** Longest the fault may take to reach its heal condition; default 30 s. */
   readonly faultTimeoutMs?: number;
 }
@@ -310,7 +318,11 @@ export async function runFault(spec: FaultScenario): Promise<FaultRunResult> {
   });
 
   // Nothing accepted is lost; nothing appears that was not accepted.
-  expect(verdict.lostIds, `${spec.scenario}: lost ids`).toEqual([]);
+  const lossAccount =
+    verdict.lostIds.length > 0 && spec.explainLoss !== undefined
+      ? `\n${await spec.explainLoss(verdict.lostIds, outcomes)}\n`
+      : '';
+  expect(verdict.lostIds, `${spec.scenario}: lost ids${lossAccount}`).toEqual([]);
   expect(verdict.unexpected).toBe(0);
   // Duplicates only where the outcome of a write was unknown.
   expect(verdict.duplicated).toBeLessThanOrEqual(status.messages.redelivered + unknownOutcomes);
