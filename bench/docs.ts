@@ -117,8 +117,8 @@ const GOAL_NOTES: Record<string, (report: BenchReport) => string> = {
   'routed-cpu': (report) =>
     'Of ferry’s CPU per message beyond amqplib’s, no single step stands out: holding every accepted ' +
     'message until its confirm (by design; amqplib lets go once it is written) makes each young-generation ' +
-    'garbage collection copy more, the journal keeps a map of held messages (one insert and one delete ' +
-    'per message), and validation and bookkeeping (publisher, producer, confirm tracker) add the rest. ' +
+    'garbage collection copy more, and validation and bookkeeping (publisher, producer, confirm tracker, ' +
+    'the memory journal’s queue of held messages) add the rest. ' +
     'A promise per message is the largest single item a caller controls: awaiting every ' +
     '`receipt.settled` instead of one `flush()` took ' +
     `${find(report, 'routed', 'ferry-memory-receipts')?.cpuMicrosPerMsg.toFixed(1) ?? 'n/a'} µs against ` +

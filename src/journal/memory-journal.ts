@@ -4,7 +4,8 @@
  * For tests, and for users who accept that a crash of the process loses every message not yet
  * confirmed. A second producer given the same object picks up what the first one left.
  */
-import { JournalState } from './fold.js';
+import type { JournalState } from './fold.js';
+import { InOrderLive } from './in-order-live.js';
 import type { Journal, JournalEvent, PendingMessage } from './journal.js';
 
 const done = Promise.resolve();
@@ -13,14 +14,23 @@ const done = Promise.resolve();
 export class MemoryJournal implements Journal {
   readonly kind = 'memory';
   readonly durable = false;
-  private readonly state = new JournalState();
+  /** Every live message while they finish in acceptance order (the healthy path). */
+  private inOrder = new InOrderLive();
+  /** The fold, from the first event out of order until nothing is live again; `null` meanwhile. */
+  private state: JournalState | null = null;
 
   open(): Promise<readonly PendingMessage[]> {
-    return Promise.resolve(this.state.pending());
+    return Promise.resolve(this.folded().pending());
   }
 
   append(event: JournalEvent): void {
+    if (this.state === null) {
+      if (this.inOrder.take(event)) return;
+      this.state = this.inOrder.fold();
+      this.inOrder = new InOrderLive();
+    }
     this.state.apply(event);
+    if (this.state.size === 0) this.state = null;
   }
 
   commit(): Promise<void> {
@@ -28,15 +38,19 @@ export class MemoryJournal implements Journal {
   }
 
   pendingCount(): number {
-    return this.state.size;
+    return this.folded().size;
   }
 
   /** The fold as it stands, for tests and the CLI. */
   snapshot(): readonly PendingMessage[] {
-    return this.state.pending();
+    return this.folded().pending();
   }
 
   close(): Promise<void> {
     return done;
+  }
+
+  private folded(): JournalState {
+    return this.state ?? this.inOrder.fold();
   }
 }

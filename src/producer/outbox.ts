@@ -5,8 +5,9 @@
  * Bounded in count and bytes so that an outage turns into backpressure on callers, not into unbounded
  * memory. A caller that finds it full waits for room, up to a timeout, and then gets `BUFFER_FULL`.
  */
+
+import { Deque } from '../deque.js';
 import { FerryError } from '../errors.js';
-import { Deque } from './deque.js';
 
 /** Anything the outbox holds: it only needs the size in bytes. */
 export interface Sized {

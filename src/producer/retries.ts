@@ -12,12 +12,12 @@
 import { toFailure } from '../../machines/failure.js';
 import type { MessageContext, MessageEffectInput, MessageOutput } from '../../machines/message.machine.js';
 import type { RetryTicket, SupervisorEvent } from '../../machines/supervisor.machine.js';
+import { Deque } from '../deque.js';
 import { FerryError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import { failedEvent, parkedEvent, retryScheduledEvent } from '../journal/message-events.js';
 import type { Accepted } from './accepted.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
-import { Deque } from './deque.js';
 import type { Ledger } from './ledger.js';
 import type { Publisher } from './publisher.js';
 import { type FailureSummary, summarizeFailure } from './status.js';

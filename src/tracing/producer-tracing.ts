@@ -164,6 +164,8 @@ export class ProducerTracing implements MessageTrace {
       this.sent.add(instruments.sent, attributes);
       instruments.duration.record(elapsedMs / 1000, attributes);
     }
+    // Without a tracer nothing has a span: no lookup by id per message (each hashes a fresh id).
+    if (this.spans.size === 0) return;
     if (failure !== undefined)
       this.spans.get(accepted.messageId)?.addEvent(EVENT.deadLettered, { [FERRY_ATTR.failure]: failure });
     this.end(accepted.messageId, failure ?? null, outcome);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Deque } from '../../src/producer/deque.js';
+import { Deque } from '../src/deque.js';
 
 describe('Deque', () => {
   it('is a FIFO with push, shift, unshift and peek', () => {
