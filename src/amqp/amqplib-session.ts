@@ -200,6 +200,16 @@ class AmqplibSession implements BrokerSession {
     channel.on('error', (error: Error) => {
       failure = error;
     });
+    // A channel that closed while a delivery was handled has handed its unacknowledged deliveries
+    // back to the broker already; amqplib throws on an ack through it, which nothing here awaits.
+    const settleDelivery = (settle: () => void): void => {
+      if (ended) return;
+      try {
+        settle();
+      } catch {
+        // Closing, its close event not yet here: the broker requeues the delivery with the channel.
+      }
+    };
     channel.on('close', () =>
       end(fromAmqplib(failure ?? new Error(`the channel consuming ${queue} closed`), 'CHANNEL_LOST')),
     );
@@ -213,8 +223,8 @@ class AmqplibSession implements BrokerSession {
           return;
         }
         onDelivery(toDelivery(message)).then(
-          () => channel.ack(message),
-          () => channel.nack(message, false, true),
+          () => settleDelivery(() => channel.ack(message)),
+          () => settleDelivery(() => channel.nack(message, false, true)),
         );
       });
     } catch (error) {

@@ -9,6 +9,7 @@ import type { AmqpConnectOptions, BrokerSession } from '../../src/amqp/ports.js'
 import { buildTopology } from '../../src/amqp/topology.js';
 import { FerryError } from '../../src/errors.js';
 import { FaultProxy } from '../faults/support/fault-proxy.js';
+import { recordUnhandledRejections, rejectionsReported } from '../support/unhandled-rejections.js';
 import {
   closeConnectionNamed,
   connectOptions,
@@ -70,6 +71,7 @@ interface SocketWrites {
 }
 
 const sessions: BrokerSession[] = [];
+const unhandled = recordUnhandledRejections();
 const servers: FaultProxy[] = [];
 
 async function open(overrides: Partial<AmqpConnectOptions> = {}): Promise<Tracked> {
@@ -325,5 +327,31 @@ describe('connection loss', () => {
     other.session.destroy();
     await expect(other.session.close()).resolves.toBeUndefined();
     expect([...tracked.events, ...other.events].filter((e) => e.type.endsWith('Closed'))).toEqual([]);
+  });
+});
+
+describe('consuming', () => {
+  it('a delivery handled after its session closed is left to the broker, with no unhandled rejection', async () => {
+    const tracked = await open();
+    tracked.publish('consumed-late');
+    await tracked.settled();
+    let handled: () => void = () => undefined;
+    const delivered = new Promise<void>((resolveDelivered) => {
+      void tracked.session.consume(
+        queue,
+        () => {
+          resolveDelivered();
+          return new Promise<void>((resolve) => {
+            handled = resolve;
+          });
+        },
+        () => undefined,
+      );
+    });
+    await delivered;
+    await tracked.session.close();
+    handled();
+    await rejectionsReported();
+    expect(unhandled).toEqual([]);
   });
 });
