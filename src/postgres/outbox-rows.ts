@@ -9,7 +9,7 @@ import { decodeEvent, encodeEvent } from '../journal/codec.js';
 import { JournalState } from '../journal/fold.js';
 import type { JournalEvent, PendingMessage } from '../journal/journal.js';
 import { JournalError } from '../journal/journal-error.js';
-import type { OutboundMessage } from '../message/outbound-message.js';
+import type { MessageProperties, OutboundMessage } from '../message/outbound-message.js';
 
 /** The `accepted` columns of many messages, as arrays for one `unnest` insert. */
 export interface AcceptedColumns {
@@ -54,7 +54,7 @@ export type ClaimedRow = {
   readonly message_id: string;
   readonly exchange: string;
   readonly routing_key: string;
-  /** The properties as JSON text, with `messageId` set from the row. */
+  /** The properties as JSON text, as stored. */
   readonly properties: string;
   readonly content: Buffer;
   readonly accepted_at: string;
@@ -69,18 +69,17 @@ export type ClaimedRow = {
  */
 export function rowEvents(row: ClaimedRow): JournalEvent[] {
   const where = `outbox row ${row.seq}`;
-  const events = [
-    decodeEvent(
-      {
-        messageId: row.message_id,
-        type: 'accepted',
-        at: Number(row.accepted_at),
-        data: `{"exchange":${JSON.stringify(row.exchange)},"routingKey":${JSON.stringify(row.routing_key)},"properties":${row.properties}}`,
-        content: row.content,
-      },
-      where,
-    ),
-  ];
+  const accepted = decodeEvent(
+    {
+      messageId: row.message_id,
+      type: 'accepted',
+      at: Number(row.accepted_at),
+      data: `{"exchange":${JSON.stringify(row.exchange)},"routingKey":${JSON.stringify(row.routing_key)},"properties":${row.properties}}`,
+      content: row.content,
+    },
+    where,
+  );
+  const events = [withRowProperties(accepted, row.message_id)];
   let later: { t: JournalEvent['type']; a: number; d: string }[];
   try {
     later = JSON.parse(row.events) as typeof later;
@@ -125,13 +124,29 @@ export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown
 }
 
 /**
- * The select list that reads a row as a {@link ClaimedRow}. The properties get a content type when the
- * row was written by plain SQL without one, and always the row's own message id.
+ * The select list that reads a row as a {@link ClaimedRow}: the columns as they are stored, for
+ * {@link rowEvents} to complete (building the properties in SQL cost the claim about a tenth of its
+ * time in PostgreSQL, which relays share).
  */
 export function rowColumns(alias: string): string {
   const o = alias;
-  return `${o}.seq::text AS seq, ${o}.message_id, ${o}.exchange, ${o}.routing_key,
-  (jsonb_build_object('contentType', 'application/octet-stream') || ${o}.properties
-    || jsonb_build_object('messageId', ${o}.message_id, 'persistent', true))::text AS properties,
+  return `${o}.seq::text AS seq, ${o}.message_id, ${o}.exchange, ${o}.routing_key, ${o}.properties::text AS properties,
   ${o}.content, ${o}.accepted_at::text AS accepted_at, ${o}.events::text AS events`;
+}
+
+/**
+ * A row's message with the properties every relayed row gets: a content type when the row was written
+ * by plain SQL without one, and always the row's own message id.
+ */
+function withRowProperties(event: JournalEvent, messageId: string): JournalEvent {
+  if (event.type !== 'accepted') return event;
+  // Plain SQL may leave out what ferry's own rows always have.
+  const stored: Partial<MessageProperties> = event.message.properties;
+  const properties: MessageProperties = {
+    ...event.message.properties,
+    contentType: stored.contentType ?? 'application/octet-stream',
+    messageId,
+    persistent: true,
+  };
+  return { type: 'accepted', message: { ...event.message, properties } };
 }

@@ -206,6 +206,22 @@ describe('postgres journal', () => {
     expect(warnings).toEqual([expect.objectContaining({ code: 'JOURNAL_CORRUPT' })]);
   });
 
+  it('gives rows written by plain SQL a content type, their own message id and persistence', async () => {
+    const db = await database('plain');
+    const relay = journal(db, { pollMs: 50 });
+    await relay.open();
+    await db.pool.query(
+      `INSERT INTO ferry.outbox (message_id, exchange, routing_key, content, properties) VALUES
+       ('bare', '', 'q', '\\x00', '{}'),
+       ('own', '', 'q', '\\x00', '{"contentType":"text/plain","messageId":"other","persistent":false,"headers":{"a":1}}')`,
+    );
+    const properties = (await relay.claim()).map((record) => record.message.properties);
+    expect(properties).toEqual([
+      { contentType: 'application/octet-stream', messageId: 'bare', persistent: true },
+      { contentType: 'text/plain', messageId: 'own', persistent: true, headers: { a: 1 } },
+    ]);
+  });
+
   it('hands its unfinished rows back at close for the others to take at once', async () => {
     const db = await database('release');
     const first = journal(db, { relayId: 'first' });
