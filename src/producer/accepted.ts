@@ -13,9 +13,6 @@ import { Receipt } from './receipt.js';
  * @internal
  */
 export class Accepted extends Receipt implements OutboundMessage {
-  /** When its current publish was written (ms), for the confirm-latency metric. */
-  writtenAt = 0;
-
   /** The body's size: read on every hand-off, and a typed array's `byteLength` is a getter call. */
   readonly bytes: number;
   readonly exchange: string;
