@@ -11,10 +11,17 @@
 export type SettleOutcome = 'confirmed' | 'nacked' | 'returned' | 'confirm-timeout' | 'channel-lost';
 
 /**
- * Called once for every entry that settles, in tag order within one call. It may call `track` (to
- * republish at once); it must not throw, or the rest of a multiple ack stays outstanding.
+ * Called once for every entry that settles, in tag order within one call, with the `kind` and
+ * `writtenAt` given to `track`. It may call `track` (to republish at once); it must not throw, or the
+ * rest of a multiple ack stays outstanding.
  */
-export type SettleVisitor<T> = (entry: T, outcome: SettleOutcome, tag: number, kind: number) => void;
+export type SettleVisitor<T> = (
+  entry: T,
+  outcome: SettleOutcome,
+  tag: number,
+  kind: number,
+  writtenAt: number,
+) => void;
 
 /** Options of a {@link ConfirmTracker}. */
 export interface ConfirmTrackerOptions<T> {
@@ -43,6 +50,11 @@ export class ConfirmTracker<T> {
   private states: Uint8Array;
   /** A small number per entry that the caller gives at {@link track} (who the write belongs to). */
   private kinds: Uint8Array;
+  /**
+   * When each write was made (ms), given at {@link track}: kept here rather than on the entry, where
+   * a time is a boxed number, one more object per write held until its confirm.
+   */
+  private writtenAts: Float64Array;
   private mask: number;
   /** Ring index of tag `base`; while entries are outstanding, that slot is live. */
   private head = 0;
@@ -62,6 +74,7 @@ export class ConfirmTracker<T> {
     this.deadlines = new Float64Array(this.initialCapacity);
     this.states = new Uint8Array(this.initialCapacity);
     this.kinds = new Uint8Array(this.initialCapacity);
+    this.writtenAts = new Float64Array(this.initialCapacity);
     this.mask = this.initialCapacity - 1;
   }
 
@@ -93,15 +106,16 @@ export class ConfirmTracker<T> {
    *
    * The effective deadline is `max(deadline, previous entry's effective deadline)`: with a constant
    * confirm timeout that is the deadline itself, and it keeps expiry a sweep from the head. Deadlines
-   * must be finite. `kind` (0–255) comes back to the visitor with the entry's outcome.
+   * must be finite. `kind` (0–255) and `writtenAt` come back to the visitor with the entry's outcome.
    */
-  track(entry: T, deadline: number, kind = 0): number {
+  track(entry: T, deadline: number, kind = 0, writtenAt = 0): number {
     if (this.next - this.base === this.entries.length) this.grow();
     const slot = (this.head + (this.next - this.base)) & this.mask;
     const effective = Math.max(deadline, this.lastDeadline);
     this.entries[slot] = entry;
     this.states[slot] = LIVE;
     this.kinds[slot] = kind;
+    this.writtenAts[slot] = writtenAt;
     this.deadlines[slot] = effective;
     this.lastDeadline = effective;
     this.count += 1;
@@ -161,11 +175,12 @@ export class ConfirmTracker<T> {
    * entries the visitor tracks again belong to the new channel.
    */
   drain(visitor: SettleVisitor<T>): number {
-    const { entries, states, kinds, mask, head, base, next } = this;
+    const { entries, states, kinds, writtenAts, mask, head, base, next } = this;
     this.entries = new Array(this.initialCapacity);
     this.deadlines = new Float64Array(this.initialCapacity);
     this.states = new Uint8Array(this.initialCapacity);
     this.kinds = new Uint8Array(this.initialCapacity);
+    this.writtenAts = new Float64Array(this.initialCapacity);
     this.mask = this.initialCapacity - 1;
     this.head = 0;
     this.base = 1;
@@ -177,7 +192,8 @@ export class ConfirmTracker<T> {
       const slot = (head + (tag - base)) & mask;
       const state = states[slot];
       if (state === FREE) continue;
-      visitor(entries[slot] as T, state === RETURNED ? 'returned' : 'channel-lost', tag, kinds[slot]!);
+      const outcome = state === RETURNED ? 'returned' : 'channel-lost';
+      visitor(entries[slot] as T, outcome, tag, kinds[slot]!, writtenAts[slot]!);
       settled += 1;
     }
     return settled;
@@ -225,6 +241,7 @@ export class ConfirmTracker<T> {
     const final = this.states[slot] === RETURNED ? 'returned' : outcome;
     const entry = this.entries[slot] as T;
     const kind = this.kinds[slot]!;
+    const writtenAt = this.writtenAts[slot]!;
     this.entries[slot] = undefined;
     this.states[slot] = FREE;
     this.count -= 1;
@@ -232,7 +249,7 @@ export class ConfirmTracker<T> {
       this.head = (this.head + 1) & this.mask;
       this.base += 1;
     }
-    visitor(entry, final, tag, kind);
+    visitor(entry, final, tag, kind, writtenAt);
   }
 
   private grow(): void {
@@ -241,17 +258,20 @@ export class ConfirmTracker<T> {
     const deadlines = new Float64Array(capacity);
     const states = new Uint8Array(capacity);
     const kinds = new Uint8Array(capacity);
+    const writtenAts = new Float64Array(capacity);
     for (let offset = 0; offset < this.next - this.base; offset += 1) {
       const slot = (this.head + offset) & this.mask;
       entries[offset] = this.entries[slot];
       deadlines[offset] = this.deadlines[slot]!;
       states[offset] = this.states[slot]!;
       kinds[offset] = this.kinds[slot]!;
+      writtenAts[offset] = this.writtenAts[slot]!;
     }
     this.entries = entries;
     this.deadlines = deadlines;
     this.states = states;
     this.kinds = kinds;
+    this.writtenAts = writtenAts;
     this.mask = capacity - 1;
     this.head = 0;
   }

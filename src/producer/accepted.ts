@@ -1,25 +1,38 @@
 /**
  * An accepted message as the runtime holds it between acceptance and its outcome.
  */
-import type { OutboundMessage } from '../message/outbound-message.js';
+import type { MessageProperties, OutboundMessage } from '../message/outbound-message.js';
 import { Receipt } from './receipt.js';
 
 /**
- * One accepted message: the message itself and the caller's receipt. It
- * is the receipt too (one object per held message, not two): callers see only `messageId` and
- * `settled`, and logging it shows the id alone.
+ * One accepted message: the message itself and the caller's receipt, in one object. Every object held
+ * per message until its confirm is copied by each young-generation collection it lives through, and
+ * ferry holds up to `maxInFlight` of them: the message's fields live here rather than in an object of
+ * their own. Callers see only `messageId` and `settled`, and logging it shows the id alone.
  *
  * @internal
  */
-export class Accepted extends Receipt {
-  /** When its current publish was written (ms), for the confirm-latency metric. */
-  writtenAt = 0;
-
+export class Accepted extends Receipt implements OutboundMessage {
   /** The body's size: read on every hand-off, and a typed array's `byteLength` is a getter call. */
   readonly bytes: number;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly properties: MessageProperties;
+  readonly acceptedAt: number;
 
-  constructor(readonly message: OutboundMessage) {
+  constructor(message: OutboundMessage) {
     super(message.messageId);
+    this.exchange = message.exchange;
+    this.routingKey = message.routingKey;
+    this.content = message.content;
+    this.properties = message.properties;
+    this.acceptedAt = message.acceptedAt;
     this.bytes = message.content.byteLength;
+  }
+
+  /** The message, as the journal stores it and the channel publishes it: this object. */
+  get message(): OutboundMessage {
+    return this;
   }
 }

@@ -86,12 +86,12 @@ export class Ledger {
     }
   }
 
-  /** The broker answered one write, or did not in time. */
-  answered(accepted: Accepted, outcome: SettleOutcome): void {
+  /** The broker answered one write made at `writtenAt` (ms), or did not in time. */
+  answered(accepted: Accepted, outcome: SettleOutcome, writtenAt: number): void {
     if (outcome !== 'confirmed') this.dependencies.trace?.failed(accepted.messageId, outcome);
     const { observers } = this;
     if (observers.length === 0) return;
-    const latencyMs = this.now() - accepted.writtenAt;
+    const latencyMs = this.now() - writtenAt;
     for (let i = 0; i < observers.length; i += 1) observers[i]?.answered(outcome, latencyMs);
   }
 

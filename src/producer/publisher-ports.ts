@@ -33,8 +33,11 @@ export type ConnectionSignal =
 
 /** What the hot path reports that is no write's outcome. */
 export interface PublisherReports {
-  /** The broker answered one of its writes (or did not in time); for observers, before the owner hears. */
-  answered(accepted: Accepted, outcome: SettleOutcome): void;
+  /**
+   * The broker answered one of its writes, made at `writtenAt` (ms), or did not in time; for
+   * observers, before the owner hears.
+   */
+  answered(accepted: Accepted, outcome: SettleOutcome, writtenAt: number): void;
   /** A written message's outcome became unknown: it may be at the broker and will be published again. */
   outcomeUnknown(accepted: Accepted, cause: UnknownCause): void;
   /** The connection turned blocked, unblocked or died. */

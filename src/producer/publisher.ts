@@ -12,7 +12,7 @@
  */
 
 import { pickChannel } from '../amqp/channel-pick.js';
-import type { ConfirmTracker, SettleOutcome } from '../amqp/confirm-tracker.js';
+import type { ConfirmTracker, SettleOutcome, SettleVisitor } from '../amqp/confirm-tracker.js';
 import type { BrokerSession, SessionListener } from '../amqp/ports.js';
 import { FerryError } from '../errors.js';
 import type { Accepted } from './accepted.js';
@@ -51,8 +51,8 @@ export class Publisher implements SessionListener {
   private readonly owners: readonly WriteOwner[];
   /** First publishes of a dead channel or connection, on their way back to the outbox front. */
   private readonly requeue = new Requeue();
-  private readonly settleVisitor = (accepted: Accepted, outcome: SettleOutcome, _tag: number, kind: number) =>
-    this.settle(accepted, outcome, kind);
+  private readonly settleVisitor: SettleVisitor<Accepted> = (accepted, outcome, _tag, kind, writtenAt) =>
+    this.settle(accepted, outcome, kind, writtenAt);
   private readonly laneOwner: LaneOwner = {
     settle: this.settleVisitor,
     pump: () => this.pump(),
@@ -224,7 +224,7 @@ export class Publisher implements SessionListener {
     const lost = lane.lose();
     const sizeLimit = this.sizeLimit.learn(error);
     if (sizeLimit === undefined || lost === null) {
-      lost?.drain((accepted, outcome, _tag, kind) => this.settle(accepted, outcome, kind, error));
+      lost?.drain((accepted, outcome, _tag, kind, at) => this.settle(accepted, outcome, kind, at, error));
       this.dependencies.breaker.outcome(error);
     } else {
       const { owners } = this;
@@ -337,8 +337,7 @@ export class Publisher implements SessionListener {
     }
     // Track after a successful write: the tracker's tags must follow the channel's exactly.
     const now = this.settings.now();
-    accepted.writtenAt = now;
-    tracker.track(accepted, this.deadline.deadlineFor(now), kind);
+    tracker.track(accepted, this.deadline.deadlineFor(now), kind, now);
     return null;
   }
 
@@ -375,9 +374,15 @@ export class Publisher implements SessionListener {
     if (probeLost !== null) this.dependencies.breaker.outcome(probeLost);
   }
 
-  /** `channelError`: the broker closed the write's channel with it. */
-  private settle(accepted: Accepted, outcome: SettleOutcome, kind: number, channelError?: FerryError): void {
-    this.dependencies.reports.answered(accepted, outcome);
+  /** `writtenAt`: when the write was made (ms); `channelError`: the broker closed its channel with it. */
+  private settle(
+    accepted: Accepted,
+    outcome: SettleOutcome,
+    kind: number,
+    writtenAt: number,
+    channelError?: FerryError,
+  ): void {
+    this.dependencies.reports.answered(accepted, outcome, writtenAt);
     const owner = this.owners[kind] as WriteOwner;
     if (outcome === 'confirmed') {
       if (accepted.bytes > this.sizeLimit.bytes) this.sizeLimit.raised();

@@ -111,7 +111,7 @@ export class Runtime {
         },
         breaker: this.breakerFeed,
         reports: {
-          answered: (accepted, outcome) => this.ledger.answered(accepted, outcome),
+          answered: (accepted, outcome, writtenAt) => this.ledger.answered(accepted, outcome, writtenAt),
           outcomeUnknown: (accepted, cause) => this.ledger.redelivered(accepted.messageId, cause),
           connectionEvent: (event) => {
             if (event.type === 'connection.lost') this.breakerFeed.connectionLost(event.failure);

@@ -40,11 +40,13 @@ export function settleSizeRefusal(
   const outcomes: SettleOutcome[] = [];
   const tags: number[] = [];
   const kinds: number[] = [];
-  lost.drain((accepted, outcome, tag, kind) => {
+  const writtenAts: number[] = [];
+  lost.drain((accepted, outcome, tag, kind, writtenAt) => {
     entries.push(accepted);
     outcomes.push(outcome);
     tags.push(tag);
     kinds.push(kind);
+    writtenAts.push(writtenAt);
   });
   const { owners, reports, settle } = handlers;
   const refusedKnown = entries.some((accepted) => accepted.bytes > limit);
@@ -52,19 +54,20 @@ export function settleSizeRefusal(
     const accepted = entries[i] as Accepted;
     const outcome = outcomes[i] as SettleOutcome;
     const kind = kinds[i] as number;
+    const writtenAt = writtenAts[i] as number;
     const owner = owners[kind] as WriteOwner;
     if (accepted.bytes > limit) {
-      reports.answered(accepted, outcome);
+      reports.answered(accepted, outcome, writtenAt);
       owner.refused(
         accepted,
         tooLarge(accepted.bytes, limit, 'the broker refused it and closed the channel'),
       );
     } else if (refusedKnown && outcome === 'channel-lost' && kind <= WRITE.probe) {
-      reports.answered(accepted, outcome);
+      reports.answered(accepted, outcome, writtenAt);
       reports.outcomeUnknown(accepted, outcome);
       owner.lost(accepted, error);
     } else {
-      settle(accepted, outcome, tags[i] as number, kind);
+      settle(accepted, outcome, tags[i] as number, kind, writtenAt);
     }
   }
   return refusedKnown;
