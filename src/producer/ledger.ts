@@ -146,16 +146,12 @@ export class Ledger {
         ? { type: 'confirmed', messageId: accepted.messageId, at }
         : { type: 'dead-lettered', messageId: accepted.messageId, at },
     );
+    const elapsedMs = at - accepted.message.acceptedAt;
     const { observers } = this;
     for (let i = 0; i < observers.length; i += 1) {
-      observers[i]?.settled(
-        accepted.message.routingKey,
-        outcome,
-        at - accepted.message.acceptedAt,
-        accepted.messageId,
-      );
+      observers[i]?.settled(accepted.message.routingKey, outcome, elapsedMs, accepted.messageId);
     }
-    this.dependencies.trace?.settled(accepted, outcome, at - accepted.message.acceptedAt, failureCode);
+    this.dependencies.trace?.settled(accepted, outcome, elapsedMs, failureCode);
     if (outcome === 'confirmed') this.counts.confirmed += 1;
     else this.counts.deadLettered += 1;
     accepted.settle(outcome);
