@@ -11,6 +11,15 @@ import type { PublisherReports } from './publisher-ports.js';
 import { tooLarge } from './size-limit.js';
 import { WRITE, type WriteOwner } from './write-owner.js';
 
+/** One write of the lost channel, as the tracker's drain handed it over. */
+interface DrainedWrite {
+  readonly accepted: Accepted;
+  readonly outcome: SettleOutcome;
+  readonly tag: number;
+  readonly kind: number;
+  readonly writtenAt: number;
+}
+
 /** Where the lost channel's writes go. */
 export interface SizeRefusalHandlers {
   /** The owner of each kind of write, indexed by {@link WRITE}. */
@@ -36,25 +45,14 @@ export function settleSizeRefusal(
   error: FerryError,
   handlers: SizeRefusalHandlers,
 ): boolean {
-  const entries: Accepted[] = [];
-  const outcomes: SettleOutcome[] = [];
-  const tags: number[] = [];
-  const kinds: number[] = [];
-  const writtenAts: number[] = [];
+  // Collected first: whether the refused message is known decides how every other write settles.
+  const writes: DrainedWrite[] = [];
   lost.drain((accepted, outcome, tag, kind, writtenAt) => {
-    entries.push(accepted);
-    outcomes.push(outcome);
-    tags.push(tag);
-    kinds.push(kind);
-    writtenAts.push(writtenAt);
+    writes.push({ accepted, outcome, tag, kind, writtenAt });
   });
   const { owners, reports, settle } = handlers;
-  const refusedKnown = entries.some((accepted) => accepted.bytes > limit);
-  for (let i = 0; i < entries.length; i += 1) {
-    const accepted = entries[i] as Accepted;
-    const outcome = outcomes[i] as SettleOutcome;
-    const kind = kinds[i] as number;
-    const writtenAt = writtenAts[i] as number;
+  const refusedKnown = writes.some((write) => write.accepted.bytes > limit);
+  for (const { accepted, outcome, tag, kind, writtenAt } of writes) {
     const owner = owners[kind] as WriteOwner;
     if (accepted.bytes > limit) {
       reports.answered(accepted, outcome, writtenAt);
@@ -67,7 +65,7 @@ export function settleSizeRefusal(
       reports.outcomeUnknown(accepted, outcome);
       owner.lost(accepted, error);
     } else {
-      settle(accepted, outcome, tags[i] as number, kind, writtenAt);
+      settle(accepted, outcome, tag, kind, writtenAt);
     }
   }
   return refusedKnown;
