@@ -14,8 +14,10 @@
  * (bench/noop-tracing.ts) before the producer is created: run with and without it, in alternation, to
  * read what tracing costs per message. `--no-otel` hides `@opentelemetry/api` from `require` first, as
  * the `ferry-memory-no-otel` bench client does (bench/clients/without-otel-api.ts): ferry as an
- * application without the API runs it, against the default (the API installed, no provider). Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system
- * CPU µs per message.
+ * application without the API runs it, against the default (the API installed, no provider).
+ *
+ * Prints one JSON line per measured round (after a warm-up of 20,000 messages): user + system CPU µs
+ * per message.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
