@@ -22,7 +22,10 @@ interface LossContext {
 /** How many of `ids` each value of `of` takes, as `{ value: count }`. */
 function tally(ids: readonly string[], of: (id: string) => string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const id of ids) counts[of(id)] = (counts[of(id)] ?? 0) + 1;
+  for (const id of ids) {
+    const value = of(id);
+    counts[value] = (counts[value] ?? 0) + 1;
+  }
   return counts;
 }
 
