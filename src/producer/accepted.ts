@@ -5,6 +5,15 @@ import type { MessageProperties, OutboundMessage } from '../message/outbound-mes
 import { Receipt } from './receipt.js';
 
 /**
+ * The instant `acceptedAt` is counted from inside an {@link Accepted}. A time since the epoch in ms is
+ * beyond a small integer, and V8 keeps a field holding such a number in a heap number of its own: one
+ * more object per held message for every young-generation collection to copy. Counted from when this
+ * module loaded, it stays a small integer for 24 days of the process's life (a message recovered from
+ * an older journal, or a process running longer, gets the box back, with the same value).
+ */
+const ORIGIN = Date.now();
+
+/**
  * One accepted message: the message itself and the caller's receipt, in one object. Every object held
  * per message until its confirm is copied by each young-generation collection it lives through, and
  * ferry holds up to `maxInFlight` of them: the message's fields live here rather than in an object of
@@ -19,7 +28,8 @@ export class Accepted extends Receipt implements OutboundMessage {
   readonly routingKey: string;
   readonly content: Buffer;
   readonly properties: MessageProperties;
-  readonly acceptedAt: number;
+  /** `acceptedAt` less {@link ORIGIN}. */
+  private readonly acceptedSinceOrigin: number;
 
   constructor(message: OutboundMessage) {
     super(message.messageId);
@@ -27,8 +37,12 @@ export class Accepted extends Receipt implements OutboundMessage {
     this.routingKey = message.routingKey;
     this.content = message.content;
     this.properties = message.properties;
-    this.acceptedAt = message.acceptedAt;
+    this.acceptedSinceOrigin = message.acceptedAt - ORIGIN;
     this.bytes = message.content.byteLength;
+  }
+
+  get acceptedAt(): number {
+    return ORIGIN + this.acceptedSinceOrigin;
   }
 
   /** The message, as the journal stores it and the channel publishes it: this object. */
