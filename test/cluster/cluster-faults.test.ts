@@ -40,6 +40,7 @@ import {
   clusterMessage,
   clusterTopology,
   declareThrough,
+  idsSettledAs,
   seedStartingOn,
   useThrowawayCluster,
 } from './support.js';
@@ -106,9 +107,15 @@ function healed(nodes: ThrowawayCluster, names: ClusterTopology): Promise<Map<st
   return nodes.awaitPlacement(names.quorumQueues, (placement) => settled(placement, NODES));
 }
 
-/** The options every scenario shares. */
+/**
+ * The options every scenario shares. Each queue is read exactly and left as it was (drain.ts), checked
+ * against ferry's confirmed (or dead-lettered) ids for it; what its reads saw beyond one clean read goes
+ * into the loss account. Each read keeps one read's room under the queues' delivery limit for that
+ * account's second read.
+ */
 function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
   const nodes = cluster.current();
+  const notes: string[] = [];
   return {
     scenario,
     run,
@@ -118,10 +125,20 @@ function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
     messages: MESSAGES,
     perTick: PER_TICK,
     request: (n: number) => clusterMessage(names, scenario, n),
-    collect: () => drainQuorumQueues(nodes, names.queues),
-    collectDeadLetters: () => drainQuorumQueues(nodes, [names.deadLetterQueue]),
+    collect: (outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
+      drainQuorumQueues(nodes, names.queues, {
+        expected: idsSettledAs(outcomes, 'confirmed', names.queues, scenario),
+        reserveReads: 1,
+        notes,
+      }),
+    collectDeadLetters: (outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
+      drainQuorumQueues(nodes, [names.deadLetterQueue], {
+        expected: idsSettledAs(outcomes, 'dead-lettered', names.queues, scenario),
+        reserveReads: 1,
+        notes,
+      }),
     explainLoss: (lostIds: readonly string[], outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
-      explainClusterLoss({ cluster: nodes, scenario, queues: names.queues }, lostIds, outcomes),
+      explainClusterLoss({ cluster: nodes, scenario, queues: names.queues, notes }, lostIds, outcomes),
   };
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { firstRotation } from '../../src/amqp/node-rotation.js';
 import { buildTopology, ML_QUEUES } from '../../src/amqp/topology.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
+import type { Settlement } from '../../src/producer/receipt.js';
 import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
 import { message } from '../integration/support/producer.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
@@ -85,6 +86,34 @@ export function clusterTopology(label: string): ClusterTopology {
 /** Message `n` of a scenario, to the five queues in turn, as a service spreads its task types. */
 export function clusterMessage(names: ClusterTopology, scenario: string, n: number): PublishRequest {
   return message(names.exchange, names.queues[n % names.queues.length]!, scenario, n);
+}
+
+/**
+ * The queue {@link clusterMessage} sent the message with id `id` of `scenario` to (its `n` modulo the
+ * queues), or `undefined` for an id of another shape.
+ */
+export function queueOfId(queues: readonly string[], scenario: string, id: string): string | undefined {
+  if (!id.startsWith(`${scenario}-`)) return undefined;
+  return queues[Number(id.slice(scenario.length + 1)) % queues.length];
+}
+
+/**
+ * For each of `queues`, the ids whose receipt settled as `settlement` and that {@link queueOfId} sends
+ * there; a queue outside `queues` (the dead-letter queue) gets every such id.
+ */
+export function idsSettledAs(
+  outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
+  settlement: Settlement,
+  queues: readonly string[],
+  scenario: string,
+): (queue: string) => ReadonlySet<string> {
+  const settledAs = [...outcomes].filter(([, outcome]) => outcome === settlement).map(([id]) => id);
+  return (queue) =>
+    new Set(
+      queues.includes(queue)
+        ? settledAs.filter((id) => queueOfId(queues, scenario, id) === queue)
+        : settledAs,
+    );
 }
 
 /**
