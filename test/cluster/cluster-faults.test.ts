@@ -40,6 +40,7 @@ import {
   clusterMessage,
   clusterTopology,
   declareThrough,
+  deleteTopology,
   idsSettledAs,
   seedStartingOn,
   useThrowawayCluster,
@@ -62,8 +63,21 @@ const NODES = 3;
 const ROLLING_RESTART_ATTEMPTS = { maxAttempts: 10 };
 const cluster = useThrowawayCluster('ferry-cluster');
 
-// A scenario that failed half-way may leave a node paused, killed or stopped.
-afterEach(() => cluster.current().heal(), SCENARIO_TIMEOUT_MS);
+/** The running scenario's objects, deleted after it. */
+let scenarioNames: ClusterTopology | undefined;
+
+// A scenario that failed half-way may leave a node paused, killed or stopped. Its queues go once the
+// nodes are back, its verdict and any loss account (which reads them again) already made.
+afterEach(async () => {
+  const nodes = cluster.current();
+  await nodes.heal();
+  const names = scenarioNames;
+  scenarioNames = undefined;
+  // A cleanup that fails is said, not raised: it would hide why the scenario failed.
+  await healed(nodes, names ?? { quorumQueues: [] })
+    .then(() => (names === undefined ? undefined : deleteTopology(nodes.urls[0]!, names)))
+    .catch((error: unknown) => console.log(`[ferry-it] ${names?.queue}: not deleted: ${String(error)}`));
+}, SCENARIO_TIMEOUT_MS);
 
 /**
  * A producer given every node's URL, whose first failover round starts on node `home`; `attempts`
@@ -103,7 +117,10 @@ function twoNodes(random: () => number): [number, number] {
 }
 
 /** Every member of the scenario's queues online again, and each queue led. */
-function healed(nodes: ThrowawayCluster, names: ClusterTopology): Promise<Map<string, QueuePlacement>> {
+function healed(
+  nodes: ThrowawayCluster,
+  names: Pick<ClusterTopology, 'quorumQueues'>,
+): Promise<Map<string, QueuePlacement>> {
   return nodes.awaitPlacement(names.quorumQueues, (placement) => settled(placement, NODES));
 }
 
@@ -116,6 +133,7 @@ function healed(nodes: ThrowawayCluster, names: ClusterTopology): Promise<Map<st
 function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
   const nodes = cluster.current();
   const notes: string[] = [];
+  scenarioNames = names;
   return {
     scenario,
     run,

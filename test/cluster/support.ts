@@ -135,6 +135,18 @@ export function declareThrough(url: string, names: ClusterTopology): Promise<voi
 }
 
 /**
+ * Deletes a scenario's queues and exchanges through `url`. The drain leaves every message in its queue
+ * (drain.ts), and a quorum queue keeps its whole Raft log while it holds messages: left in place, a
+ * scenario's thousands would be recovered again by every later node restart of the file.
+ */
+export function deleteTopology(url: string, names: ClusterTopology): Promise<void> {
+  return withChannel(url, async (channel) => {
+    for (const queue of names.topology.queues) await channel.deleteQueue(queue.name);
+    for (const exchange of names.topology.exchanges) await channel.deleteExchange(exchange.name);
+  });
+}
+
+/**
  * The first seed from `seed` on whose failover round over the cluster's nodes starts on node `index`:
  * the scenario then knows where ferry connects first, and the seed still comes from the run's seed.
  */
