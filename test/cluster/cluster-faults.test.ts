@@ -20,6 +20,7 @@
  * The cluster starts once for the file. Load is modest (about 400 messages a second at most): three
  * Erlang VMs share the machine's cores with ferry.
  */
+import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import type { Settlement } from '../../src/producer/receipt.js';
@@ -312,6 +313,57 @@ describe(`a three-node cluster (seed ${seed})`, () => {
       expect(result.verdict.deadLettered).toBe(0);
       // ferry's own node was restarted under it, so it moved at least once.
       expect(visited.size).toBeGreaterThan(1);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'the drain: waits for messages another connection holds, re-reads a queue short of expected ids, leaves every message in place, and stops at the delivery limit',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('drain');
+      scenarioNames = names;
+      const queue = names.queues[0]!;
+      await declareThrough(nodes.urls[0]!, names);
+      await healed(nodes, names);
+      const ids = Array.from({ length: 50 }, (_, n) => `drain-${n}`);
+      const connection = await amqp.connect(nodes.urls[0]!);
+      const channel = await connection.createConfirmChannel();
+      for (const messageId of ids) channel.sendToQueue(queue, Buffer.from('x'), { messageId });
+      await channel.waitForConfirms();
+      // Ten messages held unacked, as a read that failed holds them until its channel's end is applied.
+      for (let n = 0; n < 10; n += 1) expect(await channel.get(queue, { noAck: false })).not.toBe(false);
+      const released = new Promise((resolve) => setTimeout(resolve, 3_000)).then(() => connection.close());
+      const notes: string[] = [];
+      const expected = new Set([...ids, 'drain-never-sent']);
+      const first = await drainQuorumQueues(nodes, [queue], {
+        expected: () => expected,
+        reserveReads: 1,
+        notes,
+        // Long enough that the delivery limit, not the clock, ends the re-reads.
+        rereadForMs: 120_000,
+      });
+      await released;
+      expect(first.map((delivery) => delivery.messageId).sort()).toEqual([...ids].sort());
+      // Short of one id on every read until the budget stopped the re-reads: of five reads, one is kept
+      // for later, and the held messages came back already returned once (read 1 saw it in their
+      // x-delivery-count), which counts as a read spent.
+      expect(notes).toEqual([
+        expect.stringMatching(
+          /^[^;]*read 1 exact: 50 messages, 1 of 51 expected ids missing.*; no read 4: 4 reads made/,
+        ),
+      ]);
+      const second = await drainQuorumQueues(nodes, [queue]);
+      expect(second).toHaveLength(50);
+      // The held ten are at their fifth return now (one by their holder, four by reads): a sixth read
+      // would drop them, and is refused.
+      expect(
+        Math.max(...second.map((delivery) => Number(delivery.properties.headers?.['x-delivery-count']))),
+      ).toBe(4);
+      await expect(drainQuorumQueues(nodes, [queue])).rejects.toThrow(
+        /no read 1: 5 reads made and a delivery limit of 5/,
+      );
+      expect(await nodes.queueCounts(queue)).toMatchObject({ ready: 50, checkedOut: 0, total: 50 });
     },
     SCENARIO_TIMEOUT_MS,
   );

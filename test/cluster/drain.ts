@@ -62,6 +62,8 @@ export interface DrainOptions {
   readonly reserveReads?: number;
   /** Receives a line per queue whose reads were not one clean exact read (also printed). */
   readonly notes?: string[];
+  /** How long a queue short of expected ids is read again; default {@link REREAD_WINDOW_MS}. */
+  readonly rereadForMs?: number;
 }
 
 /**
@@ -145,8 +147,9 @@ async function readQueue(
         (expected === undefined ? '' : `, ${missing} of ${expected.size} expected ids missing`),
     );
     if (missing === 0) return finish(outcome.held, `complete after ${Date.now() - startedAt} ms`);
-    if (Date.now() - firstExactAt > REREAD_WINDOW_MS) {
-      return finish(outcome.held, `still short after ${REREAD_WINDOW_MS} ms of re-reads`);
+    const window = options.rereadForMs ?? REREAD_WINDOW_MS;
+    if (Date.now() - firstExactAt > window) {
+      return finish(outcome.held, `still short after ${window} ms of re-reads`);
     }
     await pause(REREAD_PAUSE_MS);
   }
