@@ -79,10 +79,16 @@ export async function drainQuorumQueues(
   queues: readonly string[],
   options: DrainOptions = {},
 ): Promise<Delivery[]> {
+  const startedAt = Date.now();
   const ready = (placement: QueuePlacement): boolean => settled(placement, cluster.urls.length);
   await cluster.awaitPlacement(queues, ready);
-  const drained = await Promise.all(queues.map((queue) => readQueue(cluster, queue, ready, options)));
-  return drained.flat();
+  const drained = (
+    await Promise.all(queues.map((queue) => readQueue(cluster, queue, ready, options)))
+  ).flat();
+  console.log(
+    `[ferry-it] drain: ${queues.length} queues, ${drained.length} messages in ${Date.now() - startedAt} ms`,
+  );
+  return drained;
 }
 
 /** One read's outcome: what it held, and the queue's counts taken while it held them. */
