@@ -35,7 +35,7 @@ import {
 import type { QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
 import { mergeOptions } from '../support/merge-options.js';
 import { drainQuorumQueues, settled } from './drain.js';
-import { explainClusterLoss } from './loss-evidence.js';
+import { explainClusterLoss, keepNodeLogs } from './loss-evidence.js';
 import {
   type ClusterTopology,
   clusterMessage,
@@ -69,8 +69,13 @@ let scenarioNames: ClusterTopology | undefined;
 
 // A scenario that failed half-way may leave a node paused, killed or stopped. Its queues go once the
 // nodes are back, its verdict and any loss account (which reads them again) already made.
-afterEach(async () => {
+afterEach(async ({ task }) => {
   const nodes = cluster.current();
+  // A scenario that failed before any loss account (a node that did not come back) keeps the logs too.
+  if (task.result?.state === 'fail') {
+    const label = scenarioNames?.exchange.replace(/\.x$/, '') ?? 'ferry-cluster-failed';
+    console.log(`[ferry-it] ${task.name}: node logs in ${keepNodeLogs(nodes, label)}`);
+  }
   await nodes.heal();
   const names = scenarioNames;
   scenarioNames = undefined;

@@ -61,16 +61,7 @@ export async function explainClusterLoss(
     },
     (error: unknown) => `failed: ${String(error)}`,
   );
-  const logs = join(FAULT_RESULTS_DIR, `${scenario}-nodes`);
-  const kept = (() => {
-    try {
-      for (const node of cluster.nodes)
-        cpSync(join(node.dir, 'log'), join(logs, node.nodeName), { recursive: true });
-      return logs;
-    } catch (error) {
-      return `not kept: ${String(error)}`;
-    }
-  })();
+  const kept = keepNodeLogs(cluster, scenario);
   return [
     `lost per queue: ${JSON.stringify(tally(lostIds, queueOf))}`,
     `ferry's outcome for them: ${JSON.stringify(tally(lostIds, (id) => String(outcomes.get(id))))}`,
@@ -79,4 +70,19 @@ export async function explainClusterLoss(
     `the second read: ${secondRead}`,
     `node logs: ${kept}`,
   ].join('\n');
+}
+
+/**
+ * Copies every node's log folder under `.fault-results/<label>-nodes/` (the nodes' own folders go when
+ * the cluster stops); returns that folder, or why nothing was kept.
+ */
+export function keepNodeLogs(cluster: ThrowawayCluster, label: string): string {
+  const logs = join(FAULT_RESULTS_DIR, `${label}-nodes`);
+  try {
+    for (const node of cluster.nodes)
+      cpSync(join(node.dir, 'log'), join(logs, node.nodeName), { recursive: true });
+    return logs;
+  } catch (error) {
+    return `not kept: ${String(error)}`;
+  }
 }
