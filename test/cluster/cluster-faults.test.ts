@@ -20,6 +20,7 @@
  * The cluster starts once for the file. Load is modest (about 400 messages a second at most): three
  * Erlang VMs share the machine's cores with ferry.
  */
+import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import type { Settlement } from '../../src/producer/receipt.js';
@@ -34,12 +35,14 @@ import {
 import type { QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
 import { mergeOptions } from '../support/merge-options.js';
 import { drainQuorumQueues, settled } from './drain.js';
-import { explainClusterLoss } from './loss-evidence.js';
+import { explainClusterLoss, keepNodeLogs } from './loss-evidence.js';
 import {
   type ClusterTopology,
   clusterMessage,
   clusterTopology,
   declareThrough,
+  deleteTopology,
+  idsSettledAs,
   seedStartingOn,
   useThrowawayCluster,
 } from './support.js';
@@ -61,8 +64,26 @@ const NODES = 3;
 const ROLLING_RESTART_ATTEMPTS = { maxAttempts: 10 };
 const cluster = useThrowawayCluster('ferry-cluster');
 
-// A scenario that failed half-way may leave a node paused, killed or stopped.
-afterEach(() => cluster.current().heal(), SCENARIO_TIMEOUT_MS);
+/** The running scenario's objects, deleted after it. */
+let scenarioNames: ClusterTopology | undefined;
+
+// A scenario that failed half-way may leave a node paused, killed or stopped. Its queues go once the
+// nodes are back, its verdict and any loss account (which reads them again) already made.
+afterEach(async ({ task }) => {
+  const nodes = cluster.current();
+  // A scenario that failed before any loss account (a node that did not come back) keeps the logs too.
+  if (task.result?.state === 'fail') {
+    const label = scenarioNames?.exchange.replace(/\.x$/, '') ?? 'ferry-cluster-failed';
+    console.log(`[ferry-it] ${task.name}: node logs in ${keepNodeLogs(nodes, label)}`);
+  }
+  await nodes.heal();
+  const names = scenarioNames;
+  scenarioNames = undefined;
+  // A cleanup that fails is said, not raised: it would hide why the scenario failed.
+  await healed(nodes, names ?? { quorumQueues: [] })
+    .then(() => (names === undefined ? undefined : deleteTopology(nodes.urls[0]!, names)))
+    .catch((error: unknown) => console.log(`[ferry-it] ${names?.queue}: not deleted: ${String(error)}`));
+}, SCENARIO_TIMEOUT_MS);
 
 /**
  * A producer given every node's URL, whose first failover round starts on node `home`; `attempts`
@@ -102,13 +123,23 @@ function twoNodes(random: () => number): [number, number] {
 }
 
 /** Every member of the scenario's queues online again, and each queue led. */
-function healed(nodes: ThrowawayCluster, names: ClusterTopology): Promise<Map<string, QueuePlacement>> {
+function healed(
+  nodes: ThrowawayCluster,
+  names: Pick<ClusterTopology, 'quorumQueues'>,
+): Promise<Map<string, QueuePlacement>> {
   return nodes.awaitPlacement(names.quorumQueues, (placement) => settled(placement, NODES));
 }
 
-/** The options every scenario shares. */
+/**
+ * The options every scenario shares. Each queue is read exactly and left as it was (drain.ts), checked
+ * against ferry's confirmed (or dead-lettered) ids for it; what its reads saw beyond one clean read goes
+ * into the loss account. Each read keeps one read's room under the queues' delivery limit for that
+ * account's second read.
+ */
 function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
   const nodes = cluster.current();
+  const notes: string[] = [];
+  scenarioNames = names;
   return {
     scenario,
     run,
@@ -118,10 +149,20 @@ function common(scenario: string, names: ClusterTopology, run: FaultProducer) {
     messages: MESSAGES,
     perTick: PER_TICK,
     request: (n: number) => clusterMessage(names, scenario, n),
-    collect: () => drainQuorumQueues(nodes, names.queues),
-    collectDeadLetters: () => drainQuorumQueues(nodes, [names.deadLetterQueue]),
+    collect: (outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
+      drainQuorumQueues(nodes, names.queues, {
+        expected: idsSettledAs(outcomes, 'confirmed', names.queues, scenario),
+        reserveReads: 1,
+        notes,
+      }),
+    collectDeadLetters: (outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
+      drainQuorumQueues(nodes, [names.deadLetterQueue], {
+        expected: idsSettledAs(outcomes, 'dead-lettered', names.queues, scenario),
+        reserveReads: 1,
+        notes,
+      }),
     explainLoss: (lostIds: readonly string[], outcomes: ReadonlyMap<string, Settlement | 'unsettled'>) =>
-      explainClusterLoss({ cluster: nodes, scenario, queues: names.queues }, lostIds, outcomes),
+      explainClusterLoss({ cluster: nodes, scenario, queues: names.queues, notes }, lostIds, outcomes),
   };
 }
 
@@ -277,6 +318,57 @@ describe(`a three-node cluster (seed ${seed})`, () => {
       expect(result.verdict.deadLettered).toBe(0);
       // ferry's own node was restarted under it, so it moved at least once.
       expect(visited.size).toBeGreaterThan(1);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'the drain: waits for messages another connection holds, re-reads a queue short of expected ids, leaves every message in place, and stops at the delivery limit',
+    async () => {
+      const nodes = cluster.current();
+      const names = clusterTopology('drain');
+      scenarioNames = names;
+      const queue = names.queues[0]!;
+      await declareThrough(nodes.urls[0]!, names);
+      await healed(nodes, names);
+      const ids = Array.from({ length: 50 }, (_, n) => `drain-${n}`);
+      const connection = await amqp.connect(nodes.urls[0]!);
+      const channel = await connection.createConfirmChannel();
+      for (const messageId of ids) channel.sendToQueue(queue, Buffer.from('x'), { messageId });
+      await channel.waitForConfirms();
+      // Ten messages held unacked, as a read that failed holds them until its channel's end is applied.
+      for (let n = 0; n < 10; n += 1) expect(await channel.get(queue, { noAck: false })).not.toBe(false);
+      const released = new Promise((resolve) => setTimeout(resolve, 3_000)).then(() => connection.close());
+      const notes: string[] = [];
+      const expected = new Set([...ids, 'drain-never-sent']);
+      const first = await drainQuorumQueues(nodes, [queue], {
+        expected: () => expected,
+        reserveReads: 1,
+        notes,
+        // Long enough that the delivery limit, not the clock, ends the re-reads.
+        rereadForMs: 120_000,
+      });
+      await released;
+      expect(first.map((delivery) => delivery.messageId).sort()).toEqual([...ids].sort());
+      // Short of one id on every read until the budget stopped the re-reads: of five reads, one is kept
+      // for later, and the held messages came back already returned once (read 1 saw it in their
+      // x-delivery-count), which counts as a read spent.
+      expect(notes).toEqual([
+        expect.stringMatching(
+          /^[^;]*read 1 exact: 50 messages, 1 of 51 expected ids missing.*; no read 4: 4 reads made/,
+        ),
+      ]);
+      const second = await drainQuorumQueues(nodes, [queue]);
+      expect(second).toHaveLength(50);
+      // The held ten are at their fifth return now (one by their holder, four by reads): a sixth read
+      // would drop them, and is refused.
+      expect(
+        Math.max(...second.map((delivery) => Number(delivery.properties.headers?.['x-delivery-count']))),
+      ).toBe(4);
+      await expect(drainQuorumQueues(nodes, [queue])).rejects.toThrow(
+        /no read 1: 5 reads made and a delivery limit of 5/,
+      );
+      expect(await nodes.queueCounts(queue)).toMatchObject({ ready: 50, checkedOut: 0, total: 50 });
     },
     SCENARIO_TIMEOUT_MS,
   );

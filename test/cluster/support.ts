@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { firstRotation } from '../../src/amqp/node-rotation.js';
 import { buildTopology, ML_QUEUES } from '../../src/amqp/topology.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
+import type { Settlement } from '../../src/producer/receipt.js';
 import { type TestTopology, withChannel } from '../integration/support/broker-objects.js';
 import { message } from '../integration/support/producer.js';
 import { startThrowawayCluster, type ThrowawayCluster } from '../support/cluster.js';
@@ -88,6 +89,34 @@ export function clusterMessage(names: ClusterTopology, scenario: string, n: numb
 }
 
 /**
+ * The queue {@link clusterMessage} sent the message with id `id` of `scenario` to (its `n` modulo the
+ * queues), or `undefined` for an id of another shape.
+ */
+export function queueOfId(queues: readonly string[], scenario: string, id: string): string | undefined {
+  if (!id.startsWith(`${scenario}-`)) return undefined;
+  return queues[Number(id.slice(scenario.length + 1)) % queues.length];
+}
+
+/**
+ * For each of `queues`, the ids whose receipt settled as `settlement` and that {@link queueOfId} sends
+ * there; a queue outside `queues` (the dead-letter queue) gets every such id.
+ */
+export function idsSettledAs(
+  outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
+  settlement: Settlement,
+  queues: readonly string[],
+  scenario: string,
+): (queue: string) => ReadonlySet<string> {
+  const settledAs = [...outcomes].filter(([, outcome]) => outcome === settlement).map(([id]) => id);
+  return (queue) =>
+    new Set(
+      queues.includes(queue)
+        ? settledAs.filter((id) => queueOfId(queues, scenario, id) === queue)
+        : settledAs,
+    );
+}
+
+/**
  * Declares the topology through `url`. RabbitMQ places a new quorum queue's leader on the node the
  * declaring client is connected to, so this decides which node leads the scenario's queues.
  */
@@ -102,6 +131,18 @@ export function declareThrough(url: string, names: ClusterTopology): Promise<voi
     for (const binding of names.topology.bindings) {
       await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
     }
+  });
+}
+
+/**
+ * Deletes a scenario's queues and exchanges through `url`. The drain leaves every message in its queue
+ * (drain.ts), and a quorum queue keeps its whole Raft log while it holds messages: left in place, a
+ * scenario's thousands would be recovered again by every later node restart of the file.
+ */
+export function deleteTopology(url: string, names: ClusterTopology): Promise<void> {
+  return withChannel(url, async (channel) => {
+    for (const queue of names.topology.queues) await channel.deleteQueue(queue.name);
+    for (const exchange of names.topology.exchanges) await channel.deleteExchange(exchange.name);
   });
 }
 

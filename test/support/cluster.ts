@@ -33,6 +33,18 @@ export interface QueuePlacement {
   readonly online: readonly number[];
 }
 
+/** A quorum queue's message counts as its Raft state machine holds them (not the metrics' periodic copy). */
+export interface QueueCounts {
+  /** Messages a `basic.get` or a consumer can take now (returned ones included). */
+  readonly ready: number;
+  /** Messages handed out and not yet settled, also those of a closed channel whose return is not yet applied. */
+  readonly checkedOut: number;
+  /** Every message the queue holds. */
+  readonly total: number;
+  /** The queue's `x-delivery-limit`: a message returned more often than this is dead-lettered or dropped. */
+  readonly deliveryLimit: number | undefined;
+}
+
 /** A running cluster. Nodes are addressed by index (0–2), in the order of {@link ThrowawayCluster.urls}. */
 export interface ThrowawayCluster {
   readonly nodes: readonly ThrowawayBroker[];
@@ -62,6 +74,12 @@ export interface ThrowawayCluster {
    * or why it did not answer: for an account of a failed scenario, where the nodes may disagree.
    */
   queueReport(queues: readonly string[]): Promise<string>;
+  /**
+   * `queue`'s counts read through its leader with a Raft consistent query (`rabbitmqctl eval`), asked
+   * of each node in turn until one answers: exact at the moment of the query, unlike `list_queues`,
+   * whose quorum-queue counts are the leader's last periodic report.
+   */
+  queueCounts(queue: string): Promise<QueueCounts>;
   /** Polls {@link ThrowawayCluster.placement} until `ready` holds for every queue; rejects after `timeoutMs`. */
   awaitPlacement(
     queues: readonly string[],
@@ -93,6 +111,35 @@ const PLACEMENT_TIMEOUT_MS = 60_000;
 const APP_TIMEOUT_MS = 120_000;
 /** How long `list_queues` may wait for the queues' answers, which a loaded machine slows. */
 const ASK_TIMEOUT_SECONDS = 15;
+
+/**
+ * The Erlang expression for {@link ThrowawayCluster.queueCounts}: `rabbit_fifo:overview/1` of the
+ * queue's state, through `ra:consistent_query` (the leader answers once a majority confirms it still
+ * leads). The Debian wrapper re-quotes arguments for `sh -c`: the name is checked to hold no quoting.
+ */
+function countsExpression(queue: string): string {
+  if (!/^[\w.-]+$/.test(queue)) throw new Error(`queueCounts: unsupported queue name ${queue}`);
+  return [
+    `{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, <<"${queue}">>)),`,
+    'case ra:consistent_query(amqqueue:get_pid(Q), fun rabbit_fifo:overview/1) of',
+    '{ok, O, _} -> {counts, maps:get(num_ready_messages, O), maps:get(num_checked_out, O),',
+    'maps:get(num_messages, O), maps:get(delivery_limit, maps:get(config, O))};',
+    'Other -> Other end.',
+  ].join(' ');
+}
+
+/** The counts in `rabbitmqctl eval`'s answer to {@link countsExpression}. */
+function parseCounts(queue: string, answer: string): QueueCounts {
+  const match = /^\{counts,(\d+),(\d+),(\d+),(\w+)\}$/.exec(answer.trim());
+  if (match === null) throw new Error(`${queue}: no counts from the queue's leader: ${answer.trim()}`);
+  const [, ready, checkedOut, total, limit] = match;
+  return {
+    ready: Number(ready),
+    checkedOut: Number(checkedOut),
+    total: Number(total),
+    deliveryLimit: limit === 'undefined' ? undefined : Number(limit),
+  };
+}
 
 /**
  * The whole start-up's bound: below the suite's 240 s hook timeout, so that a start-up that cannot
@@ -244,6 +291,17 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
         }),
       );
       return reports.join('\n');
+    },
+    queueCounts: async (queue) => {
+      let lastError: unknown;
+      for (const candidate of nodes) {
+        try {
+          return parseCounts(queue, await candidate.ctl('eval', countsExpression(queue)));
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw lastError;
     },
     heal: async () => {
       await Promise.all(

@@ -125,10 +125,17 @@ export interface FaultScenario {
   readonly reconnects?: boolean;
   /** Back to normal after the heal; default: connected (not blocked), nothing buffered or retrying. */
   readonly recovered?: (status: ProducerStatus) => boolean;
-  /** What the work queue held; drained after the run by default. */
-  readonly collect?: () => Promise<readonly Delivery[]>;
-  /** What the dead-letter queue held; drained after the run by default. */
-  readonly collectDeadLetters?: () => Promise<readonly Delivery[]>;
+  /**
+   * What the work queue held; drained after the run by default. Given every settled receipt's outcome,
+   * so that a reader can check what it found against what ferry was told.
+   */
+  readonly collect?: (
+    outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
+  ) => Promise<readonly Delivery[]>;
+  /** What the dead-letter queue held; drained after the run by default. Given outcomes as `collect` is. */
+  readonly collectDeadLetters?: (
+    outcomes: ReadonlyMap<string, Settlement | 'unsettled'>,
+  ) => Promise<readonly Delivery[]>;
   /**
    * Why the event loop may be busy while the fault lasts (every message takes the retry path): the
    * hot-loop check then counts only connection attempts.
@@ -291,8 +298,8 @@ export async function runFault(spec: FaultScenario): Promise<FaultRunResult> {
   phases.unsubscribe();
   await producer.close({ timeoutMs: 0 });
 
-  const deliveries = await (spec.collect?.() ?? drainQueue(spec.brokerUrl, spec.names.queue));
-  const deadLetters = await (spec.collectDeadLetters?.() ??
+  const deliveries = await (spec.collect?.(outcomes) ?? drainQueue(spec.brokerUrl, spec.names.queue));
+  const deadLetters = await (spec.collectDeadLetters?.(outcomes) ??
     drainQueue(spec.brokerUrl, spec.names.deadLetterQueue));
   const verdict = score(
     receipts.map((receipt) => receipt.messageId),
