@@ -100,8 +100,9 @@ export class PostgresJournal extends BufferedJournal {
    *
    * A claim that came back full means more rows are waiting: the next claim is sent at once, before
    * these rows are handed over, so PostgreSQL claims the next rows while this process publishes these
-   * (claims are the relay's one serial step; measured during a 50,000-row burst, a claim took as long
-   * as handing its rows to the producer and publishing them, one after the other).
+   * (claims are the relay's one serial step; measured during a 50,000-row burst on a loaded machine, a
+   * 500-row claim took 17–40 ms and folding and publishing its rows another 5–15 ms, one after the
+   * other).
    */
   async claim(): Promise<readonly PendingMessage[]> {
     const { pool, listener } = this;
