@@ -13,7 +13,7 @@ import type { OutboundMessage } from '../message/outbound-message.js';
 import { claimRows } from '../postgres/claim-rows.js';
 import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
 import { OutboxListener } from '../postgres/outbox-listener.js';
-import { acceptedColumns, foldRows, storedEvent } from '../postgres/outbox-rows.js';
+import { acceptedColumns, type ClaimedRow, foldRows, storedEvent } from '../postgres/outbox-rows.js';
 import { type OutboxSchema, outboxSchema } from '../postgres/outbox-schema.js';
 import { createPool } from '../postgres/pg-driver.js';
 import type { PgPool } from '../postgres/queryable.js';
@@ -28,6 +28,9 @@ export type { PostgresJournalOptions } from './journal-config.js';
 
 /** The most rows claimed per statement. */
 const CLAIM_CHUNK = 500;
+
+/** The most unfinished messages a relay holds unless `maxClaimed` says otherwise. */
+const DEFAULT_MAX_CLAIMED = 1_000;
 
 /** A journal and outbox relay on PostgreSQL, shared by any number of relays. */
 export class PostgresJournal extends BufferedJournal {
@@ -45,6 +48,8 @@ export class PostgresJournal extends BufferedJournal {
   private renewing = false;
   /** Deletes whose write failed, carried into the next write so their rows do not linger. */
   private undone: BatchOp[] = [];
+  /** A claim sent before the last one's rows were handed over (see {@link claim}). */
+  private ahead: { epoch: string; room: number; rows: Promise<ClaimedRow[] | Error> } | null = null;
 
   constructor(private readonly options: PostgresJournalOptions) {
     super(options);
@@ -92,22 +97,59 @@ export class PostgresJournal extends BufferedJournal {
   /**
    * Claims rows nobody holds and rows of expired leases, as many as there is room for; when there are
    * none, waits for a notification (or `pollMs`) and looks once more.
+   *
+   * A claim that came back full means more rows are waiting: the next claim is sent at once, before
+   * these rows are handed over, so PostgreSQL claims the next rows while this process publishes these
+   * (claims are the relay's one serial step; measured during a 50,000-row burst on a loaded machine, a
+   * 500-row claim took 17–40 ms and folding and publishing its rows another 5–15 ms, one after the
+   * other).
    */
   async claim(): Promise<readonly PendingMessage[]> {
     const { pool, listener } = this;
-    const room = Math.min(CLAIM_CHUNK, (this.options.maxClaimed ?? 1_000) - this.state.size);
-    if (pool === null || listener === null || room <= 0) return [];
-    listener.take();
-    let rows = await claimRows(pool, this.schema, this.epoch, room);
-    if (rows.length === 0) {
-      await listener.wait(this.options.pollMs ?? 1_000);
-      if (this.pool === null) return [];
+    if (pool === null || listener === null) return [];
+    const ahead = this.ahead;
+    this.ahead = null;
+    let rows: ClaimedRow[];
+    let asked: number;
+    if (ahead !== null && ahead.epoch === this.epoch) {
+      const answer = await ahead.rows;
+      if (answer instanceof Error) throw answer;
+      rows = answer;
+      asked = ahead.room;
+    } else {
+      // A claim sent ahead under a lease since lost left its rows under that lease: lapsed, they are
+      // claimed again like any other relay's.
+      asked = this.room();
+      if (asked <= 0) return [];
       listener.take();
-      rows = await claimRows(pool, this.schema, this.epoch, room);
+      rows = await claimRows(pool, this.schema, this.epoch, asked);
+      if (rows.length === 0) {
+        await listener.wait(this.options.pollMs ?? 1_000);
+        if (this.pool === null) return [];
+        listener.take();
+        rows = await claimRows(pool, this.schema, this.epoch, asked);
+      }
     }
     const records = foldRows(rows, (error) => this.warn(error));
     this.state.adopt(records);
+    if (rows.length === asked && this.pool !== null) this.claimAhead(pool);
     return records;
+  }
+
+  /** The rows this relay may claim now: `maxClaimed` less what it holds, at most one chunk. */
+  private room(): number {
+    return Math.min(CLAIM_CHUNK, (this.options.maxClaimed ?? DEFAULT_MAX_CLAIMED) - this.state.size);
+  }
+
+  /** Sends the next claim now, for the next {@link claim} to take; its failure is that call's. */
+  private claimAhead(pool: PgPool): void {
+    const room = this.room();
+    if (room <= 0) return;
+    this.listener?.take();
+    const rows = claimRows(pool, this.schema, this.epoch, room).catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    );
+    this.ahead = { epoch: this.epoch, room, rows };
   }
 
   protected async write(ops: readonly BatchOp[]): Promise<void> {
@@ -146,6 +188,9 @@ export class PostgresJournal extends BufferedJournal {
     this.listener = null;
     const pool = this.pool;
     this.pool = null;
+    // A claim sent ahead is let finish, so that the release below hands its rows back too.
+    await this.ahead?.rows;
+    this.ahead = null;
     if (pool === null || !opened) return;
     // What is still unfinished goes back unclaimed at once, for the other relays to take without
     // waiting for this lease to expire.

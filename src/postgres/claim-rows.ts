@@ -7,14 +7,35 @@
  * claim therefore runs in a short transaction of its own with sorting and bitmap scans off
  * (`SET LOCAL`: nothing leaks into the pool's other uses), which leaves that walk as the plan.
  *
+ * That transaction is sent as one simple-protocol message (`BEGIN; SET LOCAL …; claim; COMMIT`): one
+ * round trip instead of three. Claims are the relay's one serial step, and on a loaded machine each
+ * round trip is a wake-up of PostgreSQL and of the relay (measured during a 50,000-row burst: the
+ * `BEGIN` and `COMMIT` round trips took 4 and 8–10 ms of a 40 ms claim, median). The simple protocol
+ * takes no parameters, so the two values are written into the text; both are integers this module
+ * checks, never text from outside.
+ *
  * @internal
  */
 import type { ClaimedRow } from './outbox-rows.js';
 import type { OutboxSchema } from './outbox-schema.js';
-import type { PgPool } from './queryable.js';
+import type { PgPool, QueryRows } from './queryable.js';
 import { claimSql } from './relay-sql.js';
 
-const PLAN_BY_INDEX = 'BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
+/** One statement's answer in a multi-statement query. */
+type StatementRows = QueryRows & { readonly command?: string };
+
+const PLAN_BY_INDEX = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
+
+const DIGITS = /^[0-9]{1,19}$/;
+
+/** The claim transaction for lease `epoch` and up to `room` rows, as one text. */
+export function claimTransaction(schema: OutboxSchema, epoch: string, room: number): string {
+  if (!DIGITS.test(epoch) || !Number.isSafeInteger(room) || room <= 0) {
+    throw new RangeError(`a claim needs a lease epoch and a positive room (got ${epoch}, ${room})`);
+  }
+  const claim = claimSql(schema).replace(/\$1\b/g, epoch).replace(/\$2\b/g, String(room));
+  return `BEGIN; ${PLAN_BY_INDEX}; ${claim}; COMMIT`;
+}
 
 /** Claims up to `room` rows for lease `epoch` (see {@link claimSql}) and commits the claim. */
 export async function claimRows(
@@ -24,17 +45,17 @@ export async function claimRows(
   room: number,
 ): Promise<ClaimedRow[]> {
   const client = await pool.connect();
-  // A connection that drops between two statements (PostgreSQL restarting) reports it as an event,
-  // which would end the process unheard; the next statement fails with it anyway.
+  // A connection that drops mid-claim (PostgreSQL restarting) reports it as an event, which would end
+  // the process unheard; the query fails with it anyway.
   const ignore = () => undefined;
   client.on('error', ignore);
   try {
-    await client.query(PLAN_BY_INDEX);
-    const result = await client.query(claimSql(schema), [epoch, room]);
-    await client.query('COMMIT');
+    // Without parameters node-postgres sends the text as one simple query and answers with one result
+    // per statement: BEGIN, the two SETs, the claim, COMMIT.
+    const results = (await client.query(claimTransaction(schema, epoch, room))) as unknown as StatementRows[];
     client.off('error', ignore);
     client.release();
-    return result.rows as ClaimedRow[];
+    return (results.find((result) => result.command === 'UPDATE')?.rows ?? []) as ClaimedRow[];
   } catch (error) {
     // The connection may be broken or inside the failed transaction: it is not handed back as it is.
     client.off('error', ignore);

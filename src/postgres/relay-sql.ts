@@ -1,6 +1,6 @@
 /**
  * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip
- * (the claim adds two, for its planner settings: see claim-rows.ts).
+ * (the claim too: it is sent with its planner settings as one transaction, see claim-rows.ts).
  *
  * Claiming uses `FOR UPDATE SKIP LOCKED`: relays claiming at once take disjoint rows without waiting
  * for each other, and rows an open transaction inserted are not visible yet, so they hold nobody up.
@@ -34,7 +34,7 @@ AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
  * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
  * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
  * at most their `maxClaimed` each). Returns them as {@link ClaimedRow}s. Run through `claimRows()`,
- * which keeps the planner on that walk.
+ * which keeps the planner on that walk and writes `$1` and `$2` into the text as integers.
  */
 export const claimSql = (s: OutboxSchema) =>
   `WITH claimable AS (

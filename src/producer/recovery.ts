@@ -93,16 +93,27 @@ export function startClaiming(
   const claim = journal.claim?.bind(journal);
   if (claim === undefined) return () => undefined;
   let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
+  let stopped = false;
+  const run = (): void => {
+    if (running || stopped) return;
     running = true;
     claim()
       .then((claimed) => recoverPending(claimed, now(), sink))
-      .catch(onError)
-      .finally(() => {
+      .catch((error: unknown) => {
+        onError(error);
+        return 0;
+      })
+      .then((handed) => {
         running = false;
+        // A claim that found messages may have left more behind: look again now rather than at the
+        // next tick (a relay draining a backlog claims back to back).
+        if (handed > 0) setImmediate(run);
       });
-  }, journal.claimIntervalMs ?? 1_000);
+  };
+  const timer = setInterval(run, journal.claimIntervalMs ?? 1_000);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

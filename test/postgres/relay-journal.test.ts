@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJournalSpec } from '../../src/journal/create-journal.js';
 import { PostgresJournal } from '../../src/journal/postgres-journal.js';
+import { claimTransaction } from '../../src/postgres/claim-rows.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
@@ -189,6 +190,48 @@ describe('postgres journal', () => {
       { outcome: 'confirmed', n: 1 },
       { outcome: 'dead-lettered', n: 1 },
     ]);
+  });
+
+  it('drains a backlog in full claims, the next sent ahead, each row once; a close hands back what was claimed ahead', async () => {
+    const db = await database('ahead');
+    const relay = journal(db, { pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'ahead', 1_100));
+    const ids = (claimed: readonly { message: { messageId: string } }[]) =>
+      claimed.map((r) => r.message.messageId);
+    const first = ids(await relay.claim());
+    expect(first).toEqual(Array.from({ length: 500 }, (_, i) => `ahead-${i}`));
+    // The first came back full: the second was sent before the first was handed over.
+    const second = ids(await relay.claim());
+    expect(second).toEqual(Array.from({ length: 500 }, (_, i) => `ahead-${500 + i}`));
+    // At maxClaimed (1,000) nothing more is claimed, ahead or not, until messages finish.
+    expect(await relay.claim()).toEqual([]);
+    for (const id of first.slice(0, 100)) relay.append({ type: 'confirmed', messageId: id, at: Date.now() });
+    await relay.commit();
+    const third = ids(await relay.claim());
+    expect(third).toEqual(Array.from({ length: 100 }, (_, i) => `ahead-${1_000 + i}`));
+    // A relay that closes right after a full claim has a claim out ahead: its rows go back too.
+    const other = journal(db, { pollMs: 50 });
+    await other.open();
+    await enqueueMany(db.pool, requests('q', 'more', 600));
+    expect(ids(await other.claim())).toHaveLength(500);
+    await other.close();
+    const held = await db.pool.query(
+      `SELECT count(*)::int AS n FROM ferry.outbox WHERE message_id LIKE 'more-%' AND lease_epoch IS NOT NULL`,
+    );
+    expect(held.rows[0]?.n).toBe(0);
+  });
+
+  it('sends a claim as one transaction with its lease and room written in as integers, and nothing else', () => {
+    const text = claimTransaction(new OutboxSchema(), '42', 500);
+    expect(text).toMatch(/^BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; WITH /);
+    expect(text).toMatch(/; COMMIT$/);
+    expect(text).not.toMatch(/\$\d/);
+    expect(text).toContain('lease_epoch = 42,');
+    expect(text).toContain('LIMIT 500 FOR UPDATE');
+    expect(() => claimTransaction(new OutboxSchema(), '1; DROP TABLE x', 5)).toThrow(RangeError);
+    expect(() => claimTransaction(new OutboxSchema(), '1', 0)).toThrow(RangeError);
+    expect(() => claimTransaction(new OutboxSchema(), '1', 1.5)).toThrow(RangeError);
   });
 
   it('claims the good rows around one written by hand that does not decode', async () => {
