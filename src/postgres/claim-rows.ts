@@ -37,6 +37,16 @@ export function claimTransaction(schema: OutboxSchema, epoch: string, room: numb
   return `BEGIN; ${PLAN_BY_INDEX}; ${claim}; COMMIT`;
 }
 
+/**
+ * The claim's rows in a multi-statement answer: an array with one result per statement (the
+ * `Queryable` port types the single-statement answer only, so the array is checked, not assumed).
+ */
+function claimedOf(answer: unknown): ClaimedRow[] {
+  if (!Array.isArray(answer)) throw new TypeError('a claim transaction answered with one result, not five');
+  const claim = (answer as StatementRows[]).find((result) => result.command === 'UPDATE');
+  return (claim?.rows ?? []) as ClaimedRow[];
+}
+
 /** Claims up to `room` rows for lease `epoch` (see {@link claimSql}) and commits the claim. */
 export async function claimRows(
   pool: PgPool,
@@ -52,10 +62,10 @@ export async function claimRows(
   try {
     // Without parameters node-postgres sends the text as one simple query and answers with one result
     // per statement: BEGIN, the two SETs, the claim, COMMIT.
-    const results = (await client.query(claimTransaction(schema, epoch, room))) as unknown as StatementRows[];
+    const answer: unknown = await client.query(claimTransaction(schema, epoch, room));
     client.off('error', ignore);
     client.release();
-    return (results.find((result) => result.command === 'UPDATE')?.rows ?? []) as ClaimedRow[];
+    return claimedOf(answer);
   } catch (error) {
     // The connection may be broken or inside the failed transaction: it is not handed back as it is.
     client.off('error', ignore);
