@@ -9,8 +9,14 @@
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { FerryError } from '../errors.js';
 import { fromAmqplib } from './amqplib-errors.js';
-import { untrackedPublish, type WriteQueue, writeQueueOf } from './amqplib-internals.js';
-import { publishOptions, type ReturnFields, returnFields } from './amqplib-messages.js';
+import {
+  type FramedPublish,
+  framedPublish,
+  untrackedPublish,
+  type WriteQueue,
+  writeQueueOf,
+} from './amqplib-internals.js';
+import { publishFrame, publishOptions, type ReturnFields, returnFields } from './amqplib-messages.js';
 import type { ConfirmLane, LaneListener, PublishProperties } from './ports.js';
 
 /** What a lane shares with its session. */
@@ -31,6 +37,8 @@ export class AmqplibConfirmLane implements ConfirmLane {
   private channel: ConfirmChannel | undefined;
   /** The current channel's publish without amqplib's callback queue; see {@link untrackedPublish}. */
   private publishOn: ConfirmChannel['publish'] = () => false;
+  /** The current channel's publish without amqplib's `Args.publish`; see {@link framedPublish}. */
+  private sendFrame: FramedPublish | undefined;
   /** The channel's write buffer in amqplib, kept to know when a closed channel's frames are out. */
   private writeQueue: WriteQueue | undefined;
   private tag = 1;
@@ -56,13 +64,11 @@ export class AmqplibConfirmLane implements ConfirmLane {
     if (channel === undefined) throw new FerryError('CHANNEL_LOST', 'the confirm channel is being reopened');
     let written: boolean;
     try {
-      written = this.publishOn.call(
-        channel,
-        exchange,
-        routingKey,
-        content,
-        publishOptions(properties, mandatory),
-      );
+      const { sendFrame } = this;
+      written =
+        sendFrame === undefined
+          ? this.publishOn.call(channel, exchange, routingKey, content, publishOptions(properties, mandatory))
+          : sendFrame(publishFrame(exchange, routingKey, properties, mandatory), content);
     } catch (error) {
       // amqplib encodes everything before writing: a throw means nothing was sent.
       throw fromAmqplib(error, 'INVALID_MESSAGE');
@@ -86,6 +92,7 @@ export class AmqplibConfirmLane implements ConfirmLane {
     this.attach(channel);
     this.writeQueue = writeQueueOf(channel);
     this.publishOn = untrackedPublish(channel);
+    this.sendFrame = framedPublish(channel);
     this.channel = channel;
     this.tag = 1;
   }

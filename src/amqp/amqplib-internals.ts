@@ -2,13 +2,14 @@
  * The amqplib 2.3.1 internals the adapter relies on, and nothing else reaches them: the connection's
  * socket and muxer (corked write passes, a destroy that amqplib notices at once), a channel's write
  * buffer (to know when a closed channel's frames are out), and the plain `Channel#publish` beneath the
- * confirm channel's. Each is read through a type guard, never assumed: when an amqplib upgrade changes
+ * confirm channel's, or rather the `sendMessage` it ends in. Each is read through a type guard, never assumed: when an amqplib upgrade changes
  * a shape, the adapter falls back to amqplib's public behaviour, and test/amqp/amqplib-internals.test.ts
  * fails loudly against a real broker (it asserts {@link internalsFound} finds every one).
  *
  * @internal
  */
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import type { PublishFrame } from './amqplib-messages.js';
 
 /** The stream amqplib queues a channel's frames in, which its muxer reads into the socket. */
 export interface WriteQueue {
@@ -117,6 +118,25 @@ export function untrackedPublish(channel: ConfirmChannel): ConfirmChannel['publi
   return publish as ConfirmChannel['publish'];
 }
 
+/** Writes one publish built by `publishFrame`; returns what `Channel#publish` returns. */
+export type FramedPublish = (frame: PublishFrame, content: Buffer) => boolean;
+
+/**
+ * `Channel#publish` without its `Args.publish`: amqplib's publish is `this.sendMessage(args, args,
+ * content)` with `args = Args.publish(exchange, routingKey, options)`, and `publishFrame` builds those
+ * args itself (amqplib-messages.ts says why). `sendMessage` is looked up on the channel at each call:
+ * amqplib replaces it on a closed channel with one that throws, as `publish` then does. `undefined`
+ * when this amqplib has no such method: the lane then calls the publish.
+ */
+export function framedPublish(channel: ConfirmChannel): FramedPublish | undefined {
+  const raw: unknown = channel;
+  if (!has(raw, 'sendMessage') || !isFunction(raw.sendMessage)) return undefined;
+  const sender = raw as {
+    sendMessage(fields: PublishFrame, properties: PublishFrame, content: Buffer): boolean;
+  };
+  return (frame, content) => sender.sendMessage(frame, frame, content);
+}
+
 /** Which of the internals above this amqplib has; every one `true` on the version ferry pins. */
 export function internalsFound(
   model: ChannelModel,
@@ -127,5 +147,6 @@ export function internalsFound(
     muxerPass: has(connectionOf(model)?.muxer, '_readIncoming'),
     writeQueue: writeQueueOf(channel) !== undefined,
     basePublish: untrackedPublish(channel) !== channel.publish,
+    sendMessage: framedPublish(channel) !== undefined,
   };
 }

@@ -88,7 +88,7 @@ export class Ledger {
 
   /** The broker answered one write made at `writtenAt` (ms), or did not in time. */
   answered(accepted: Accepted, outcome: SettleOutcome, writtenAt: number): void {
-    if (outcome !== 'confirmed') this.dependencies.trace?.failed(accepted.messageId, outcome);
+    if (outcome !== 'confirmed') this.dependencies.trace?.failed(accepted, outcome);
     const { observers } = this;
     if (observers.length === 0) return;
     const latencyMs = this.now() - writtenAt;
@@ -96,8 +96,8 @@ export class Ledger {
   }
 
   /** A retry was written; `attempts` counts the failed ones so far. */
-  retried(messageId: string, attempts: number): void {
-    this.dependencies.trace?.retried(messageId, attempts);
+  retried(accepted: Accepted, attempts: number): void {
+    this.dependencies.trace?.retried(accepted, attempts);
     for (const observer of this.observers) observer.retried();
   }
 
@@ -107,9 +107,9 @@ export class Ledger {
   }
 
   /** A written message's outcome became unknown: a possible duplicate. */
-  redelivered(messageId: string, cause: UnknownCause): void {
+  redelivered(accepted: Accepted, cause: UnknownCause): void {
     this.counts.redelivered += 1;
-    this.dependencies.trace?.outcomeUnknown(messageId, cause);
+    this.dependencies.trace?.outcomeUnknown(accepted, cause);
   }
 
   /** A message was recovered from the journal: a possible duplicate. */
@@ -126,13 +126,13 @@ export class Ledger {
   }
 
   /** A message's dead-letter hand-off failed: it is parked. */
-  parked(messageId: string, failureCode: string): void {
-    this.dependencies.trace?.parked(messageId, failureCode);
+  parked(accepted: Accepted, failureCode: string): void {
+    this.dependencies.trace?.parked(accepted, failureCode);
   }
 
-  /** The producer closed; what is unsettled stays journaled. */
-  closed(): void {
-    this.dependencies.trace?.closed();
+  /** The producer closed; `unsettled`, what it still held, stays journaled. */
+  closed(unsettled: Iterable<Accepted>): void {
+    this.dependencies.trace?.closed(unsettled);
   }
 
   /**

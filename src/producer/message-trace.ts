@@ -22,9 +22,10 @@ export type AdoptedFrom = 'journal' | 'alternate-exchange';
 export type FailedAnswer = 'nacked' | 'returned' | 'confirm-timeout' | 'channel-lost';
 
 /**
- * Per-message events, synchronously, from the producer's bookkeeping. Messages are known by id from
- * {@link MessageTrace.start} or {@link MessageTrace.adopted} until {@link MessageTrace.settled} or
- * {@link MessageTrace.closed}; an id it does not know is ignored.
+ * Per-message events, synchronously, from the producer's bookkeeping, each about the record the runtime
+ * holds for the message: traced from {@link MessageTrace.start} or {@link MessageTrace.adopted} until
+ * {@link MessageTrace.settled}, {@link MessageTrace.refused} or {@link MessageTrace.closed}; a record
+ * it does not trace is ignored. The tracer keeps its state on the record (`Accepted.traced`).
  *
  * @internal
  */
@@ -41,18 +42,18 @@ export interface MessageTrace {
   /** A message came back from `from`: it is traced again, linked to the context in its headers. */
   adopted(accepted: Accepted, from: AdoptedFrom): void;
   /** The broker answered one of its writes with something other than a confirm. */
-  failed(messageId: string, answer: FailedAnswer): void;
+  failed(accepted: Accepted, answer: FailedAnswer): void;
   /** Its outcome became unknown: with `connection-lost`, it goes back to be published again. */
-  outcomeUnknown(messageId: string, cause: UnknownCause): void;
+  outcomeUnknown(accepted: Accepted, cause: UnknownCause): void;
   /** Its actor wrote a retry; `attempts` counts the failed ones so far. */
-  retried(messageId: string, attempts: number): void;
+  retried(accepted: Accepted, attempts: number): void;
   /** Its dead-letter hand-off failed: it is parked, kept and handed off again later. */
-  parked(messageId: string, failureCode: string): void;
+  parked(accepted: Accepted, failureCode: string): void;
   /**
    * It reached its outcome, `elapsedMs` after it was accepted; `failureCode` is the failure a
    * dead-lettered message ended with, when known.
    */
   settled(accepted: Accepted, outcome: Settlement, elapsedMs: number, failureCode?: string): void;
-  /** The producer closed: messages still unsettled stay journaled. */
-  closed(): void;
+  /** The producer closed: `unsettled`, what it still held, stays journaled. */
+  closed(unsettled: Iterable<Accepted>): void;
 }

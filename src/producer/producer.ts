@@ -223,7 +223,7 @@ export class Producer {
       );
     }
     runtime.ledger.idle.release();
-    runtime.ledger.closed();
+    runtime.ledger.closed(runtime.held());
     runtime.markClosed();
     return { dropped };
   }

@@ -140,9 +140,10 @@ export class Retries {
 
   /** `message.publish`: writes a retry; its confirm arrives as an actor event. */
   async publishRetry(input: MessageEffectInput): Promise<void> {
-    const written = this.dependencies.publisher().publishFor(this.record(input), WRITE.retry);
+    const accepted = this.record(input);
+    const written = this.dependencies.publisher().publishFor(accepted, WRITE.retry);
     // Counted once it did not fail at once for want of a channel: that uses up no attempt.
-    this.dependencies.ledger.retried(input.messageId, input.attempts);
+    this.dependencies.ledger.retried(accepted, input.attempts);
     await written;
   }
 
@@ -192,7 +193,8 @@ export class Retries {
     this.handOffFailures.delete(context.messageId);
     const parked = reason ?? summarizeFailure(context.lastFailure);
     this.parkedReasons.set(context.messageId, parked);
-    this.dependencies.ledger.parked(context.messageId, parked.code);
+    const accepted = this.records.get(context.messageId);
+    if (accepted !== undefined) this.dependencies.ledger.parked(accepted, parked.code);
     this.dependencies.journal.append(parkedEvent(context, this.dependencies.ledger.now()));
   }
 

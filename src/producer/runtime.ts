@@ -112,7 +112,7 @@ export class Runtime {
         breaker: this.breakerFeed,
         reports: {
           answered: (accepted, outcome, writtenAt) => this.ledger.answered(accepted, outcome, writtenAt),
-          outcomeUnknown: (accepted, cause) => this.ledger.redelivered(accepted.messageId, cause),
+          outcomeUnknown: (accepted, cause) => this.ledger.redelivered(accepted, cause),
           connectionEvent: (event) => {
             if (event.type === 'connection.lost') this.breakerFeed.connectionLost(event.failure);
             this.connection.signal(event);
@@ -228,6 +228,15 @@ export class Runtime {
     let count = this.retries.size + this.publisher.inFlight;
     for (const accepted of this.outbox.items()) if (!accepted.isSettled) count += 1;
     return count;
+  }
+
+  /**
+   * What it still holds once {@link stop} took the in-flight messages back: the buffered ones and the
+   * retrying ones.
+   */
+  *held(): Generator<Accepted> {
+    yield* this.outbox.items();
+    yield* this.retries.values();
   }
 
   /** Nothing being accepted, buffered or in flight (retrying messages stay journaled at close). */

@@ -24,9 +24,17 @@ const TRACESTATE = 'tracestate';
 /** The fields of the W3C trace context and baggage propagators. */
 const W3C_FIELDS: ReadonlySet<string> = new Set([TRACEPARENT, TRACESTATE, 'baggage']);
 
-/** `traceparent` of a span context, written as the W3C trace context propagator writes it. */
+/**
+ * `traceparent` of a span context, written as the W3C trace context propagator writes it. Joined
+ * rather than a template literal: a template makes a tree of five cons strings, which the message
+ * holds until its confirm and amqplib flattens into one more string when it writes the header; `join`
+ * writes the one flat string at once.
+ */
 export function traceparentOf(spanContext: SpanContext): string {
-  return `00-${spanContext.traceId}-${spanContext.spanId}-0${Number(spanContext.traceFlags || 0).toString(16)}`;
+  const { traceFlags } = spanContext;
+  const flags =
+    traceFlags === 1 ? '01' : traceFlags === 0 ? '00' : `0${Number(traceFlags || 0).toString(16)}`;
+  return ['00', spanContext.traceId, spanContext.spanId, flags].join('-');
 }
 
 /** How the headers of a span whose parent is the batch's shared one are written. */

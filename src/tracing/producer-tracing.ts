@@ -48,8 +48,6 @@ const ANSWER_EVENTS: Readonly<Record<FailedAnswer, string>> = {
  * @internal
  */
 export class ProducerTracing implements MessageTrace {
-  /** The open span of each message, by id. */
-  private readonly spans = new Map<string, Span>();
   private readonly tracers: TracerSource;
   private readonly meters: MeterSource;
   private readonly templates: DestinationTemplates;
@@ -97,13 +95,13 @@ export class ProducerTracing implements MessageTrace {
       // written on it would be kept: it is neither attributed nor held until its outcome.
       if (!span.isRecording()) continue;
       setMessageAttributes(span, accepted);
-      this.spans.set(message.messageId, span);
+      accepted.traced = span;
     }
     return batch;
   }
 
   refused(batch: readonly Accepted[], failure: { readonly code: string }): void {
-    for (const accepted of batch) this.end(accepted.messageId, failure.code, null);
+    for (const accepted of batch) this.end(accepted, failure.code, null);
   }
 
   adopted(accepted: Accepted, from: AdoptedFrom): void {
@@ -125,30 +123,30 @@ export class ProducerTracing implements MessageTrace {
       },
       api.ROOT_CONTEXT,
     );
-    this.spans.get(message.messageId)?.end();
-    this.spans.delete(message.messageId);
+    // The record is a fresh one, read from the journal or the catch: an earlier record of the same
+    // message, if this process still holds one, ends its own span at its own outcome.
     if (!span.isRecording()) return;
     setMessageAttributes(span, accepted);
     // A catch is how an unroutable message shows under the alternate exchange: its return.
     if (from === 'alternate-exchange') span.addEvent(EVENT.returned);
-    this.spans.set(message.messageId, span);
+    accepted.traced = span;
   }
 
-  failed(messageId: string, answer: FailedAnswer): void {
-    this.spans.get(messageId)?.addEvent(ANSWER_EVENTS[answer]);
+  failed(accepted: Accepted, answer: FailedAnswer): void {
+    spanOf(accepted)?.addEvent(ANSWER_EVENTS[answer]);
   }
 
-  outcomeUnknown(messageId: string, cause: UnknownCause): void {
+  outcomeUnknown(accepted: Accepted, cause: UnknownCause): void {
     if (cause !== 'connection-lost') return;
-    this.spans.get(messageId)?.addEvent(EVENT.requeued, { [FERRY_ATTR.failure]: 'CONNECTION_LOST' });
+    spanOf(accepted)?.addEvent(EVENT.requeued, { [FERRY_ATTR.failure]: 'CONNECTION_LOST' });
   }
 
-  retried(messageId: string, attempts: number): void {
-    this.spans.get(messageId)?.addEvent(EVENT.retry, { [FERRY_ATTR.attempts]: attempts });
+  retried(accepted: Accepted, attempts: number): void {
+    spanOf(accepted)?.addEvent(EVENT.retry, { [FERRY_ATTR.attempts]: attempts });
   }
 
-  parked(messageId: string, failureCode: string): void {
-    this.spans.get(messageId)?.addEvent(EVENT.parked, { [FERRY_ATTR.failure]: failureCode });
+  parked(accepted: Accepted, failureCode: string): void {
+    spanOf(accepted)?.addEvent(EVENT.parked, { [FERRY_ATTR.failure]: failureCode });
   }
 
   settled(accepted: Accepted, outcome: Settlement, elapsedMs: number, failureCode?: string): void {
@@ -164,26 +162,26 @@ export class ProducerTracing implements MessageTrace {
       this.sent.add(instruments.sent, attributes);
       instruments.duration.record(elapsedMs / 1000, attributes);
     }
-    // Without a tracer nothing has a span: no lookup by id per message (each hashes a fresh id).
-    if (this.spans.size === 0) return;
     if (failure !== undefined)
-      this.spans.get(accepted.messageId)?.addEvent(EVENT.deadLettered, { [FERRY_ATTR.failure]: failure });
-    this.end(accepted.messageId, failure ?? null, outcome);
+      spanOf(accepted)?.addEvent(EVENT.deadLettered, { [FERRY_ATTR.failure]: failure });
+    this.end(accepted, failure ?? null, outcome);
   }
 
-  closed(): void {
-    for (const span of this.spans.values()) {
+  closed(unsettled: Iterable<Accepted>): void {
+    for (const accepted of unsettled) {
+      const span = spanOf(accepted);
+      if (span === undefined) continue;
+      accepted.traced = undefined;
       span.addEvent(EVENT.closed);
       span.end();
     }
-    this.spans.clear();
   }
 
   /** Ends a message's span: as an error with `failure`, else as a success. */
-  private end(messageId: string, failure: string | null, outcome: Settlement | null): void {
-    const span = this.spans.get(messageId);
+  private end(accepted: Accepted, failure: string | null, outcome: Settlement | null): void {
+    const span = spanOf(accepted);
     if (span === undefined) return;
-    this.spans.delete(messageId);
+    accepted.traced = undefined;
     if (outcome !== null) span.setAttribute(FERRY_ATTR.outcome, outcome);
     if (failure !== null) {
       span.setAttribute(ATTR.errorType, failure);
@@ -191,6 +189,11 @@ export class ProducerTracing implements MessageTrace {
     }
     span.end();
   }
+}
+
+/** The open span of a message: only this module writes `traced`, and only spans. */
+function spanOf(accepted: Accepted): Span | undefined {
+  return accepted.traced as Span | undefined;
 }
 
 /** A message's own span attributes, on top of its destination's: its id, size and correlation id. */

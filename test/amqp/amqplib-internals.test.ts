@@ -18,6 +18,7 @@ it('finds every amqplib internal the adapter relies on, and corks the muxer pass
       muxerPass: true,
       writeQueue: true,
       basePublish: true,
+      sendMessage: true,
     });
     expect(writeEachPassAtOnce(model)).toBe(true);
     // A publish still goes through the corked pass and is confirmed.

@@ -182,6 +182,25 @@ describe('a message that was not accepted, or not settled', () => {
     expect(span.attributes['error.type']).toBe('BUFFER_FULL');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
   });
+
+  it('ends the span of a message in flight, and of one retrying, when the producer closes', async () => {
+    const { producer, broker } = await startedRig();
+    await producer.publish(task(1));
+    await producer.publish(task(2));
+    broker.session.nack(2);
+    await eventually(() => broker.session.publishesOf('m-2').length === 2, 'the retry');
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await producer.close({ timeoutMs: 0 });
+    // The close took the connection down under the unconfirmed writes: their outcome is unknown.
+    expect(eventNames(spanOf('m-1'))).toEqual(['ferry.requeued', 'ferry.closed_unsettled']);
+    expect(eventNames(spanOf('m-2'))).toEqual([
+      'ferry.nacked',
+      'ferry.retry',
+      'ferry.requeued',
+      'ferry.closed_unsettled',
+    ]);
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
+  });
 });
 
 describe('a message caught by the alternate exchange', () => {
