@@ -30,4 +30,11 @@ describe('Accepted', () => {
     expect(accepted.bytes).toBe(2);
     expect(accepted.messageId).toBe('m-1');
   });
+
+  it('gives back its body byte for byte, also when the body is a slice of a larger buffer', () => {
+    const shared = Buffer.from('xx{"a":1}yy');
+    const accepted = new Accepted({ ...message(0), content: shared.subarray(2, 9) });
+    expect(accepted.content.toString()).toBe('{"a":1}');
+    expect(accepted.bytes).toBe(7);
+  });
 });
