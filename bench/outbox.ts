@@ -3,13 +3,18 @@
  * run. Each round measures, in this order:
  *
  * 1. amqplib routed: `--messages` JSON bodies of 1 KiB (bench/workload.ts), pipelined on a confirm
- *    channel with `drain` (bench/clients/amqplib.ts) into a durable queue, in a child process; msg/s
- *    from the first publish to the last confirm, and the child's CPU per message; then amqplib alone
- *    at the steady `--rate`, each message awaited on its confirm: the broker's share of latency;
+ *    channel with `drain` (bench/clients/amqplib.ts), without `mandatory`, through a durable direct
+ *    exchange into a durable queue, in a child process; msg/s from the first publish to the last
+ *    confirm, and the child's CPU per message; then amqplib alone at the steady `--rate`, each message
+ *    awaited on its confirm: the broker's share of latency;
  * 2. relay throughput: 1 and then 3 relays (each a child process) run while the same number of the
- *    same bodies are committed into the outbox in one transaction; msg/s from that commit until the
- *    outbox is empty, and the relays' CPU per message (their own process time, PostgreSQL's not);
- *    `--variants` adds relay rows with other journal options (an A/B in the same round);
+ *    same bodies, addressed to the same exchange, are committed into the outbox in one transaction;
+ *    msg/s from that commit until the outbox is empty, and the relays' CPU per message (their own
+ *    process time, PostgreSQL's not); `--variants` adds relay rows with other journal options (an A/B
+ *    in the same round). As in the routed bench (bench/run.ts), the exchange has an alternate exchange
+ *    and the relays use it (the `topology.unroutable` option, docs/operations/unroutable.md): once
+ *    their probe proved it they publish without `mandatory`, as amqplib does, so the broker does the
+ *    same work per message for both;
  * 3. the cost `enqueue` adds to a transaction that inserts one row: `BEGIN; INSERT; COMMIT` against
  *    `BEGIN; INSERT; enqueue; COMMIT`, alternated on one connection, p50 and p99 of each;
  * 4. latency at a steady `--rate` tasks/s for `--seconds`, one task per transaction, issued on
@@ -23,7 +28,7 @@
  *
  * `--write-docs` writes the section "PostgreSQL outbox" of docs/benchmarks.md from the run (medians over
  * the rounds); `--render` does that from a saved `--json` report without running anything. Each round
- * makes its own databases (dropped after) and queue (deleted after).
+ * makes its own databases (dropped after), queues and exchanges (deleted after).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +87,11 @@ interface ChildReport {
 interface ChildJob {
   readonly kind: 'relay' | 'amqplib';
   readonly url: string;
+  /** amqplib: the exchange it publishes to (routing key: the queue's name). */
+  readonly exchange: string;
   readonly queue: string;
+  /** Relays: the `topology.unroutable` option (absent: every message `mandatory`). */
+  readonly unroutable?: Unroutable;
   readonly messages: number;
   /** Relays: extra postgres journal options (an A/B variant). */
   readonly journal: Record<string, unknown>;
@@ -91,10 +100,29 @@ interface ChildJob {
 /** Body `n` of run `run`: the same 1 KiB JSON task amqplib publishes (bench/workload.ts). */
 const body = (run: string, n: number) => benchMessage(run, n).body as JsonValue;
 
+/** The alternate exchange and its queue, as ferry's `topology.unroutable` option takes them. */
+interface Unroutable {
+  readonly alternateExchange: string;
+  readonly queue: string;
+}
+
+/** A round's database and broker objects. */
+interface BenchSetUp {
+  readonly url: string;
+  /** The durable queue every run publishes into, bound to both exchanges. */
+  readonly queue: string;
+  /** The durable direct exchange of the throughput runs, with an alternate exchange. */
+  readonly exchange: string;
+  readonly unroutable: Unroutable;
+  /** The steady stream's fanout exchange (a routing key per task). */
+  readonly fanout: string;
+  tearDown(): Promise<void>;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A database and a queue of the round's own. */
-async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promise<void> }> {
+/** A database, queues and exchanges of the round's own. */
+async function setUp(): Promise<BenchSetUp> {
   const tag = randomBytes(4).toString('hex');
   const name = `ferry_bench_${tag}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -106,22 +134,42 @@ async function setUp(): Promise<{ url: string; queue: string; tearDown(): Promis
   await migrate(pool, new OutboxSchema());
   await pool.end();
   const queue = `ferry-bench-outbox-${tag}`;
+  const exchange = queue;
+  const unroutable = { alternateExchange: `${queue}-ae`, queue: `${queue}-unroutable` };
+  const fanout = `${queue}-fanout`;
   const connection = await amqplib.connect(BROKER_URL);
   const channel = await connection.createChannel();
   await channel.assertQueue(queue, { durable: true });
+  // The throughput runs' objects are the routed bench's (bench/broker.ts). The alternate exchange is
+  // an argument here rather than a policy: nobody else declares this exchange, and the broker routes
+  // the same either way.
+  await channel.assertExchange(unroutable.alternateExchange, 'fanout', { durable: true });
+  await channel.assertQueue(unroutable.queue, { durable: true });
+  await channel.bindQueue(unroutable.queue, unroutable.alternateExchange, '');
+  await channel.assertExchange(exchange, 'direct', {
+    durable: true,
+    alternateExchange: unroutable.alternateExchange,
+  });
+  await channel.bindQueue(queue, exchange, queue);
   // The steady stream gives every task a routing key of its own, so the relay's observer, which sees
   // routing keys, can say when each was confirmed; the fanout exchange routes them all to the queue.
-  await channel.assertExchange(queue, 'fanout', { durable: false, autoDelete: false });
-  await channel.bindQueue(queue, queue, '');
+  await channel.assertExchange(fanout, 'fanout', { durable: false, autoDelete: false });
+  await channel.bindQueue(queue, fanout, '');
   await connection.close();
   return {
     url,
     queue,
+    exchange,
+    unroutable,
+    fanout,
     tearDown: async () => {
       const cleanup = await amqplib.connect(BROKER_URL);
       const channel = await cleanup.createChannel();
       await channel.deleteQueue(queue);
-      await channel.deleteExchange(queue);
+      await channel.deleteQueue(unroutable.queue);
+      await channel.deleteExchange(exchange);
+      await channel.deleteExchange(unroutable.alternateExchange);
+      await channel.deleteExchange(fanout);
       await cleanup.close();
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
@@ -168,9 +216,17 @@ function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
 }
 
 /** amqplib pipelined, then (the broker's share of any latency) publish-to-confirm at the steady rate. */
-async function amqplibRuns(queue: string, settings: OutboxReport['settings']) {
+async function amqplibRuns(run: BenchSetUp, settings: OutboxReport['settings']) {
   const { messages, rate, seconds } = settings;
-  const child = await startChild({ kind: 'amqplib', url: BROKER_URL, queue, messages, journal: {} });
+  const { exchange, queue } = run;
+  const child = await startChild({
+    kind: 'amqplib',
+    url: BROKER_URL,
+    exchange,
+    queue,
+    messages,
+    journal: {},
+  });
   const routed = await ask<{ ms: number; cpuMicros: number }>(child, 'go');
   await purge(queue);
   const steady = await ask<{ achieved: number; confirmed: Quantiles }>(child, { rate, seconds });
@@ -188,16 +244,15 @@ async function outboxCount(pool: pg.Pool): Promise<number> {
 }
 
 async function relayThroughput(
-  url: string,
-  queue: string,
+  run: BenchSetUp,
   messages: number,
   relays: number,
   journal: Record<string, unknown>,
 ) {
+  const { url, exchange, queue, unroutable } = run;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const children = await Promise.all(
-    Array.from({ length: relays }, () => startChild({ kind: 'relay', url, queue, messages, journal })),
-  );
+  const job: ChildJob = { kind: 'relay', url, exchange, queue, unroutable, messages, journal };
+  const children = await Promise.all(Array.from({ length: relays }, () => startChild(job)));
   // All rows become visible at one commit, with the relays already running: the clock starts there.
   const client = await pool.connect();
   await client.query('BEGIN');
@@ -206,7 +261,7 @@ async function relayThroughput(
     await enqueueMany(
       client,
       Array.from({ length: count }, (_, i) => ({
-        exchange: '',
+        exchange,
         routingKey: queue,
         body: body('outbox', from + i),
       })),
@@ -264,9 +319,11 @@ function between(from: ReadonlyMap<string, number>, to: ReadonlyMap<string, numb
   );
 }
 
-async function steadyStream(url: string, queue: string, settings: OutboxReport['settings']) {
+async function steadyStream(run: BenchSetUp, settings: OutboxReport['settings']) {
   const { rate, seconds } = settings;
-  const relay = await startChild({ kind: 'relay', url, queue, messages: 0, journal: {} });
+  const { url, queue, fanout } = run;
+  // No `unroutable` option: a fanout exchange routes the probe too, which would never come back.
+  const relay = await startChild({ kind: 'relay', url, exchange: fanout, queue, messages: 0, journal: {} });
   /** Commit time of each task, by its routing key. */
   const committedAt = new Map<string, number>();
   /** First delivery of each; COMMIT's answer may reach this process after the relay published. */
@@ -295,7 +352,7 @@ async function steadyStream(url: string, queue: string, settings: OutboxReport['
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await enqueue(client, { exchange: queue, routingKey: key, body: body('steady', i) });
+        await enqueue(client, { exchange: fanout, routingKey: key, body: body('steady', i) });
         await client.query('COMMIT');
         committedAt.set(key, wallNow());
       } finally {
@@ -324,19 +381,13 @@ async function steadyStream(url: string, queue: string, settings: OutboxReport['
 async function round(settings: OutboxReport['settings']): Promise<RoundResult> {
   const run = await setUp();
   try {
-    const amqplibResult = await amqplibRuns(run.queue, settings);
+    const amqplibResult = await amqplibRuns(run, settings);
     const relays: RoundResult['relays'][number][] = [];
     for (const variant of settings.variants) {
       for (const count of variant.name === 'default' ? settings.relays : [1]) {
         const fresh = await setUp();
         try {
-          const result = await relayThroughput(
-            fresh.url,
-            fresh.queue,
-            settings.messages,
-            count,
-            variant.journal,
-          );
+          const result = await relayThroughput(fresh, settings.messages, count, variant.journal);
           relays.push({ variant: variant.name, relays: count, ...result });
         } finally {
           await fresh.tearDown();
@@ -344,7 +395,7 @@ async function round(settings: OutboxReport['settings']): Promise<RoundResult> {
       }
     }
     const cost = await enqueueCost(run.url, settings.samples);
-    const steady = await steadyStream(run.url, run.queue, settings);
+    const steady = await steadyStream(run, settings);
     return { amqplib: amqplibResult, relays, cost, steady };
   } finally {
     await run.tearDown();
@@ -431,7 +482,8 @@ async function runChild(): Promise<void> {
   const confirmedAt: [string, number][] = [];
   const relay = createProducer({
     connection: { url: BROKER_URL },
-    topology: { declare: false },
+    // The routed bench's ferry client's topology (bench/clients/ferry.ts).
+    topology: { declare: false, ...(job.unroutable === undefined ? {} : { unroutable: job.unroutable }) },
     journal: { kind: 'postgres', url: job.url, migrate: false, ...job.journal },
   });
   relay.observe({
@@ -462,9 +514,10 @@ async function amqplibChild(job: ChildJob, cpu: () => number): Promise<void> {
   const client = await createClient(
     {
       url: job.url,
-      exchange: '',
+      exchange: job.exchange,
       routingKey: job.queue,
       queue: job.queue,
+      // Only ferry reads it; amqplib publishes without `mandatory`.
       unroutable: { alternateExchange: '', queue: '' },
     },
     { reconnectDelayMs: 100, recovery: false, scratch: '' },
