@@ -188,7 +188,8 @@ export class PostgresJournal extends BufferedJournal {
     this.listener = null;
     const pool = this.pool;
     this.pool = null;
-    // A claim sent ahead is let finish, so that the release below hands its rows back too.
+    // A claim sent ahead is let finish: once close resolves, no query of this relay runs on the pool (an
+    // application's own may be ended next), and the release below hands that claim's rows back too.
     await this.ahead?.rows;
     this.ahead = null;
     if (pool === null || !opened) return;

@@ -10,7 +10,8 @@ import { claimTransaction } from '../../src/postgres/claim-rows.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
-import type { PgPool, QueryRows } from '../../src/postgres/queryable.js';
+import type { PgPool, PgPoolClient, QueryRows } from '../../src/postgres/queryable.js';
+import { releaseSql } from '../../src/postgres/relay-sql.js';
 import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -218,6 +219,69 @@ describe('postgres journal', () => {
     await other.close();
     const held = await db.pool.query(
       `SELECT count(*)::int AS n FROM ferry.outbox WHERE message_id LIKE 'more-%' AND lease_epoch IS NOT NULL`,
+    );
+    expect(held.rows[0]?.n).toBe(0);
+  });
+
+  it("has no query running on the application's pool once close() resolves, its claim sent ahead included", async () => {
+    const db = await database('ahead_close');
+    // The second claim (the one sent ahead) is held until the close's release has run, or 200 ms (as
+    // long as a close that waits for it needs): a close that did not wait for it would resolve with
+    // that claim still running, on a pool the application may end next.
+    const release = releaseSql(new OutboxSchema());
+    let claims = 0;
+    let running = 0;
+    let releaseRan = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      releaseRan = resolve;
+      setTimeout(resolve, 200);
+    });
+    const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+      running += 1;
+      try {
+        return await work();
+      } finally {
+        running -= 1;
+      }
+    };
+    const gated: PgPool = {
+      query: (text, values) =>
+        counted(async () => {
+          const rows = await db.pool.query(text, values);
+          if (text === release) releaseRan();
+          return rows;
+        }),
+      end: () => Promise.resolve(),
+      on: (event, listener) => db.pool.on(event, listener),
+      connect: async () => {
+        const client = await db.pool.connect();
+        return new Proxy(client, {
+          get(target, key) {
+            if (key === 'query') {
+              return (text: string, values?: unknown[]) =>
+                counted(async () => {
+                  if (text.startsWith('BEGIN;')) {
+                    claims += 1;
+                    if (claims === 2) await gate;
+                  }
+                  return target.query(text, values);
+                });
+            }
+            const value: unknown = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }) as PgPoolClient;
+      },
+    };
+    const relay = journal(db, { pool: gated, pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'gated', 600));
+    expect(await relay.claim()).toHaveLength(500);
+    await relay.close();
+    expect({ claims, running }).toEqual({ claims: 2, running: 0 });
+    // And what it claimed, ahead or not, is free for the next relay at once.
+    const held = await db.pool.query(
+      `SELECT count(*)::int AS n FROM ferry.outbox WHERE message_id LIKE 'gated-%' AND lease_epoch IS NOT NULL`,
     );
     expect(held.rows[0]?.n).toBe(0);
   });
