@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/cluster/**/*.test.ts'],
-    testTimeout: 240_000,
+    // A rolling restart waits up to 120 s for each of three nodes' queue members (test/support/cluster.ts).
+    testTimeout: 420_000,
     hookTimeout: 240_000,
   },
 });
