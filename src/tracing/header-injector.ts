@@ -31,9 +31,7 @@ const W3C_FIELDS: ReadonlySet<string> = new Set([TRACEPARENT, TRACESTATE, 'bagga
  * writes the one flat string at once.
  */
 export function traceparentOf(spanContext: SpanContext): string {
-  const { traceFlags } = spanContext;
-  const flags =
-    traceFlags === 1 ? '01' : traceFlags === 0 ? '00' : `0${Number(traceFlags || 0).toString(16)}`;
+  const flags = `0${Number(spanContext.traceFlags || 0).toString(16)}`;
   return ['00', spanContext.traceId, spanContext.spanId, flags].join('-');
 }
 
