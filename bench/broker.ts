@@ -3,6 +3,7 @@
  * recovery score, and removal at the end. Counting uses `checkQueue`'s message count (no management
  * plugin needed).
  */
+import { execFile } from 'node:child_process';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import { SPREAD_KEYS, spreadKey } from './workload.js';
 
@@ -56,6 +57,16 @@ async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>
 
 /** Runs `rabbitmqctl` against the broker the objects live on; resolves with its output. */
 export type RabbitmqCtl = (...args: string[]) => Promise<unknown>;
+
+/** `rabbitmqctl` for the shared broker (the default node). */
+export function sharedCtl(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('rabbitmqctl', args, { timeout: 60_000 }, (error, stdout) => {
+      if (error === null) resolve(stdout);
+      else reject(error);
+    });
+  });
+}
 
 /** The policy that names the alternate exchange on the bench exchange. */
 function policyName(objects: BenchObjects): string {

@@ -42,6 +42,7 @@ import { enqueue, enqueueMany } from '../src/postgres/enqueue.js';
 import { migrate } from '../src/postgres/migrations.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import type { JsonValue } from '../src/producer/publish-request.js';
+import { benchObjects, declareObjects, deleteObjects, purge, sharedCtl } from './broker.js';
 import {
   type OutboxReport,
   percentile,
@@ -133,24 +134,14 @@ async function setUp(): Promise<BenchSetUp> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   await migrate(pool, new OutboxSchema());
   await pool.end();
-  const queue = `ferry-bench-outbox-${tag}`;
-  const exchange = queue;
-  const unroutable = { alternateExchange: `${queue}-ae`, queue: `${queue}-unroutable` };
+  // The throughput runs' objects are the routed bench's: a direct exchange whose alternate exchange
+  // (set by policy) catches what nothing routes, and a durable queue bound with its own name.
+  const objects = benchObjects(`outbox${tag}`);
+  await declareObjects(BROKER_URL, objects, sharedCtl);
+  const { exchange, queue } = objects;
   const fanout = `${queue}-fanout`;
   const connection = await amqplib.connect(BROKER_URL);
   const channel = await connection.createChannel();
-  await channel.assertQueue(queue, { durable: true });
-  // The throughput runs' objects are the routed bench's (bench/broker.ts). The alternate exchange is
-  // an argument here rather than a policy: nobody else declares this exchange, and the broker routes
-  // the same either way.
-  await channel.assertExchange(unroutable.alternateExchange, 'fanout', { durable: true });
-  await channel.assertQueue(unroutable.queue, { durable: true });
-  await channel.bindQueue(unroutable.queue, unroutable.alternateExchange, '');
-  await channel.assertExchange(exchange, 'direct', {
-    durable: true,
-    alternateExchange: unroutable.alternateExchange,
-  });
-  await channel.bindQueue(queue, exchange, queue);
   // The steady stream gives every task a routing key of its own, so the relay's observer, which sees
   // routing keys, can say when each was confirmed; the fanout exchange routes them all to the queue.
   await channel.assertExchange(fanout, 'fanout', { durable: false, autoDelete: false });
@@ -160,29 +151,19 @@ async function setUp(): Promise<BenchSetUp> {
     url,
     queue,
     exchange,
-    unroutable,
+    unroutable: { alternateExchange: objects.alternateExchange, queue: objects.unroutableQueue },
     fanout,
     tearDown: async () => {
       const cleanup = await amqplib.connect(BROKER_URL);
-      const channel = await cleanup.createChannel();
-      await channel.deleteQueue(queue);
-      await channel.deleteQueue(unroutable.queue);
-      await channel.deleteExchange(exchange);
-      await channel.deleteExchange(unroutable.alternateExchange);
-      await channel.deleteExchange(fanout);
+      await (await cleanup.createChannel()).deleteExchange(fanout);
       await cleanup.close();
+      await deleteObjects(BROKER_URL, objects, sharedCtl);
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
   };
-}
-
-async function purge(queue: string): Promise<void> {
-  const connection = await amqplib.connect(BROKER_URL);
-  await (await connection.createChannel()).purgeQueue(queue);
-  await connection.close();
 }
 
 /** A child process running `job`; resolves once it is ready (connected, nothing timed yet). */
@@ -228,10 +209,10 @@ async function amqplibRuns(run: BenchSetUp, settings: OutboxReport['settings']) 
     journal: {},
   });
   const routed = await ask<{ ms: number; cpuMicros: number }>(child, 'go');
-  await purge(queue);
+  await purge(BROKER_URL, queue);
   const steady = await ask<{ achieved: number; confirmed: Quantiles }>(child, { rate, seconds });
   await stopChild(child);
-  await purge(queue);
+  await purge(BROKER_URL, queue);
   return {
     msgPerSec: (messages * 1_000) / routed.ms,
     cpuMicrosPerMsg: routed.cpuMicros / messages,
@@ -274,7 +255,7 @@ async function relayThroughput(
   const seconds = (performance.now() - started) / 1_000;
   const reports = await Promise.all(children.map(stopChild));
   await pool.end();
-  await purge(queue);
+  await purge(BROKER_URL, queue);
   const cpu = reports.reduce((sum, report) => sum + report.cpuMicros, 0);
   return { msgPerSec: messages / seconds, cpuMicrosPerMsg: cpu / messages };
 }

@@ -9,7 +9,7 @@
  * (test/support/throwaway-broker.ts: root and the rabbitmq-server package) and never touches the
  * shared broker's connections. Objects are named `ferry-bench-<id>-…` and deleted at the end.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -26,6 +26,7 @@ import {
   deleteObjects,
   drainIds,
   purge,
+  sharedCtl,
 } from './broker.js';
 import { buildChild, removeBuild } from './build.js';
 import { killActiveChild, runChild } from './child-run.js';
@@ -257,16 +258,6 @@ async function throughputRun(
     await purge(SHARED_URL, queue);
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-/** `rabbitmqctl` for the shared broker (the default node). */
-function sharedCtl(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('rabbitmqctl', args, { timeout: 60_000 }, (error, stdout) => {
-      if (error === null) resolve(stdout);
-      else reject(error);
-    });
-  });
 }
 
 function unroutableOf(objects: BenchObjects): Target['unroutable'] {
