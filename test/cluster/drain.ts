@@ -28,7 +28,7 @@
  *   not hidden: it is printed and kept in `notes` for the loss account.
  */
 import amqp, { type ChannelModel, type GetMessage } from 'amqplib';
-import type { Delivery } from '../faults/support/scorer.js';
+import { type Delivery, deliveryOf } from '../faults/support/scorer.js';
 import type { QueueCounts, QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
 
 /** How long one queue may take to give one exact read, retries after errors and early reads included. */
@@ -256,14 +256,4 @@ function pause(ms: number): Promise<void> {
 /** The message's `x-delivery-count`: how often the queue has had it back (0 before the first return). */
 function deliveryCount(message: GetMessage): number {
   return Number(message.properties.headers?.['x-delivery-count'] ?? 0);
-}
-
-function deliveryOf(message: GetMessage): Delivery {
-  return {
-    messageId: message.properties.messageId as string | undefined,
-    content: message.content,
-    properties: message.properties,
-    routingKey: message.fields.routingKey,
-    exchange: message.fields.exchange,
-  };
 }

@@ -34,7 +34,7 @@ import {
   SOAK,
   scenarioRandom,
 } from './support/fault-run.js';
-import { type Delivery, drainQueue } from './support/scorer.js';
+import { type Delivery, deliveryOf, drainQueue } from './support/scorer.js';
 
 const seed = faultSeed('topology');
 const MESSAGES = SOAK ? 10_000 : 3_000;
@@ -226,13 +226,7 @@ class LiveConsumer {
           this.queue,
           (message) => {
             if (message === null) return;
-            this.deliveries.push({
-              messageId: message.properties.messageId as string | undefined,
-              content: message.content,
-              properties: message.properties,
-              routingKey: message.fields.routingKey,
-              exchange: message.fields.exchange,
-            });
+            this.deliveries.push(deliveryOf(message));
           },
           { noAck: true },
         );

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import amqp, { type ConsumeMessage } from 'amqplib';
+import amqp, { type ConsumeMessage, type Message } from 'amqplib';
 import { expect } from 'vitest';
 import { DEAD_LETTER_HEADERS } from '../../../src/producer/dead-letter-headers.js';
 
@@ -19,6 +19,17 @@ export interface Delivery {
   readonly properties: ConsumeMessage['properties'];
   readonly routingKey: string;
   readonly exchange: string;
+}
+
+/** A message amqplib handed over (consumed, or got with `basic.get`), as a {@link Delivery}. */
+export function deliveryOf(message: Message): Delivery {
+  return {
+    messageId: message.properties.messageId as string | undefined,
+    content: message.content,
+    properties: message.properties,
+    routingKey: message.fields.routingKey,
+    exchange: message.fields.exchange,
+  };
 }
 
 /**
@@ -40,13 +51,7 @@ export async function drainQueue(url: string, queue: string, timeoutMs = 30_000)
       queue,
       (message) => {
         if (message === null) return;
-        deliveries.push({
-          messageId: message.properties.messageId as string | undefined,
-          content: message.content,
-          properties: message.properties,
-          routingKey: message.fields.routingKey,
-          exchange: message.fields.exchange,
-        });
+        deliveries.push(deliveryOf(message));
         if (deliveries.length >= target) wake?.();
       },
       { noAck: true },
