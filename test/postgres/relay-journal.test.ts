@@ -10,9 +10,8 @@ import { claimTransaction } from '../../src/postgres/claim-rows.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
-import type { PgPool, PgPoolClient, QueryRows } from '../../src/postgres/queryable.js';
 import { releaseSql } from '../../src/postgres/relay-sql.js';
-import { createTestDatabase, requests, type TestDatabase, waitUntil } from './support.js';
+import { createTestDatabase, interceptedPool, requests, type TestDatabase, waitUntil } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -72,25 +71,11 @@ describe('postgres journal', () => {
     const db = await database('notify');
     // The pool is watched so the commit comes only once the claim found nothing and waits.
     let claimQueries = 0;
-    const counted = async (run: Promise<QueryRows>, text: string) => {
-      const result = await run;
+    const watched = interceptedPool(db.pool, async (text, run) => {
+      const result = await run();
       if (text.includes('SKIP LOCKED')) claimQueries += 1;
       return result;
-    };
-    const watched: PgPool = {
-      query: (text, values) => counted(db.pool.query(text, values), text),
-      connect: async () => {
-        const client = await db.pool.connect();
-        return {
-          query: (text: string, values?: unknown[]) => counted(client.query(text, values), text),
-          release: (destroy?: boolean | Error) => client.release(destroy),
-          on: client.on.bind(client),
-          off: client.off.bind(client),
-        };
-      },
-      end: async () => undefined,
-      on: () => undefined,
-    };
+    });
     const relay = journal(db, { pool: watched, pollMs: 30_000 });
     await relay.open();
     const waiting = relay.claim();
@@ -236,43 +221,20 @@ describe('postgres journal', () => {
       releaseRan = resolve;
       setTimeout(resolve, 200);
     });
-    const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    const gated = interceptedPool(db.pool, async (text, run) => {
       running += 1;
       try {
-        return await work();
+        if (text.startsWith('BEGIN;')) {
+          claims += 1;
+          if (claims === 2) await gate;
+        }
+        const rows = await run();
+        if (text === release) releaseRan();
+        return rows;
       } finally {
         running -= 1;
       }
-    };
-    const gated: PgPool = {
-      query: (text, values) =>
-        counted(async () => {
-          const rows = await db.pool.query(text, values);
-          if (text === release) releaseRan();
-          return rows;
-        }),
-      end: () => Promise.resolve(),
-      on: (event, listener) => db.pool.on(event, listener),
-      connect: async () => {
-        const client = await db.pool.connect();
-        return new Proxy(client, {
-          get(target, key) {
-            if (key === 'query') {
-              return (text: string, values?: unknown[]) =>
-                counted(async () => {
-                  if (text.startsWith('BEGIN;')) {
-                    claims += 1;
-                    if (claims === 2) await gate;
-                  }
-                  return target.query(text, values);
-                });
-            }
-            const value: unknown = Reflect.get(target, key, target);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }) as PgPoolClient;
-      },
-    };
+    });
     const relay = journal(db, { pool: gated, pollMs: 50 });
     await relay.open();
     await enqueueMany(db.pool, requests('q', 'gated', 600));

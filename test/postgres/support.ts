@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import pg from 'pg';
+import type { PgPool, QueryRows } from '../../src/postgres/queryable.js';
 
 /** The shared PostgreSQL: trust auth, user postgres. */
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -105,4 +106,29 @@ export function requests(queue: string, run: string, n: number, from = 0) {
     messageId: `${run}-${from + i}`,
     body: { run, n: from + i },
   }));
+}
+
+/**
+ * `pool` as ferry's `PgPool`, with every statement (on the pool or on a client taken from it) passed
+ * through `around`, which runs it with `run()`: a test watches, counts or holds back the relay's
+ * statements by their text. The pool itself is the test's to end.
+ */
+export function interceptedPool(
+  pool: pg.Pool,
+  around: (text: string, run: () => Promise<QueryRows>) => Promise<QueryRows>,
+): PgPool {
+  return {
+    query: (text, values) => around(text, () => pool.query(text, values)),
+    connect: async () => {
+      const client = await pool.connect();
+      return {
+        query: (text: string, values?: unknown[]) => around(text, () => client.query(text, values)),
+        release: (destroy?: boolean | Error) => client.release(destroy),
+        on: client.on.bind(client),
+        off: client.off.bind(client),
+      };
+    },
+    end: async () => undefined,
+    on: () => undefined,
+  };
 }
