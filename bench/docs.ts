@@ -39,7 +39,10 @@ const VARIANT_NOTES: Record<Variant, string> = {
     '(every other row sends what amqplib sends: persistent, content type, message id). ' +
     '`ferry-memory-traced` is ferry with a tracer provider registered (a no-op span processor) and ' +
     'the W3C propagators: a PRODUCER span per message and its context in the headers ' +
-    '(docs/operations/tracing.md); `ferry-memory` has `@opentelemetry/api` installed but no provider, ' +
+    '(docs/operations/tracing.md); `amqplib-traced` is amqplib instrumented by hand to the same ' +
+    'conventions with the same provider (a PRODUCER span per message with ferry’s name and attributes, ' +
+    'its context injected into the headers, ended at the confirm), the floor of what the SDK costs a ' +
+    'plain client; `ferry-memory` has `@opentelemetry/api` installed but no provider, ' +
     'and `ferry-memory-no-otel` is ferry where the API cannot be found (its child hides it from ' +
     '`require`, bench/clients/without-otel-api.ts), as for an application without it: nothing of ' +
     'OpenTelemetry is loaded.',

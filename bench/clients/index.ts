@@ -54,6 +54,13 @@ export const CLIENTS: Readonly<Record<string, ClientInfo>> = {
     recovers: true,
     tuned: true,
   },
+  'amqplib-traced': {
+    packageName: 'amqplib',
+    load: async () => (await import('./amqplib-traced.js')).createTracedClient,
+    confirms: true,
+    recovers: true,
+    tuned: true,
+  },
   'ferry-memory': {
     packageName: 'ferry',
     load: async () => (await import('./ferry.js')).createMemoryClient,
