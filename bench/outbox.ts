@@ -283,13 +283,15 @@ async function relayThroughput(
   } catch (error) {
     for (const child of children) child.kill();
     throw new Error(`${kind}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    // Before anything else can fail: the round's teardown drops the database under idle connections.
+    await pool.end();
   }
   const seconds = (performance.now() - started) / 1_000;
   const reports = await Promise.all(children.map(stopChild));
   // A floor's figure counts only if each row reached the queue exactly once.
   const queued = kind === 'relay' ? messages : await countMessages(BROKER_URL, queue);
   if (queued !== messages) throw new Error(`${kind} left ${queued} messages in the queue, not ${messages}`);
-  await pool.end();
   await purge(BROKER_URL, queue);
   const cpu = reports.reduce((sum, report) => sum + report.cpuMicros, 0);
   return { msgPerSec: messages / seconds, cpuMicrosPerMsg: cpu / messages };
