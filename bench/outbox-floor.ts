@@ -133,14 +133,14 @@ export async function floorChild(job: FloorJob, brokerUrl: string, cpu: () => nu
   let held = 0;
   let confirmed = 0;
   let deleted = 0;
-  let unsent: string[] = [];
+  let toDelete: string[] = [];
   let deleting: Promise<void> | null = null;
   const room = signal();
   const deleteSql = `DELETE FROM ${schema.outbox} WHERE seq = ANY($1::bigint[])`;
   const flushDeletes = (): void => {
-    if (deleting !== null || unsent.length === 0) return;
-    const batch = unsent;
-    unsent = [];
+    if (deleting !== null || toDelete.length === 0) return;
+    const batch = toDelete;
+    toDelete = [];
     deleting = pool.query(deleteSql, [batch]).then(
       (result) => {
         if (result.rowCount !== batch.length) fail(job, `deleted ${result.rowCount} of ${batch.length} rows`);
@@ -155,7 +155,7 @@ export async function floorChild(job: FloorJob, brokerUrl: string, cpu: () => nu
     if (error != null) fail(job, `row ${seq} was not confirmed: ${String(error)}`);
     confirmed += 1;
     held -= 1;
-    unsent.push(seq);
+    toDelete.push(seq);
     flushDeletes();
     room.raise();
   };
