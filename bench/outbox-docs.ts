@@ -2,6 +2,7 @@
  * The section "PostgreSQL outbox" of `docs/benchmarks.md`, rendered from an {@link OutboxReport} of
  * `bench/outbox.ts`: medians over the rounds, every round's own figure beside them, and the goals.
  */
+import type { Floor } from './outbox-floor.js';
 import { median } from './workload.js';
 
 /** p50/p99 of a set of samples, ms. */
@@ -22,6 +23,12 @@ export interface RoundResult {
   readonly relays: readonly {
     readonly variant: string;
     readonly relays: number;
+    readonly msgPerSec: number;
+    readonly cpuMicrosPerMsg: number;
+  }[];
+  /** The floor relays (bench/outbox-floor.ts) through the same burst; absent in older reports. */
+  readonly floors?: readonly {
+    readonly floor: Floor;
     readonly msgPerSec: number;
     readonly cpuMicrosPerMsg: number;
   }[];
@@ -59,6 +66,8 @@ export interface OutboxReport {
     readonly connections: number;
     readonly relays: readonly number[];
     readonly variants: readonly { readonly name: string; readonly journal: Record<string, unknown> }[];
+    /** Floor relays run in each round (`--floors`); absent in older reports. */
+    readonly floors?: readonly Floor[];
   };
   readonly rounds: readonly RoundResult[];
 }
@@ -82,6 +91,21 @@ function relayRow(round: RoundResult, variant: string, relays: number) {
   const row = round.relays.find((r) => r.variant === variant && r.relays === relays);
   if (row === undefined) throw new Error(`no relay row ${variant} × ${relays} in the report`);
   return row;
+}
+
+function floorRow(round: RoundResult, floor: Floor) {
+  const row = round.floors?.find((r) => r.floor === floor);
+  if (row === undefined) throw new Error(`no floor row ${floor} in the report`);
+  return row;
+}
+
+/** What the floor rows are: a paragraph of the section's description, when the run had them. */
+function floorsParagraph(floors: readonly Floor[]): string[] {
+  if (floors.length === 0) return [];
+  return [
+    `After ferry's relays, each round runs the floor relays (${floors.map((f) => `\`${f}\``).join(', ')}; bench/outbox-floor.ts) through the same burst, timed the same way: each is one child process with plain \`pg\` and amqplib and none of ferry, doing the least a correct relay must do, so its ratio to amqplib is what this machine allows any relay. \`floor-read\` reads the rows in \`seq\` order behind a cursor (no claims: one relay only); \`floor-claim\` takes them with ferry's own claim under a lease. Both publish each row on one confirm channel, pipelined, with the row's properties (amqplib's routed options), delete confirmed rows in batches, and hold at most 1,000 rows unconfirmed, in reads of at most 500, as ferry's relay does; a floor fails the run unless each row reached the queue exactly once and the outbox is empty.`,
+    '',
+  ];
 }
 
 /** The markdown of the section, starting with its `##` heading. */
@@ -112,6 +136,21 @@ export function renderOutboxSection(report: OutboxReport): string {
         figure(report, (r) => relayRow(r, variant.name, relays).cpuMicrosPerMsg, us).text,
       );
     }
+  }
+  for (const floor of s.floors ?? []) {
+    add(`floor relay, ${floor} (msg/s)`, figure(report, (r) => floorRow(r, floor).msgPerSec, int).text);
+    add(
+      `floor relay, ${floor}, × amqplib in its round`,
+      figure(
+        report,
+        (r) => floorRow(r, floor).msgPerSec / r.amqplib.msgPerSec,
+        (n) => `${n.toFixed(2)}×`,
+      ).text,
+    );
+    add(
+      `floor relay CPU per message, ${floor}`,
+      figure(report, (r) => floorRow(r, floor).cpuMicrosPerMsg, us).text,
+    );
   }
   add('one-row transaction, p50', figure(report, (r) => r.cost.plain.p50, ms).text);
   add('one-row transaction, p99', figure(report, (r) => r.cost.plain.p99, ms).text);
@@ -162,6 +201,7 @@ export function renderOutboxSection(report: OutboxReport): string {
     '',
     `Each round runs, in this order: amqplib routed (${int(s.messages)} JSON bodies of 1 KiB pipelined on a confirm channel, without \`mandatory\`, through a durable direct exchange into a durable queue, bench/clients/amqplib.ts), then amqplib alone publishing at the steady rate below, each message awaited on its own confirm (its publish-to-confirm is the broker's share of any latency); the relay throughput (the same ${int(s.messages)} bodies, to the same exchange, committed into the outbox in one transaction while the relays, child processes, already run; timed from that commit until the outbox is empty). As in the routed bench, that exchange has an alternate exchange and the relays use it (the \`topology.unroutable\` option, docs/operations/unroutable.md): once their probe proved it, they publish without \`mandatory\`, as amqplib does; the cost of \`enqueue\` (${int(s.samples)} transactions of each kind, alternated on one connection); a steady stream of ${int(s.rate)} tasks/s for ${s.seconds} s, one task per transaction, issued on schedule over ${s.connections} connections, one relay. Each task of the stream has a routing key of its own (a fanout exchange routes them all to the queue), so commit-to-confirm is per task: from COMMIT returning in the bench to the relay's producer reporting the broker's confirm (\`observe()\`'s \`settled\`, which names the routing key), both on the machine's wall clock. Commit-to-delivery is from COMMIT returning to a consumer on the queue having the message. CPU is the client's or the relays' own process time per message; PostgreSQL's and RabbitMQ's are not in it.`,
     '',
+    ...floorsParagraph(s.floors ?? []),
     '| figure | median | per round |',
     '| --- | ---: | --- |',
     ...rows,

@@ -15,6 +15,9 @@
  *    and the relays use it (the `topology.unroutable` option, docs/operations/unroutable.md): once
  *    their probe proved it they publish without `mandatory`, as amqplib does, so the broker does the
  *    same work per message for both;
+ *    then `--floors` (both by default, `none` for neither): the floor relays of bench/outbox-floor.ts,
+ *    the least a correct relay must do with plain `pg` and amqplib, one child each, on the same rows
+ *    measured the same way: what any relay reaches on this machine, ferry's or not;
  * 3. the cost `enqueue` adds to a transaction that inserts one row: `BEGIN; INSERT; COMMIT` against
  *    `BEGIN; INSERT; enqueue; COMMIT`, alternated on one connection, p50 and p99 of each;
  * 4. latency at a steady `--rate` tasks/s for `--seconds`, one task per transaction, issued on
@@ -23,8 +26,8 @@
  *    names, through a fanout exchange) and commit-to-delivery (→ a consumer having it), p50 and p99.
  *
  *   npx tsx bench/outbox.ts [--rounds 3] [--messages 50000] [--samples 2000] [--rate 1000] [--seconds 20]
- *     [--relays 1,3] [--variants 'name=json;…'] [--json report.json] [--write-docs] [--render report.json]
- *     [--profile dir]
+ *     [--relays 1,3] [--variants 'name=json;…'] [--floors floor-read,floor-claim|none] [--json report.json]
+ *     [--write-docs] [--render report.json] [--profile dir]
  *
  * `--write-docs` writes the section "PostgreSQL outbox" of docs/benchmarks.md from the run (medians over
  * the rounds); `--render` does that from a saved `--json` report without running anything. Each round
@@ -42,7 +45,7 @@ import { enqueue, enqueueMany } from '../src/postgres/enqueue.js';
 import { migrate } from '../src/postgres/migrations.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import type { JsonValue } from '../src/producer/publish-request.js';
-import { benchObjects, declareObjects, deleteObjects, purge, sharedCtl } from './broker.js';
+import { benchObjects, countMessages, declareObjects, deleteObjects, purge, sharedCtl } from './broker.js';
 import {
   type OutboxReport,
   percentile,
@@ -50,6 +53,7 @@ import {
   type RoundResult,
   renderOutboxSection,
 } from './outbox-docs.js';
+import { FLOORS, type Floor, floorChild } from './outbox-floor.js';
 import { benchMessage } from './workload.js';
 
 const { values } = parseArgs({
@@ -64,6 +68,7 @@ const { values } = parseArgs({
     notes: { type: 'string' },
     relays: { type: 'string', default: '1,3' },
     variants: { type: 'string' },
+    floors: { type: 'string', default: FLOORS.join(',') },
     json: { type: 'string' },
     'write-docs': { type: 'boolean', default: false },
     render: { type: 'string' },
@@ -86,7 +91,7 @@ interface ChildReport {
 
 /** What the parent hands a child, as JSON in `FERRY_BENCH_CHILD`. */
 interface ChildJob {
-  readonly kind: 'relay' | 'amqplib';
+  readonly kind: 'relay' | 'amqplib' | Floor;
   readonly url: string;
   /** amqplib: the exchange it publishes to (routing key: the queue's name). */
   readonly exchange: string;
@@ -119,6 +124,9 @@ interface BenchSetUp {
   readonly fanout: string;
   tearDown(): Promise<void>;
 }
+
+/** A throughput run fails when the outbox has not shrunk for this long. */
+const STALL_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -180,10 +188,11 @@ function startChild(job: ChildJob): Promise<ChildProcess> {
   });
 }
 
-/** Asks a child to stop and resolves with its report. */
+/** Asks a child to stop and resolves with its report; rejects if it exits without one. */
 function stopChild(child: ChildProcess): Promise<ChildReport> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     child.once('message', (report) => resolve(report as ChildReport));
+    child.once('exit', (code) => reject(new Error(`bench child exited (${code}) instead of reporting`)));
     child.send('stop');
   });
 }
@@ -224,15 +233,33 @@ async function outboxCount(pool: pg.Pool): Promise<number> {
   return (await pool.query('SELECT count(*)::int AS n FROM ferry.outbox')).rows[0].n as number;
 }
 
+/**
+ * Resolves once the outbox is empty. Rejects when a child exited or the outbox stopped shrinking: a
+ * child that failed (a floor that found itself dishonest) or stalled would leave rows there for good.
+ */
+async function emptied(pool: pg.Pool, messages: number, children: readonly ChildProcess[]): Promise<void> {
+  let left = messages;
+  let movedAt = performance.now();
+  for (let now = await outboxCount(pool); now > 0; now = await outboxCount(pool)) {
+    if (children.some((child) => child.exitCode !== null)) throw new Error('a child exited');
+    if (now < left) [left, movedAt] = [now, performance.now()];
+    else if (performance.now() - movedAt > STALL_MS) {
+      throw new Error(`${left} rows left, none taken in ${STALL_MS / 1_000} s`);
+    }
+    await sleep(5);
+  }
+}
+
+/** `relays` children of `kind` (ferry's relay with `journal`, or a floor) through the burst. */
 async function relayThroughput(
   run: BenchSetUp,
   messages: number,
   relays: number,
-  journal: Record<string, unknown>,
+  { kind, journal }: Pick<ChildJob, 'kind' | 'journal'>,
 ) {
   const { url, exchange, queue, unroutable } = run;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const job: ChildJob = { kind: 'relay', url, exchange, queue, unroutable, messages, journal };
+  const job: ChildJob = { kind, url, exchange, queue, unroutable, messages, journal };
   const children = await Promise.all(Array.from({ length: relays }, () => startChild(job)));
   // All rows become visible at one commit, with the relays already running: the clock starts there.
   const client = await pool.connect();
@@ -251,10 +278,20 @@ async function relayThroughput(
   await client.query('COMMIT');
   client.release();
   const started = performance.now();
-  while ((await outboxCount(pool)) > 0) await sleep(5);
+  try {
+    await emptied(pool, messages, children);
+  } catch (error) {
+    for (const child of children) child.kill();
+    throw new Error(`${kind}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    // Before anything else can fail: the round's teardown drops the database under idle connections.
+    await pool.end();
+  }
   const seconds = (performance.now() - started) / 1_000;
   const reports = await Promise.all(children.map(stopChild));
-  await pool.end();
+  // A floor's figure counts only if each row reached the queue exactly once.
+  const queued = kind === 'relay' ? messages : await countMessages(BROKER_URL, queue);
+  if (queued !== messages) throw new Error(`${kind} left ${queued} messages in the queue, not ${messages}`);
   await purge(BROKER_URL, queue);
   const cpu = reports.reduce((sum, report) => sum + report.cpuMicros, 0);
   return { msgPerSec: messages / seconds, cpuMicrosPerMsg: cpu / messages };
@@ -368,16 +405,29 @@ async function round(settings: OutboxReport['settings']): Promise<RoundResult> {
       for (const count of variant.name === 'default' ? settings.relays : [1]) {
         const fresh = await setUp();
         try {
-          const result = await relayThroughput(fresh, settings.messages, count, variant.journal);
+          const result = await relayThroughput(fresh, settings.messages, count, {
+            kind: 'relay',
+            journal: variant.journal,
+          });
           relays.push({ variant: variant.name, relays: count, ...result });
         } finally {
           await fresh.tearDown();
         }
       }
     }
+    const floors: NonNullable<RoundResult['floors']>[number][] = [];
+    for (const floor of settings.floors ?? []) {
+      const fresh = await setUp();
+      try {
+        const result = await relayThroughput(fresh, settings.messages, 1, { kind: floor, journal: {} });
+        floors.push({ floor, ...result });
+      } finally {
+        await fresh.tearDown();
+      }
+    }
     const cost = await enqueueCost(run.url, settings.samples);
     const steady = await steadyStream(run, settings);
-    return { amqplib: amqplibResult, relays, cost, steady };
+    return { amqplib: amqplibResult, relays, floors, cost, steady };
   } finally {
     await run.tearDown();
   }
@@ -391,6 +441,15 @@ function parseVariants(text: string | undefined): OutboxReport['settings']['vari
     variants.push({ name: part.slice(0, at), journal: JSON.parse(part.slice(at + 1)) });
   }
   return variants;
+}
+
+/** `floor-read,floor-claim`, or `none`. */
+function parseFloors(text: string | undefined): Floor[] {
+  const names = text === undefined || text === 'none' ? [] : text.split(',');
+  const unknown = names.filter((name) => !(FLOORS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new Error(`--floors: unknown ${unknown.join(', ')} (known: ${FLOORS.join(', ')})`);
+  return names as Floor[];
 }
 
 function writeDocs(report: OutboxReport): void {
@@ -420,6 +479,7 @@ async function main(): Promise<void> {
     connections: Number(values.connections),
     relays: (values.relays ?? '1,3').split(',').map(Number),
     variants: parseVariants(values.variants),
+    floors: parseFloors(values.floors),
   };
   const command = `npx tsx bench/outbox.ts ${process.argv.slice(2).join(' ')}`.trim();
   const startedAt = new Date().toISOString();
@@ -448,7 +508,7 @@ async function main(): Promise<void> {
   if (values['write-docs']) writeDocs(report);
 }
 
-/** A child: a relay (a producer on the postgres journal) or amqplib publishing on `go`. */
+/** A child: a relay (a producer on the postgres journal), a floor relay, or amqplib publishing on `go`. */
 async function runChild(): Promise<void> {
   const job = JSON.parse(process.env.FERRY_BENCH_CHILD ?? '{}') as ChildJob;
   const cpuAtStart = process.cpuUsage();
@@ -459,6 +519,7 @@ async function runChild(): Promise<void> {
   const report = (extra: Partial<ChildReport> = {}) =>
     process.send?.({ cpuMicros: cpu(), confirmedAt: [], ...extra } satisfies ChildReport);
   if (job.kind === 'amqplib') return amqplibChild(job, cpu);
+  if (job.kind !== 'relay') return floorChild({ ...job, kind: job.kind }, BROKER_URL, cpu);
   const { createProducer } = await import('../src/producer/producer.js');
   const confirmedAt: [string, number][] = [];
   const relay = createProducer({
