@@ -58,6 +58,17 @@ function reviveBuffers(_key: string, value: unknown): unknown {
 }
 
 /**
+ * Stored JSON as values, with the Buffers headers held turned back into Buffers.
+ *
+ * @throws SyntaxError when `text` is not JSON.
+ */
+export function parseStored(text: string): unknown {
+  // A reviver costs a call per value; only data that names a Buffer can hold one (JSON as ferry and
+  // PostgreSQL write it spells the word out), and most messages have no Buffer headers at all.
+  return text.includes('Buffer') ? JSON.parse(text, reviveBuffers) : JSON.parse(text);
+}
+
+/**
  * Rebuilds an event from its stored columns.
  *
  * @param where - names the row in the error (`seq 42`, `entry 1700000000000-0`).
@@ -71,11 +82,7 @@ export function decodeEvent(stored: StoredEvent, where: string): JournalEvent {
   if (!Number.isFinite(stored.at)) throw corrupt('no time');
   let data: Record<string, unknown>;
   try {
-    // A reviver costs a call per value; only data that names a Buffer can hold one (JSON as ferry and
-    // PostgreSQL write it spells the word out), and most messages have no Buffer headers at all.
-    data = (
-      stored.data.includes('Buffer') ? JSON.parse(stored.data, reviveBuffers) : JSON.parse(stored.data)
-    ) as Record<string, unknown>;
+    data = parseStored(stored.data) as Record<string, unknown>;
   } catch (error) {
     throw corrupt('its data is not JSON', error);
   }

@@ -48,6 +48,8 @@ export class PostgresJournal extends BufferedJournal {
   private renewing = false;
   /** Deletes whose write failed, carried into the next write so their rows do not linger. */
   private undone: BatchOp[] = [];
+  /** The `seq` of each claimed row this relay holds, by message id: its delete finds it by primary key. */
+  private readonly seqs = new Map<string, string>();
   /** A claim sent before the last one's rows were handed over (see {@link claim}). */
   private ahead: { epoch: string; room: number; rows: Promise<ClaimedRow[] | Error> } | null = null;
 
@@ -131,6 +133,12 @@ export class PostgresJournal extends BufferedJournal {
       }
     }
     const records = foldRows(rows, (error) => this.warn(error));
+    for (const row of rows) this.seqs.set(row.message_id, row.seq);
+    if (records.length < rows.length) {
+      // A row that did not decode is not held, so no delete will ever come for it.
+      const held = new Set(records.map((record) => record.message.messageId));
+      for (const row of rows) if (!held.has(row.message_id)) this.seqs.delete(row.message_id);
+    }
     this.state.adopt(records);
     if (rows.length === asked && this.pool !== null) this.claimAhead(pool);
     return records;
@@ -156,7 +164,7 @@ export class PostgresJournal extends BufferedJournal {
     const pool = this.pool;
     if (pool === null) throw new JournalError('JOURNAL_WRITE_FAILED', 'the postgres journal is closed');
     const batch = this.undone.length === 0 ? ops : [...this.undone, ...ops];
-    const params = writeParams(this.epoch, batch);
+    const params = writeParams(this.epoch, batch, this.seqs);
     let live: number;
     try {
       const result = await pool.query(writeSql(this.schema), params);
@@ -172,6 +180,7 @@ export class PostgresJournal extends BufferedJournal {
       );
     }
     this.undone = [];
+    for (const op of batch) if (op.op === 'delete') this.seqs.delete(op.messageId);
     if (live === 0) {
       await this.rejoin(pool);
       throw new JournalError(
@@ -231,6 +240,7 @@ export class PostgresJournal extends BufferedJournal {
    */
   private async rejoin(pool: PgPool): Promise<void> {
     this.state.forget(this.state.pending().map((record) => record.message.messageId));
+    this.seqs.clear();
     this.undone = [];
     this.epoch = await this.takeLease(pool);
   }
@@ -252,15 +262,19 @@ async function checkCurrent(pool: PgPool, schema: OutboxSchema): Promise<void> {
   );
 }
 
-/** The parameters of {@link writeSql} for one batch. */
-function writeParams(epoch: string, ops: readonly BatchOp[]): unknown[] {
+/** The parameters of {@link writeSql} for one batch; `seqs` has the claimed rows' `seq`s by id. */
+function writeParams(epoch: string, ops: readonly BatchOp[], seqs: ReadonlyMap<string, string>): unknown[] {
   const accepted = new Map<string, OutboundMessage>();
   const later = new Map<string, ReturnType<typeof storedEvent>[]>();
   const confirmed: string[] = [];
+  const confirmedSeqs: string[] = [];
   const deadLettered: string[] = [];
   for (const op of ops) {
-    if (op.op === 'delete') (op.outcome === 'confirmed' ? confirmed : deadLettered).push(op.messageId);
-    else if (op.event.type === 'accepted') accepted.set(op.event.message.messageId, op.event.message);
+    if (op.op === 'delete') {
+      const seq = op.outcome === 'confirmed' ? seqs.get(op.messageId) : undefined;
+      if (seq !== undefined) confirmedSeqs.push(seq);
+      else (op.outcome === 'confirmed' ? confirmed : deadLettered).push(op.messageId);
+    } else if (op.event.type === 'accepted') accepted.set(op.event.message.messageId, op.event.message);
     else appendTo(later, op.event);
   }
   const c = acceptedColumns([...accepted.values()]);
@@ -285,6 +299,7 @@ function writeParams(epoch: string, ops: readonly BatchOp[]): unknown[] {
     appendEvents,
     confirmed,
     deadLettered,
+    confirmedSeqs,
   ];
 }
 

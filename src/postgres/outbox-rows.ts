@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { decodeEvent, encodeEvent } from '../journal/codec.js';
+import { decodeEvent, encodeEvent, parseStored } from '../journal/codec.js';
 import { JournalState } from '../journal/fold.js';
 import type { JournalEvent, PendingMessage } from '../journal/journal.js';
 import { JournalError } from '../journal/journal-error.js';
@@ -56,7 +56,8 @@ export type ClaimedRow = {
   readonly routing_key: string;
   /** The properties as JSON text, as stored. */
   readonly properties: string;
-  readonly content: Buffer;
+  /** The body in base64, as PostgreSQL's `encode` writes it (see {@link rowColumns}). */
+  readonly content: string;
   readonly accepted_at: string;
   /** The `events` column as JSON text. */
   readonly events: string;
@@ -69,28 +70,16 @@ export type ClaimedRow = {
  */
 export function rowEvents(row: ClaimedRow): JournalEvent[] {
   const where = `outbox row ${row.seq}`;
-  const accepted = decodeEvent(
-    {
-      messageId: row.message_id,
-      type: 'accepted',
-      at: Number(row.accepted_at),
-      data: `{"exchange":${JSON.stringify(row.exchange)},"routingKey":${JSON.stringify(row.routing_key)},"properties":${row.properties}}`,
-      content: row.content,
-    },
-    where,
-  );
-  const events = [withRowProperties(accepted, row.message_id)];
+  const events: JournalEvent[] = [{ type: 'accepted', message: rowMessage(row, where) }];
+  // A row nobody has relayed yet, nearly every row a claim takes, has no later events to parse.
+  if (row.events === '[]') return events;
   let later: { t: JournalEvent['type']; a: number; d: string }[];
   try {
     later = JSON.parse(row.events) as typeof later;
   } catch (error) {
-    throw new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: its events are not JSON`, {
-      cause: error,
-    });
+    throw corrupt(where, 'its events are not JSON', error);
   }
-  if (!Array.isArray(later)) {
-    throw new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: its events are not a list`);
-  }
+  if (!Array.isArray(later)) throw corrupt(where, 'its events are not a list');
   for (const event of later) {
     events.push(
       decodeEvent(
@@ -100,6 +89,46 @@ export function rowEvents(row: ClaimedRow): JournalEvent[] {
     );
   }
   return events;
+}
+
+function corrupt(where: string, why: string, cause?: unknown): JournalError {
+  return new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: ${why}`, { cause });
+}
+
+/**
+ * A row's message, with the properties every relayed row gets: a content type when the row was
+ * written by plain SQL without one, and always the row's own message id. Built from the columns
+ * directly rather than through the codec's `accepted` event, whose JSON would first be assembled from
+ * those columns only to be parsed again (the relay decodes every row it claims).
+ */
+function rowMessage(row: ClaimedRow, where: string): OutboundMessage {
+  const acceptedAt = Number(row.accepted_at);
+  if (row.message_id === '' || !Number.isFinite(acceptedAt)) throw corrupt(where, 'no message id or time');
+  let stored: unknown;
+  try {
+    stored = parseStored(row.properties);
+  } catch (error) {
+    throw corrupt(where, 'its properties are not JSON', error);
+  }
+  if (typeof stored !== 'object' || stored === null) {
+    throw corrupt(where, 'its properties are not an object');
+  }
+  // Plain SQL may leave out what ferry's own rows always have.
+  const given = stored as Partial<MessageProperties>;
+  const properties: MessageProperties = {
+    ...given,
+    contentType: given.contentType ?? 'application/octet-stream',
+    messageId: row.message_id,
+    persistent: true,
+  };
+  return {
+    messageId: row.message_id,
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    content: Buffer.from(row.content, 'base64'),
+    acceptedAt,
+    properties,
+  };
 }
 
 /**
@@ -126,27 +155,15 @@ export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown
 /**
  * The select list that reads a row as a {@link ClaimedRow}: the columns as they are stored, for
  * {@link rowEvents} to complete (building the properties in SQL cost the claim about a tenth of its
- * time in PostgreSQL, which relays share).
+ * time in PostgreSQL, which relays share). The body comes as base64 text rather than as `bytea`:
+ * node-postgres reads every column as a string, so a `bytea` arrives hex-encoded, twice its size, and
+ * its hex parse cost the relay about twice as much as base64's does, per row, measured on 1 KiB
+ * bodies; base64 is also a third fewer bytes for PostgreSQL to send. Decoding it here, rather than
+ * through a type parser, leaves node-postgres's parsers, which the application's pool may share, as
+ * they are.
  */
 export function rowColumns(alias: string): string {
   const o = alias;
   return `${o}.seq::text AS seq, ${o}.message_id, ${o}.exchange, ${o}.routing_key, ${o}.properties::text AS properties,
-  ${o}.content, ${o}.accepted_at::text AS accepted_at, ${o}.events::text AS events`;
-}
-
-/**
- * A row's message with the properties every relayed row gets: a content type when the row was written
- * by plain SQL without one, and always the row's own message id.
- */
-function withRowProperties(event: JournalEvent, messageId: string): JournalEvent {
-  if (event.type !== 'accepted') return event;
-  // Plain SQL may leave out what ferry's own rows always have.
-  const stored: Partial<MessageProperties> = event.message.properties;
-  const properties: MessageProperties = {
-    ...event.message.properties,
-    contentType: stored.contentType ?? 'application/octet-stream',
-    messageId,
-    persistent: true,
-  };
-  return { type: 'accepted', message: { ...event.message, properties } };
+  encode(${o}.content, 'base64') AS content, ${o}.accepted_at::text AS accepted_at, ${o}.events::text AS events`;
 }

@@ -51,8 +51,14 @@ RETURNING ${rowColumns('o')}`;
 /**
  * One journal batch under lease `$1`: inserts the messages this relay accepted itself (`$2`-`$8`, their
  * first events in `$8`), appends later events to rows it holds (`$9` ids, `$10` JSON arrays), deletes
- * the rows of confirmed (`$11`) and dead-lettered (`$12`) messages and counts them. Nothing is written
- * when the lease has expired: `live` is then 0.
+ * the rows of confirmed messages (`$13` the `seq`s of rows it claimed, `$11` the ids of the others) and
+ * of dead-lettered ones (`$12` ids) and counts them. Nothing is written when the lease has expired:
+ * `live` is then 0.
+ *
+ * Claimed rows are deleted by `seq`, the primary key, rather than by message id: a claimed row's `seq`
+ * is known, and finding 500 rows by `bigint` cost PostgreSQL about 2 µs of CPU a row less than by
+ * their text ids through the unique index (measured with claim-and-delete alone on 1 KiB rows); every
+ * relayed row is deleted once, so that is PostgreSQL's share of the relay, not the application's.
  */
 export const writeSql = (s: OutboxSchema) =>
   `WITH fence AS (${live(s)}), added AS (
@@ -64,10 +70,16 @@ export const writeSql = (s: OutboxSchema) =>
   UPDATE ${s.outbox} o SET events = o.events || u.events
   FROM unnest($9::text[], $10::jsonb[]) AS u(message_id, events)
   WHERE o.message_id = u.message_id AND o.lease_epoch = $1 AND EXISTS (SELECT 1 FROM fence) RETURNING 1
-), finished AS (
+), finished_by_id AS (
   DELETE FROM ${s.outbox} o WHERE o.message_id = ANY($11::text[] || $12::text[]) AND o.lease_epoch = $1
   AND EXISTS (SELECT 1 FROM fence)
   RETURNING o.message_id = ANY($12::text[]) AS dead
+), finished_by_seq AS (
+  DELETE FROM ${s.outbox} o WHERE o.seq = ANY($13::bigint[]) AND o.lease_epoch = $1
+  AND EXISTS (SELECT 1 FROM fence)
+  RETURNING false AS dead
+), finished AS (
+  SELECT dead FROM finished_by_id UNION ALL SELECT dead FROM finished_by_seq
 ), counted AS (
   UPDATE ${s.totals} t SET count = t.count + (SELECT count(*) FROM finished f
     WHERE f.dead = (t.outcome = 'dead-lettered'))

@@ -10,7 +10,8 @@ import { claimTransaction } from '../../src/postgres/claim-rows.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
-import { releaseSql } from '../../src/postgres/relay-sql.js';
+import { releaseSql, writeSql } from '../../src/postgres/relay-sql.js';
+import { outbound } from '../journal/fixtures.js';
 import { createTestDatabase, interceptedPool, requests, type TestDatabase, waitUntil } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -206,6 +207,42 @@ describe('postgres journal', () => {
       `SELECT count(*)::int AS n FROM ferry.outbox WHERE message_id LIKE 'more-%' AND lease_epoch IS NOT NULL`,
     );
     expect(held.rows[0]?.n).toBe(0);
+  });
+
+  it('deletes the rows it claimed by seq and the ones it accepted itself by id, and counts them all', async () => {
+    const db = await database('by_seq');
+    const write = writeSql(new OutboxSchema());
+    const writes: unknown[][] = [];
+    const watched = interceptedPool(db.pool, (text, run, values) => {
+      if (text === write) writes.push(values ?? []);
+      return run();
+    });
+    const relay = journal(db, { pool: watched, pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'claimed', 2));
+    expect(await relay.claim()).toHaveLength(2);
+    const seqs = await db.pool.query('SELECT seq::text AS seq FROM ferry.outbox ORDER BY seq');
+    relay.append({ type: 'accepted', message: outbound('own-0') });
+    await relay.commit();
+    for (const id of ['claimed-0', 'claimed-1', 'own-0']) {
+      relay.append({ type: 'confirmed', messageId: id, at: Date.now() });
+    }
+    await relay.commit();
+    // Parameters $11 (confirmed by id) and $13 (confirmed by seq) of the last write.
+    const last = writes.at(-1) ?? [];
+    expect({ byId: last[10], bySeq: last[12] }).toEqual({
+      byId: ['own-0'],
+      bySeq: seqs.rows.map((row) => row.seq),
+    });
+    const left = await db.pool.query('SELECT count(*)::int AS n FROM ferry.outbox');
+    const totals = await db.pool.query('SELECT outcome, count::int AS n FROM ferry.totals ORDER BY 1');
+    expect({ left: left.rows[0]?.n, totals: totals.rows }).toEqual({
+      left: 0,
+      totals: [
+        { outcome: 'confirmed', n: 3 },
+        { outcome: 'dead-lettered', n: 0 },
+      ],
+    });
   });
 
   it("has no query running on the application's pool once close() resolves, its claim sent ahead included", async () => {

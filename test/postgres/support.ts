@@ -110,19 +110,19 @@ export function requests(queue: string, run: string, n: number, from = 0) {
 
 /**
  * `pool` as ferry's `PgPool`, with every statement (on the pool or on a client taken from it) passed
- * through `around`, which runs it with `run()`: a test watches, counts or holds back the relay's
+ * through `around`, which runs it with `run()` (and sees its parameters): a test watches, counts or holds back the relay's
  * statements by their text. The pool itself is the test's to end.
  */
 export function interceptedPool(
   pool: pg.Pool,
-  around: (text: string, run: () => Promise<QueryRows>) => Promise<QueryRows>,
+  around: (text: string, run: () => Promise<QueryRows>, values?: unknown[]) => Promise<QueryRows>,
 ): PgPool {
   return {
-    query: (text, values) => around(text, () => pool.query(text, values)),
+    query: (text, values) => around(text, () => pool.query(text, values), values),
     connect: async () => {
       const client = await pool.connect();
       return {
-        query: (text: string, values?: unknown[]) => around(text, () => client.query(text, values)),
+        query: (text: string, values?: unknown[]) => around(text, () => client.query(text, values), values),
         release: (destroy?: boolean | Error) => client.release(destroy),
         on: client.on.bind(client),
         off: client.off.bind(client),
