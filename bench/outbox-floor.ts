@@ -101,6 +101,8 @@ async function claimedRows(pool: pg.Pool, schema: OutboxSchema): Promise<RowSour
   return async (room) =>
     (await claimRows(pool, schema, epoch, room)).map((row) => ({
       ...row,
+      // ferry's claim sends the body as base64 text (half hex's size, see outbox-rows.ts).
+      content: Buffer.from(row.content, 'base64'),
       properties: JSON.parse(row.properties) as Options.Publish,
     }));
 }
