@@ -7,9 +7,11 @@
  * messages written and unconfirmed (10,000 by default) that copying is most of what ferry's routed CPU
  * spends beyond amqplib's (see docs/benchmarks.md).
  *
- *   node --expose-gc --import tsx bench/held-heap.ts [--root <checkout>] [--messages 50000]
+ *   node --expose-gc --import tsx bench/held-heap.ts [--root <checkout>] [--messages 50000] [--traced]
  *
- * `--root` measures another checkout with this one's script, for a before/after. The bodies themselves
+ * `--root` measures another checkout with this one's script, for a before/after. `--traced` registers
+ * the traced bench client's tracer provider (bench/noop-tracing.ts): each held message then holds its
+ * open span too. The bodies themselves
  * are off the heap (in slabs, see src/producer/publish-request.ts) and not counted; the message ids
  * are the caller's strings, which any client that keeps ids holds too.
  */
@@ -23,6 +25,7 @@ const { values } = parseArgs({
   options: {
     root: { type: 'string', default: '.' },
     messages: { type: 'string', default: '50000' },
+    traced: { type: 'boolean', default: false },
   },
 });
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -35,6 +38,12 @@ type Ferry = typeof import('../src/index.js');
 type Workload = typeof import('./workload.js');
 const { createProducer }: Ferry = await import(`${root}/src/index.ts`);
 const { benchMessage }: Workload = await import(`${root}/bench/workload.ts`);
+if (values.traced === true) {
+  const { registerNoopTracing }: typeof import('./noop-tracing.js') = await import(
+    `${root}/bench/noop-tracing.ts`
+  );
+  await registerNoopTracing();
+}
 
 // Nothing listens on port 1, and the producer is never started: every message stays held.
 const producer = createProducer({
@@ -66,6 +75,7 @@ console.log(
   JSON.stringify({
     root,
     messages,
+    traced: values.traced,
     heapBytesPerMessage: Math.round(heldBytes / messages),
     perMessage: objectsPerMessage(snapshot, messages),
   }),
