@@ -17,6 +17,8 @@ export interface RoundResult {
   readonly amqplib: {
     readonly msgPerSec: number;
     readonly cpuMicrosPerMsg: number;
+    readonly brokerMicros?: number | undefined;
+    readonly postgresMicros?: number | undefined;
     /** amqplib alone at the steady rate: publish-to-confirm, the broker's share of the latency. */
     readonly steady: { readonly achieved: number; readonly confirmed: Quantiles };
   };
@@ -25,12 +27,16 @@ export interface RoundResult {
     readonly relays: number;
     readonly msgPerSec: number;
     readonly cpuMicrosPerMsg: number;
+    readonly brokerMicros?: number | undefined;
+    readonly postgresMicros?: number | undefined;
   }[];
   /** The floor relays (bench/outbox-floor.ts) through the same burst; absent in older reports. */
   readonly floors?: readonly {
     readonly floor: Floor;
     readonly msgPerSec: number;
     readonly cpuMicrosPerMsg: number;
+    readonly brokerMicros?: number | undefined;
+    readonly postgresMicros?: number | undefined;
   }[];
   readonly cost: { readonly plain: Quantiles; readonly withEnqueue: Quantiles };
   readonly steady: {
@@ -97,6 +103,43 @@ function floorRow(round: RoundResult, floor: Floor) {
   const row = round.floors?.find((r) => r.floor === floor);
   if (row === undefined) throw new Error(`no floor row ${floor} in the report`);
   return row;
+}
+
+/** A run's CPU per message on each side; the services' figures are absent in older reports. */
+interface CpuSplit {
+  readonly cpuMicrosPerMsg: number;
+  readonly brokerMicros?: number | undefined;
+  readonly postgresMicros?: number | undefined;
+}
+
+/**
+ * Where each burst's CPU went, per message: the client's (or relay's) own, the broker's and
+ * PostgreSQL's (bench/service-cpu.ts), medians over the rounds. Empty when a round lacks the
+ * services' figures (a report from before they were read, or a machine without `/proc`).
+ */
+function cpuSplitTable(report: OutboxReport): string[] {
+  const s = report.settings;
+  const runs: [string, (r: RoundResult) => CpuSplit][] = [['amqplib routed', (r) => r.amqplib]];
+  for (const relays of s.relays)
+    runs.push([`ferry, ${relays} relay${relays === 1 ? '' : 's'}`, (r) => relayRow(r, 'default', relays)]);
+  for (const floor of s.floors ?? []) runs.push([floor, (r) => floorRow(r, floor)]);
+  const complete = report.rounds.every((round) =>
+    runs.every(
+      ([, pick]) => pick(round).brokerMicros !== undefined && pick(round).postgresMicros !== undefined,
+    ),
+  );
+  if (!complete) return [];
+  const med = (pick: (r: RoundResult) => number) => us(median(report.rounds.map(pick)));
+  return [
+    'Where the CPU of each burst went, per message (medians of the rounds). The broker is the process listening on 5672, PostgreSQL the postmaster and every backend, read from `/proc` before and after each burst (bench/service-cpu.ts); both serve only the bench then, but their background work is in the figures too. The sum is what a message costs the machine: on 2 cores shared by all three, its inverse caps msg/s whichever process is busiest.',
+    '',
+    '| burst | client or relay | broker | PostgreSQL | sum |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...runs.map(([name, pick]) => {
+      return `| ${name} | ${med((r) => pick(r).cpuMicrosPerMsg)} | ${med((r) => pick(r).brokerMicros ?? 0)} | ${med((r) => pick(r).postgresMicros ?? 0)} | ${med((r) => pick(r).cpuMicrosPerMsg + (pick(r).brokerMicros ?? 0) + (pick(r).postgresMicros ?? 0))} |`;
+    }),
+    '',
+  ];
 }
 
 /** What the floor rows are: a paragraph of the section's description, when the run had them. */
@@ -206,6 +249,7 @@ export function renderOutboxSection(report: OutboxReport): string {
     '| --- | ---: | --- |',
     ...rows,
     '',
+    ...cpuSplitTable(report),
     '| goal | measured (median) | met |',
     '| --- | --- | --- |',
     ...goals,
