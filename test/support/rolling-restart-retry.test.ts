@@ -19,7 +19,7 @@ function leastRetryWaitMs(retry: ReturnType<typeof resolveOptions>['retry']): nu
 }
 
 describe('the rolling restart scenario', () => {
-  it('waits at least a minute over its attempts, over the fault producers’ fast retry delays', () => {
+  it('waits at least a minute over its attempts, over the fast retry delays of the fault producers', () => {
     // As faultProducer builds it: FAST_OPTIONS first, the scenario's retry on top.
     const { retry } = resolveOptions(mergeOptions(FAST_OPTIONS, { retry: ROLLING_RESTART_RETRY }));
     expect(retry.maxAttempts).toBe(10);
