@@ -22,6 +22,7 @@
  */
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RetryOptions } from '../../src/producer/producer-options.js';
 import type { PublishRequest } from '../../src/producer/publish-request.js';
 import type { Settlement } from '../../src/producer/receipt.js';
 import {
@@ -36,6 +37,7 @@ import type { QueuePlacement, ThrowawayCluster } from '../support/cluster.js';
 import { mergeOptions } from '../support/merge-options.js';
 import { drainQuorumQueues, settled } from './drain.js';
 import { explainClusterLoss, keepNodeLogs } from './loss-evidence.js';
+import { ROLLING_RESTART_RETRY } from './rolling-restart-retry.js';
 import {
   type ClusterTopology,
   clusterMessage,
@@ -54,14 +56,6 @@ const PER_TICK = 2;
 /** Each scenario's bound, with room for a node's restart on a loaded machine. */
 const SCENARIO_TIMEOUT_MS = 240_000;
 const NODES = 3;
-/**
- * Messages published while a node restarts can come back unroutable, and on a loaded machine that
- * lasted longer than the default three attempts (1 s and 2 s apart): one run dead-lettered 135 of them
- * as RETURNED, which issue 19 does not allow. Ten attempts with the default backoff (1 s doubling to
- * 10 s) wait about 65 s in all, a loaded node's whole restart; docs/scaling.md advises the same to a
- * cluster's users.
- */
-const ROLLING_RESTART_ATTEMPTS = { maxAttempts: 10 };
 const cluster = useThrowawayCluster('ferry-cluster');
 
 /** The running scenario's objects, deleted after it. */
@@ -86,14 +80,10 @@ afterEach(async ({ task }) => {
 }, SCENARIO_TIMEOUT_MS);
 
 /**
- * A producer given every node's URL, whose first failover round starts on node `home`; `attempts`
- * overrides ferry's attempts per message.
+ * A producer given every node's URL, whose first failover round starts on node `home`; `retry`
+ * replaces the named fields of FAST_OPTIONS' fast retry policy.
  */
-function clusterProducer(
-  names: ClusterTopology,
-  home: number,
-  attempts?: { maxAttempts: number },
-): FaultProducer {
+function clusterProducer(names: ClusterTopology, home: number, retry?: RetryOptions): FaultProducer {
   const nodes = cluster.current();
   return faultProducer(
     mergeOptions(names.producerOptions, {
@@ -105,7 +95,7 @@ function clusterProducer(
         timeoutMs: 3_000,
         reconnect: { maxAttempts: 1_000 },
       },
-      ...(attempts === undefined ? {} : { retry: attempts }),
+      ...(retry === undefined ? {} : { retry }),
     }),
   );
 }
@@ -293,7 +283,7 @@ describe(`a three-node cluster (seed ${seed})`, () => {
       const nodes = cluster.current();
       const names = clusterTopology('rolling');
       const [home] = twoNodes(scenarioRandom(seed, 'cluster-nodes-rolling'));
-      const run = clusterProducer(names, home, ROLLING_RESTART_ATTEMPTS);
+      const run = clusterProducer(names, home, ROLLING_RESTART_RETRY);
       const visited = new Set<number>();
       const result = await runFault({
         ...common('cluster-rolling-restart', names, run),

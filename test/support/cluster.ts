@@ -7,6 +7,8 @@
  * Every node is stopped and its folder removed by {@link ThrowawayCluster.stop}, and killed by the
  * throwaway helper's exit hook if the test process ends first.
  */
+
+import { endPartitions } from './cluster-partitions.js';
 import {
   awaitAllRunning,
   ClusterStartError,
@@ -87,8 +89,9 @@ export interface ThrowawayCluster {
     timeoutMs?: number,
   ): Promise<Map<string, QueuePlacement>>;
   /**
-   * Undoes whatever a test left: resumes paused nodes, restarts dead ones, starts stopped apps. For an
-   * `afterEach`, so that a failed scenario does not leave the next one a broken cluster.
+   * Undoes whatever a test left: resumes paused nodes, restarts dead ones, starts stopped apps, ends
+   * Mnesia partitions (restarting a partitioned node's app). For an `afterEach`, so that a failed
+   * scenario does not leave the next one a broken cluster.
    */
   heal(): Promise<void>;
   /** Stops every node and removes their folders; safe to call twice, and after a failed test. */
@@ -99,8 +102,9 @@ const CLUSTER_SIZE = 3;
 /**
  * A paused or cut-off node is declared down after 10 s (±25 %) instead of Erlang's 60: until then
  * every cluster-wide write (an exchange or binding declaration) waits for it. `pause_minority` then
- * stops RabbitMQ on the node that finds itself alone, and starts it again once it sees the others: a
- * node that was paused rejoins by itself.
+ * stops RabbitMQ on the node that finds itself alone, and starts it again once it sees the others. A
+ * node that was paused sees the others at once and stops nothing: its Mnesia partition stays until
+ * {@link ThrowawayCluster.heal} ends it (cluster-partitions.ts).
  */
 const NODE_CONFIG = {
   config: ['cluster_partition_handling = pause_minority'],
@@ -319,6 +323,7 @@ function clusterOf(nodes: readonly ThrowawayBroker[], stop: () => Promise<void>)
           await candidate.ctlWithin(APP_TIMEOUT_MS, 'start_app');
         }),
       );
+      await endPartitions(nodes, APP_TIMEOUT_MS);
     },
     awaitPlacement: async (queues, ready, timeoutMs = PLACEMENT_TIMEOUT_MS) => {
       const deadline = Date.now() + timeoutMs;
