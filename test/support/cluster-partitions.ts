@@ -37,6 +37,10 @@ export async function endPartitions(nodes: readonly ThrowawayBroker[], timeoutMs
     if (most === 0) return;
     if (restarts === nodes.length) break;
     const node = nodes[counts.indexOf(most)]!;
+    // Said out loud: how often a paused node leaves a partition is evidence for docs/scaling.md.
+    console.log(
+      `[ferry-it] Mnesia partitions (peers per node ${JSON.stringify(counts)}): restarting node ${counts.indexOf(most)}'s app`,
+    );
     await node.ctlWithin(timeoutMs, 'stop_app');
     await node.ctlWithin(timeoutMs, 'start_app');
   }
