@@ -47,13 +47,17 @@ import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import type { JsonValue } from '../src/producer/publish-request.js';
 import { benchObjects, countMessages, declareObjects, deleteObjects, purge, sharedCtl } from './broker.js';
 import {
-  type OutboxReport,
-  percentile,
-  type Quantiles,
-  type RoundResult,
-  renderOutboxSection,
-} from './outbox-docs.js';
-import { FLOORS, type Floor, floorChild } from './outbox-floor.js';
+  BROKER_URL,
+  type ChildJob,
+  type ChildReport,
+  quantiles,
+  runChild,
+  sleep,
+  type Unroutable,
+  wallNow,
+} from './outbox-child.js';
+import { type OutboxReport, type Quantiles, type RoundResult, renderOutboxSection } from './outbox-docs.js';
+import { FLOORS, type Floor } from './outbox-floor.js';
 import { perMessage, serviceCpu } from './service-cpu.js';
 import { benchMessage } from './workload.js';
 
@@ -78,40 +82,12 @@ const { values } = parseArgs({
   },
 });
 
-const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SELF = fileURLToPath(import.meta.url);
 const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
-/** What a child reports when it stops. */
-interface ChildReport {
-  readonly cpuMicros: number;
-  /** `[routing key, wall-clock ms]` of every confirm the relay had. */
-  readonly confirmedAt: [string, number][];
-}
-
-/** What the parent hands a child, as JSON in `FERRY_BENCH_CHILD`. */
-interface ChildJob {
-  readonly kind: 'relay' | 'amqplib' | Floor;
-  readonly url: string;
-  /** amqplib: the exchange it publishes to (routing key: the queue's name). */
-  readonly exchange: string;
-  readonly queue: string;
-  /** Relays: the `topology.unroutable` option (absent: every message `mandatory`). */
-  readonly unroutable?: Unroutable;
-  readonly messages: number;
-  /** Relays: extra postgres journal options (an A/B variant). */
-  readonly journal: Record<string, unknown>;
-}
-
 /** Body `n` of run `run`: the same 1 KiB JSON task amqplib publishes (bench/workload.ts). */
 const body = (run: string, n: number) => benchMessage(run, n).body as JsonValue;
-
-/** The alternate exchange and its queue, as ferry's `topology.unroutable` option takes them. */
-interface Unroutable {
-  readonly alternateExchange: string;
-  readonly queue: string;
-}
 
 /** A round's database and broker objects. */
 interface BenchSetUp {
@@ -128,8 +104,6 @@ interface BenchSetUp {
 
 /** A throughput run fails when its queue has not grown for this long. */
 const STALL_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A database, queues and exchanges of the round's own. */
 async function setUp(): Promise<BenchSetUp> {
@@ -347,14 +321,6 @@ async function enqueueCost(url: string, samples: number) {
   return { plain: quantiles(plain), withEnqueue: quantiles(withEnqueue) };
 }
 
-function quantiles(samples: readonly number[]): Quantiles {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
-}
-
-/** Milliseconds on the wall clock, high resolution: comparable across this machine's processes. */
-const wallNow = () => performance.timeOrigin + performance.now();
-
 /** Latencies of the routing keys in `to` that are in `from`, ms. */
 function between(from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>): Quantiles {
   return quantiles(
@@ -534,98 +500,6 @@ async function main(): Promise<void> {
   if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
   console.log(renderOutboxSection(report));
   if (values['write-docs']) writeDocs(report);
-}
-
-/** A child: a relay (a producer on the postgres journal), a floor relay, or amqplib publishing on `go`. */
-async function runChild(): Promise<void> {
-  const job = JSON.parse(process.env.FERRY_BENCH_CHILD ?? '{}') as ChildJob;
-  const cpuAtStart = process.cpuUsage();
-  const cpu = () => {
-    const used = process.cpuUsage(cpuAtStart);
-    return used.user + used.system;
-  };
-  const report = (extra: Partial<ChildReport> = {}) =>
-    process.send?.({ cpuMicros: cpu(), confirmedAt: [], ...extra } satisfies ChildReport);
-  if (job.kind === 'amqplib') return amqplibChild(job, cpu);
-  if (job.kind !== 'relay') return floorChild({ ...job, kind: job.kind }, BROKER_URL, cpu);
-  const { createProducer } = await import('../src/producer/producer.js');
-  const confirmedAt: [string, number][] = [];
-  const relay = createProducer({
-    connection: { url: BROKER_URL },
-    // The routed bench's ferry client's topology (bench/clients/ferry.ts).
-    topology: { declare: false, ...(job.unroutable === undefined ? {} : { unroutable: job.unroutable }) },
-    journal: { kind: 'postgres', url: job.url, migrate: false, ...job.journal },
-  });
-  relay.observe({
-    accepted: () => undefined,
-    answered: () => undefined,
-    settled: (routingKey, outcome) => {
-      if (outcome === 'confirmed') confirmedAt.push([routingKey, wallNow()]);
-    },
-    retried: () => undefined,
-    connecting: () => undefined,
-  });
-  await relay.start();
-  const atStart = cpu();
-  process.send?.('ready');
-  process.once('message', () => {
-    const used = cpu() - atStart;
-    void relay.close({ timeoutMs: 5_000 }).finally(() => {
-      report({ cpuMicros: used, confirmedAt });
-      // The IPC message goes out before the exit.
-      setTimeout(() => process.exit(0), 100);
-    });
-  });
-}
-
-/** The amqplib child: `go` runs the pipelined publish, `{ rate, seconds }` the steady one, `stop` ends. */
-async function amqplibChild(job: ChildJob, cpu: () => number): Promise<void> {
-  const { createClient } = await import('./clients/amqplib.js');
-  const client = await createClient(
-    {
-      url: job.url,
-      exchange: job.exchange,
-      routingKey: job.queue,
-      queue: job.queue,
-      // Only ferry reads it; amqplib publishes without `mandatory`.
-      unroutable: { alternateExchange: '', queue: '' },
-    },
-    { reconnectDelayMs: 100, recovery: false, scratch: '' },
-  );
-  const handle = async (message: unknown): Promise<unknown> => {
-    if (message === 'go') {
-      const started = performance.now();
-      const before = cpu();
-      await client.pipelined(job.messages, (n) => benchMessage('amqplib', n));
-      return { ms: performance.now() - started, cpuMicros: cpu() - before };
-    }
-    if (typeof message === 'object' && message !== null) {
-      const { rate, seconds } = message as { rate: number; seconds: number };
-      const send = client.send?.bind(client);
-      if (send === undefined) throw new Error('the amqplib adapter has no send()');
-      const latencies: number[] = [];
-      const sent: Promise<void>[] = [];
-      const started = performance.now();
-      for (let i = 0; i < rate * seconds; i += 1) {
-        const wait = started + (i * 1_000) / rate - performance.now();
-        if (wait > 0) await sleep(wait);
-        const at = performance.now();
-        sent.push(
-          send(benchMessage('amqplib-steady', i)).then(() => void latencies.push(performance.now() - at)),
-        );
-      }
-      await Promise.all(sent);
-      const achieved = (rate * seconds) / ((performance.now() - started) / 1_000);
-      return { achieved, confirmed: quantiles(latencies) };
-    }
-    await client.close();
-    setTimeout(() => process.exit(0), 100);
-    return { cpuMicros: cpu(), confirmedAt: [] } satisfies ChildReport;
-  };
-  process.on('message', (message) => {
-    void handle(message).then((answer) => process.send?.(answer as string));
-  });
-  process.send?.('ready');
 }
 
 main().catch((error: unknown) => {
