@@ -12,7 +12,12 @@ import type { PublishRequest } from '../../../src/producer/publish-request.js';
 import type { ProducerStatus, SupervisorSummary } from '../../../src/producer/status.js';
 import { mergeOptions } from '../../support/merge-options.js';
 
-/** Retry, reconnect and parking delays in tens of milliseconds: the defaults are seconds. */
+/**
+ * Retry, reconnect and parking delays in tens of milliseconds: the defaults are seconds. Options laid
+ * over these replace only the fields they name, so `retry: { maxAttempts: 10 }` keeps these delays (ten
+ * attempts with ≈1.3 s of waits in all, not the default policy's ≈65 s): a test that means the default backoff
+ * names its delays too, as test/cluster/rolling-restart-retry.ts does.
+ */
 export const FAST_OPTIONS: ProducerOptions = {
   closeTimeoutMs: 10_000,
   publish: { appId: 'ferry-it', timestamp: true },
