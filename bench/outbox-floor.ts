@@ -24,7 +24,7 @@
 import { once } from 'node:events';
 import amqplib, { type Options } from 'amqplib';
 import pg from 'pg';
-import { claimRows } from '../src/postgres/claim-rows.js';
+import { CLAIM_CHUNK, claimRows, DEFAULT_MAX_CLAIMED } from '../src/postgres/claim-rows.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import { takeLeaseSql } from '../src/postgres/relay-sql.js';
 
@@ -41,10 +41,6 @@ export interface FloorJob {
   readonly messages: number;
 }
 
-/** The most rows one read or claim takes (ferry's `CLAIM_CHUNK`). */
-const CHUNK = 500;
-/** The most rows read and not yet confirmed (ferry's default `maxClaimed`). */
-const MAX_HELD = 1_000;
 /** `floor-claim`'s lease: longer than any run, so it needs no renewing. */
 const LEASE_MS = 3_600_000;
 
@@ -165,7 +161,7 @@ export async function floorChild(job: FloorJob, brokerUrl: string, cpu: () => nu
   let stopping = false;
   const relay = async (): Promise<void> => {
     while (!stopping) {
-      const free = Math.min(CHUNK, MAX_HELD - held);
+      const free = Math.min(CLAIM_CHUNK, DEFAULT_MAX_CLAIMED - held);
       if (free <= 0) {
         await room.wait();
         continue;

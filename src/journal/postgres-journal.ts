@@ -10,7 +10,7 @@
  */
 import { hostname } from 'node:os';
 import type { OutboundMessage } from '../message/outbound-message.js';
-import { claimRows } from '../postgres/claim-rows.js';
+import { CLAIM_CHUNK, claimRows, DEFAULT_MAX_CLAIMED } from '../postgres/claim-rows.js';
 import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
 import { OutboxListener } from '../postgres/outbox-listener.js';
 import { acceptedColumns, type ClaimedRow, foldRows, storedEvent } from '../postgres/outbox-rows.js';
@@ -25,12 +25,6 @@ import type { PostgresJournalOptions } from './journal-config.js';
 import { JournalError } from './journal-error.js';
 
 export type { PostgresJournalOptions } from './journal-config.js';
-
-/** The most rows claimed per statement. */
-const CLAIM_CHUNK = 500;
-
-/** The most unfinished messages a relay holds unless `maxClaimed` says otherwise. */
-const DEFAULT_MAX_CLAIMED = 1_000;
 
 /** A journal and outbox relay on PostgreSQL, shared by any number of relays. */
 export class PostgresJournal extends BufferedJournal {

@@ -24,6 +24,12 @@ import { claimSql } from './relay-sql.js';
 /** One statement's answer in a multi-statement query. */
 type StatementRows = QueryRows & { readonly command?: string };
 
+/** The most rows one claim takes. */
+export const CLAIM_CHUNK = 500;
+
+/** The most unfinished messages a relay holds unless its `maxClaimed` option says otherwise. */
+export const DEFAULT_MAX_CLAIMED = 1_000;
+
 const PLAN_BY_INDEX = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
 
 const DIGITS = /^[0-9]{1,19}$/;
