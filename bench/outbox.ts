@@ -274,14 +274,14 @@ async function relayThroughput(
   }
   await client.query('COMMIT');
   client.release();
-  const started = performance.now();
   const before = serviceCpu();
+  const started = performance.now();
   let ended = before;
   let seconds = 0;
   try {
     await emptied(pool, queue, messages, children);
-    ended = serviceCpu();
     seconds = (performance.now() - started) / 1_000;
+    ended = serviceCpu();
   } catch (error) {
     for (const child of children) child.kill();
     throw new Error(`${kind}: ${(error as Error).message}`, { cause: error });

@@ -16,8 +16,19 @@ export interface ServiceCpu {
 
 const TICKS_PER_SECOND = 100;
 
-/** The pid listening on 127.0.0.1:`port`, from `ss`. */
+/** Pids by port, looked up once: the shared services are not restarted while a bench runs. */
+const listeners = new Map<number, number | undefined>();
+
+/**
+ * The pid listening on 127.0.0.1:`port`, from `ss` the first time (a process start of a few ms, which
+ * a reading taken inside a timed burst would otherwise pay each time).
+ */
 function listener(port: number): number | undefined {
+  if (!listeners.has(port)) listeners.set(port, lookUpListener(port));
+  return listeners.get(port);
+}
+
+function lookUpListener(port: number): number | undefined {
   try {
     const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
     const pid = /pid=(\d+)/.exec(out)?.[1];
