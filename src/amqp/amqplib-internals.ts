@@ -2,9 +2,10 @@
  * The amqplib 2.3.1 internals the adapter relies on, and nothing else reaches them: the connection's
  * socket and muxer (corked write passes, a destroy that amqplib notices at once), a channel's write
  * buffer (to know when a closed channel's frames are out), and the plain `Channel#publish` beneath the
- * confirm channel's, or rather the `sendMessage` it ends in. Each is read through a type guard, never assumed: when an amqplib upgrade changes
- * a shape, the adapter falls back to amqplib's public behaviour, and test/amqp/amqplib-internals.test.ts
- * fails loudly against a real broker (it asserts {@link internalsFound} finds every one).
+ * confirm channel's, or rather the `sendMessage` it ends in. Each is read through a type guard, never
+ * assumed: when an amqplib upgrade changes a shape, the adapter falls back to amqplib's public
+ * behaviour, and test/amqp/amqplib-internals.test.ts fails loudly against a real broker (it asserts
+ * {@link internalsFound} finds every one).
  *
  * @internal
  */
