@@ -43,7 +43,7 @@ export function benchObjects(id: string): BenchObjects {
 }
 
 /** A short-lived admin connection: opened per use so that it never outlives a step. */
-async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>): Promise<T> {
+export async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>): Promise<T> {
   const model: ChannelModel = await connect(url);
   model.on('error', () => undefined);
   try {

@@ -45,7 +45,15 @@ import { enqueue, enqueueMany } from '../src/postgres/enqueue.js';
 import { migrate } from '../src/postgres/migrations.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import type { JsonValue } from '../src/producer/publish-request.js';
-import { benchObjects, countMessages, declareObjects, deleteObjects, purge, sharedCtl } from './broker.js';
+import {
+  benchObjects,
+  countMessages,
+  declareObjects,
+  deleteObjects,
+  purge,
+  sharedCtl,
+  withChannel,
+} from './broker.js';
 import {
   BROKER_URL,
   type ChildJob,
@@ -227,9 +235,7 @@ async function emptied(
   messages: number,
   children: readonly ChildProcess[],
 ): Promise<void> {
-  const connection = await amqplib.connect(BROKER_URL);
-  try {
-    const channel = await connection.createChannel();
+  await withChannel(BROKER_URL, async (channel) => {
     let queued = 0;
     let movedAt = performance.now();
     for (;;) {
@@ -242,9 +248,7 @@ async function emptied(
       if (queued >= messages && !(await outboxHasRows(pool))) return;
       await sleep(5);
     }
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 /** `relays` children of `kind` (ferry's relay with `journal`, or a floor) through the burst. */
