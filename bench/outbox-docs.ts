@@ -2,6 +2,7 @@
  * The section "PostgreSQL outbox" of `docs/benchmarks.md`, rendered from an {@link OutboxReport} of
  * `bench/outbox.ts`: medians over the rounds, every round's own figure beside them, and the goals.
  */
+import { CLAIM_CHUNK, DEFAULT_MAX_CLAIMED } from '../src/postgres/claim-rows.js';
 import type { Floor } from './outbox-floor.js';
 import { median } from './workload.js';
 
@@ -146,7 +147,7 @@ function cpuSplitTable(report: OutboxReport): string[] {
 function floorsParagraph(floors: readonly Floor[]): string[] {
   if (floors.length === 0) return [];
   return [
-    `After ferry's relays, each round runs the floor relays (${floors.map((f) => `\`${f}\``).join(', ')}; bench/outbox-floor.ts) through the same burst, timed the same way: each is one child process with plain \`pg\` and amqplib and none of ferry, doing the least a correct relay must do, so its ratio to amqplib is what this machine allows any relay. \`floor-read\` reads the rows in \`seq\` order behind a cursor (no claims: one relay only); \`floor-claim\` takes them with ferry's own claim under a lease. Both publish each row on one confirm channel, pipelined, with the row's properties (amqplib's routed options), delete confirmed rows in batches, and hold at most 1,000 rows unconfirmed, in reads of at most 500, as ferry's relay does; a floor fails the run unless each row reached the queue exactly once and the outbox is empty.`,
+    `After ferry's relays, each round runs the floor relays (${floors.map((f) => `\`${f}\``).join(', ')}; bench/outbox-floor.ts) through the same burst, timed the same way: each is one child process with plain \`pg\` and amqplib and none of ferry, doing the least a correct relay must do, so its ratio to amqplib is what this machine allows any relay. \`floor-read\` reads the rows in \`seq\` order behind a cursor (no claims: one relay only); \`floor-claim\` takes them with ferry's own claim under a lease. Both publish each row on one confirm channel, pipelined, with the row's properties (amqplib's routed options), delete confirmed rows in batches, and hold at most ${DEFAULT_MAX_CLAIMED.toLocaleString('en-US')} rows unconfirmed, in reads of at most ${CLAIM_CHUNK}, as ferry's relay does by default; a floor fails the run unless each row reached the queue exactly once and the outbox is empty.`,
     '',
   ];
 }

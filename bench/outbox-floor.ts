@@ -16,10 +16,10 @@
  *   The lease outlasts any run, so it is never renewed, and deletes are not fenced by it (the same
  *   delete as `floor-read`'s): both are a claiming relay's duties that cost next to nothing.
  *
- * Both hold at most 1,000 rows read and not yet confirmed, in reads of at most 500, ferry's relay's
- * defaults (src/journal/postgres-journal.ts). A floor checks itself: it fails at once on a nack, a
- * row published twice or a delete that did not delete its rows, and at `stop` unless it published and
- * deleted exactly the rows asked for and the outbox is empty.
+ * Both hold at most `DEFAULT_MAX_CLAIMED` rows read and not yet confirmed, in reads of at most
+ * `CLAIM_CHUNK`, ferry's relay's defaults (src/postgres/claim-rows.ts). A floor checks itself: it
+ * fails at once on a nack, a row published twice or a delete that did not delete its rows, and at
+ * `stop` unless it published and deleted exactly the rows asked for and the outbox is empty.
  */
 import { once } from 'node:events';
 import amqplib, { type Options } from 'amqplib';

@@ -62,7 +62,7 @@ export interface PostgresJournalOptions extends BatchingOptions {
   readonly leaseMs?: number | undefined;
   /** The longest a relay waits for a notification before looking for rows anyway. Default 1 s. */
   readonly pollMs?: number | undefined;
-  /** The most unfinished messages one relay holds at once; it claims more as they finish. Default 1,000. */
+  /** The most unfinished messages one relay holds at once; it claims more as they finish. Default 2,000. */
   readonly maxClaimed?: number | undefined;
   /** Create or upgrade the schema at open (default); `false` only checks that it is current. */
   readonly migrate?: boolean | undefined;

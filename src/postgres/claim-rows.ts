@@ -27,8 +27,18 @@ type StatementRows = QueryRows & { readonly command?: string };
 /** The most rows one claim takes. */
 export const CLAIM_CHUNK = 500;
 
-/** The most unfinished messages a relay holds unless its `maxClaimed` option says otherwise. */
-export const DEFAULT_MAX_CLAIMED = 1_000;
+/**
+ * The most unfinished messages a relay holds unless its `maxClaimed` option says otherwise.
+ *
+ * A row stays held from its claim until its confirm, and a relay claims no more while it holds this
+ * many, so the rows it holds when it sends a claim must keep the broker busy until the claim comes
+ * back (17–40 ms measured during a burst), or the relay runs dry in between: at 16,000 msg/s, 500 rows
+ * last 31 ms. In one run of three rounds, one relay's median was 0.72× amqplib routed at 1,000 and
+ * 0.85×, 0.83× and 0.82× at 2,000, 3,000 and 5,000. The bound is also what each claim walks past (the
+ * rows live relays hold), so more costs PostgreSQL: with three relays, 5,000 each took its CPU per
+ * message from 19–21 to 25 µs for no more throughput (`bench/outbox.ts --variants`).
+ */
+export const DEFAULT_MAX_CLAIMED = 2_000;
 
 const PLAN_BY_INDEX = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
 

@@ -181,7 +181,7 @@ describe('postgres journal', () => {
 
   it('drains a backlog in full claims, the next sent ahead, each row once; a close hands back what was claimed ahead', async () => {
     const db = await database('ahead');
-    const relay = journal(db, { pollMs: 50 });
+    const relay = journal(db, { pollMs: 50, maxClaimed: 1_000 });
     await relay.open();
     await enqueueMany(db.pool, requests('q', 'ahead', 1_100));
     const ids = (claimed: readonly { message: { messageId: string } }[]) =>
@@ -191,7 +191,7 @@ describe('postgres journal', () => {
     // The first came back full: the second was sent before the first was handed over.
     const second = ids(await relay.claim());
     expect(second).toEqual(Array.from({ length: 500 }, (_, i) => `ahead-${500 + i}`));
-    // At maxClaimed (1,000) nothing more is claimed, ahead or not, until messages finish.
+    // At maxClaimed nothing more is claimed, ahead or not, until messages finish.
     expect(await relay.claim()).toEqual([]);
     for (const id of first.slice(0, 100)) relay.append({ type: 'confirmed', messageId: id, at: Date.now() });
     await relay.commit();
