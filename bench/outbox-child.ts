@@ -29,6 +29,11 @@ export interface ChildJob {
   readonly messages: number;
   /** Relays: extra postgres journal options (an A/B variant). */
   readonly journal: Record<string, unknown>;
+  /**
+   * Relays: record when each confirm came, for the steady stream's commit-to-confirm. A burst leaves
+   * it off: the bench's own observer would otherwise run for every message on the relay's time.
+   */
+  readonly timeConfirms?: boolean;
 }
 
 export /** The alternate exchange and its queue, as ferry's `topology.unroutable` option takes them. */
@@ -68,15 +73,17 @@ export async function runChild(): Promise<void> {
     topology: { declare: false, ...(job.unroutable === undefined ? {} : { unroutable: job.unroutable }) },
     journal: { kind: 'postgres', url: job.url, migrate: false, ...job.journal },
   });
-  relay.observe({
-    accepted: () => undefined,
-    answered: () => undefined,
-    settled: (routingKey, outcome) => {
-      if (outcome === 'confirmed') confirmedAt.push([routingKey, wallNow()]);
-    },
-    retried: () => undefined,
-    connecting: () => undefined,
-  });
+  if (job.timeConfirms === true) {
+    relay.observe({
+      accepted: () => undefined,
+      answered: () => undefined,
+      settled: (routingKey, outcome) => {
+        if (outcome === 'confirmed') confirmedAt.push([routingKey, wallNow()]);
+      },
+      retried: () => undefined,
+      connecting: () => undefined,
+    });
+  }
   await relay.start();
   const atStart = cpu();
   process.send?.('ready');

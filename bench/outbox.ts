@@ -339,7 +339,15 @@ async function steadyStream(run: BenchSetUp, settings: OutboxReport['settings'])
   const { rate, seconds } = settings;
   const { url, queue, fanout } = run;
   // No `unroutable` option: a fanout exchange routes the probe too, which would never come back.
-  const relay = await startChild({ kind: 'relay', url, exchange: fanout, queue, messages: 0, journal: {} });
+  const relay = await startChild({
+    kind: 'relay',
+    url,
+    exchange: fanout,
+    queue,
+    messages: 0,
+    journal: {},
+    timeConfirms: true,
+  });
   /** Commit time of each task, by its routing key. */
   const committedAt = new Map<string, number>();
   /** First delivery of each; COMMIT's answer may reach this process after the relay published. */

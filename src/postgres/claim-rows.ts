@@ -32,11 +32,13 @@ export const CLAIM_CHUNK = 500;
  *
  * A row stays held from its claim until its confirm, and a relay claims no more while it holds this
  * many, so the rows it holds when it sends a claim must keep the broker busy until the claim comes
- * back (17–40 ms measured during a burst), or the relay runs dry in between: at 16,000 msg/s, 500 rows
- * last 31 ms. In one run of three rounds, one relay's median was 0.72× amqplib routed at 1,000 and
- * 0.85×, 0.83× and 0.82× at 2,000, 3,000 and 5,000. The bound is also what each claim walks past (the
- * rows live relays hold), so more costs PostgreSQL: with three relays, 5,000 each took its CPU per
- * message from 19–21 to 25 µs for no more throughput (`bench/outbox.ts --variants`).
+ * back (7–25 ms, p10–p90, measured during a 50,000-row burst), or the relay runs dry in between: at
+ * 16,000 msg/s, 500 rows last 31 ms. Measured with both bounds in every round of one run
+ * (`npx tsx bench/outbox.ts --rounds 5 --variants 'mc1000={"maxClaimed":1000};mc2000=…'`), one relay
+ * ran at 0.71× amqplib routed at 1,000 (median of five rounds) and at 0.80× and 0.83× at 2,000, ahead
+ * of 1,000 in nine of the ten pairs. More gained nothing clear (0.82× at 3,000 and 5,000) and costs
+ * PostgreSQL, since every claim walks past the rows live relays hold: with three relays at 5,000 each,
+ * its CPU per message went from 19–21 to 25 µs.
  */
 export const DEFAULT_MAX_CLAIMED = 2_000;
 
