@@ -6,7 +6,7 @@
  * @internal
  */
 import { decodeEvent, encodeEvent, parseStored } from '../journal/codec.js';
-import { JournalState } from '../journal/fold.js';
+import { acceptedPending, foldJournal } from '../journal/fold.js';
 import type { JournalEvent, PendingMessage } from '../journal/journal.js';
 import { JournalError } from '../journal/journal-error.js';
 import type { MessageProperties, OutboundMessage } from '../message/outbound-message.js';
@@ -69,30 +69,33 @@ export type ClaimedRow = {
  * @throws JournalError `JOURNAL_CORRUPT` naming the row when it does not decode.
  */
 export function rowEvents(row: ClaimedRow): JournalEvent[] {
-  const where = `outbox row ${row.seq}`;
-  const events: JournalEvent[] = [{ type: 'accepted', message: rowMessage(row, where) }];
+  return [{ type: 'accepted', message: rowMessage(row) }, ...laterEvents(row)];
+}
+
+/** The events a row holds after its `accepted` one (the `events` column), decoded. */
+function laterEvents(row: ClaimedRow): JournalEvent[] {
   // A row nobody has relayed yet, nearly every row a claim takes, has no later events to parse.
-  if (row.events === '[]') return events;
+  if (row.events === '[]') return [];
   let later: { t: JournalEvent['type']; a: number; d: string }[];
   try {
     later = JSON.parse(row.events) as typeof later;
   } catch (error) {
-    throw corrupt(where, 'its events are not JSON', error);
+    throw corrupt(row, 'its events are not JSON', error);
   }
-  if (!Array.isArray(later)) throw corrupt(where, 'its events are not a list');
-  for (const event of later) {
-    events.push(
-      decodeEvent(
-        { messageId: row.message_id, type: event.t, at: event.a, data: event.d, content: null },
-        where,
-      ),
-    );
-  }
-  return events;
+  if (!Array.isArray(later)) throw corrupt(row, 'its events are not a list');
+  return later.map((event) =>
+    decodeEvent(
+      { messageId: row.message_id, type: event.t, at: event.a, data: event.d, content: null },
+      rowName(row),
+    ),
+  );
 }
 
-function corrupt(where: string, why: string, cause?: unknown): JournalError {
-  return new JournalError('JOURNAL_CORRUPT', `journal ${where} does not decode: ${why}`, { cause });
+/** How errors name a row (built only for an error: the relay decodes every row it claims). */
+const rowName = (row: ClaimedRow) => `outbox row ${row.seq}`;
+
+function corrupt(row: ClaimedRow, why: string, cause?: unknown): JournalError {
+  return new JournalError('JOURNAL_CORRUPT', `journal ${rowName(row)} does not decode: ${why}`, { cause });
 }
 
 /**
@@ -101,26 +104,24 @@ function corrupt(where: string, why: string, cause?: unknown): JournalError {
  * directly rather than through the codec's `accepted` event, whose JSON would first be assembled from
  * those columns only to be parsed again (the relay decodes every row it claims).
  */
-function rowMessage(row: ClaimedRow, where: string): OutboundMessage {
+function rowMessage(row: ClaimedRow): OutboundMessage {
   const acceptedAt = Number(row.accepted_at);
-  if (row.message_id === '' || !Number.isFinite(acceptedAt)) throw corrupt(where, 'no message id or time');
+  if (row.message_id === '' || !Number.isFinite(acceptedAt)) throw corrupt(row, 'no message id or time');
   let stored: unknown;
   try {
     stored = parseStored(row.properties);
   } catch (error) {
-    throw corrupt(where, 'its properties are not JSON', error);
+    throw corrupt(row, 'its properties are not JSON', error);
   }
   if (typeof stored !== 'object' || stored === null) {
-    throw corrupt(where, 'its properties are not an object');
+    throw corrupt(row, 'its properties are not an object');
   }
-  // Plain SQL may leave out what ferry's own rows always have.
-  const given = stored as Partial<MessageProperties>;
-  const properties: MessageProperties = {
-    ...given,
-    contentType: given.contentType ?? 'application/octet-stream',
-    messageId: row.message_id,
-    persistent: true,
-  };
+  // Plain SQL may leave out what ferry's own rows always have. The object was parsed just now and is
+  // nobody else's, so it is completed in place: a spread into a new one cost 1 µs a row (measured).
+  const properties = stored as { -readonly [K in keyof MessageProperties]: MessageProperties[K] };
+  properties.contentType ??= 'application/octet-stream';
+  properties.messageId = row.message_id;
+  properties.persistent = true;
   return {
     messageId: row.message_id,
     exchange: row.exchange,
@@ -135,21 +136,22 @@ function rowMessage(row: ClaimedRow, where: string): OutboundMessage {
  * Folds claimed rows into the messages they hold, oldest first. A row that does not decode (written by
  * hand with bad JSON, say) goes to `onCorrupt` and is left out, so it holds up none of the others; it
  * stays in the table for an operator.
+ *
+ * Each row is one message (`message_id` is unique), so each folds on its own, and a row with no later
+ * events, nearly every row a claim takes, is its `accepted` event's record without a fold at all.
  */
 export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown) => void): PendingMessage[] {
-  const state = new JournalState();
   const ordered = [...rows].sort((a, b) => Number(a.seq) - Number(b.seq));
+  const pending: PendingMessage[] = [];
   for (const row of ordered) {
-    let events: JournalEvent[];
     try {
-      events = rowEvents(row);
+      if (row.events === '[]') pending.push(acceptedPending(rowMessage(row)));
+      else pending.push(...foldJournal(rowEvents(row)).pending());
     } catch (error) {
       onCorrupt(error);
-      continue;
     }
-    for (const event of events) state.apply(event);
   }
-  return state.pending();
+  return pending;
 }
 
 /**
