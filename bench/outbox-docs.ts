@@ -48,6 +48,11 @@ export interface RoundResult {
     readonly missing: number;
     /** Deliveries of a message already delivered (a publish retried after a late confirm). */
     readonly duplicates: number;
+    /** CPU per task: the relay's own, and the services' over the stream (absent in older reports). */
+    readonly relayMicros?: number | undefined;
+    readonly brokerMicros?: number | undefined;
+    /** PostgreSQL's includes the bench's own enqueuing transactions, one per task. */
+    readonly postgresMicros?: number | undefined;
   };
 }
 
@@ -228,10 +233,20 @@ export function renderOutboxSection(report: OutboxReport): string {
   );
   add('steady stream, tasks not delivered within 60 s', figure(report, (r) => r.steady.missing, int).text);
   add('steady stream, duplicate deliveries', figure(report, (r) => r.steady.duplicates, int).text);
+  const steadyCpu = (name: string, pick: (r: RoundResult) => number | undefined) => {
+    if (report.rounds.every((r) => pick(r) !== undefined))
+      add(name, figure(report, (r) => pick(r) ?? 0, us).text);
+  };
+  steadyCpu('steady stream, relay CPU per task', (r) => r.steady.relayMicros);
+  steadyCpu('steady stream, broker CPU per task', (r) => r.steady.brokerMicros);
+  steadyCpu(
+    'steady stream, PostgreSQL CPU per task (with the enqueuing transaction)',
+    (r) => r.steady.postgresMicros,
+  );
 
   const oneRelay = ratios.get('default:1') ?? Number.NaN;
   const goals = [
-    `| one relay ≥ 0.8× amqplib routed | ${oneRelay.toFixed(2)}× | ${oneRelay >= 0.8 ? 'yes' : '**no**'} |`,
+    `| one relay ≥ 0.8× amqplib routed | ${oneRelay.toFixed(3)}× | ${oneRelay >= 0.8 ? 'yes' : '**no**'} |`,
     `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)}, at ${int(achieved.median)} tasks/s achieved | ${confirmedP50.median <= 20 ? 'yes' : '**no**'} |`,
   ];
   return [

@@ -367,6 +367,7 @@ async function steadyStream(run: BenchSetUp, settings: OutboxReport['settings'])
   const pool = new pg.Pool({ connectionString: url, max: settings.connections });
   const total = rate * seconds;
   const inFlight = new Set<Promise<void>>();
+  const cpuBefore = serviceCpu();
   const started = performance.now();
   for (let i = 0; i < total; i += 1) {
     const wait = started + (i * 1_000) / rate - performance.now();
@@ -390,6 +391,7 @@ async function steadyStream(run: BenchSetUp, settings: OutboxReport['settings'])
   const achieved = total / ((performance.now() - started) / 1_000);
   const deadline = performance.now() + 60_000;
   while (deliveredAt.size < total && performance.now() < deadline) await sleep(10);
+  const services = perMessage(cpuBefore, serviceCpu(), total);
   const report = await stopChild(relay);
   await connection.close();
   await pool.end();
@@ -399,6 +401,8 @@ async function steadyStream(run: BenchSetUp, settings: OutboxReport['settings'])
     delivered: between(committedAt, deliveredAt),
     missing: [...committedAt.keys()].filter((key) => !deliveredAt.has(key)).length,
     duplicates,
+    relayMicros: report.cpuMicros / total,
+    ...services,
   };
 }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import pg from 'pg';
-import type { PgPool, QueryRows } from '../../src/postgres/queryable.js';
+import type { NamedStatement, PgPool, QueryRows } from '../../src/postgres/queryable.js';
 
 /** The shared PostgreSQL: trust auth, user postgres. */
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -118,7 +118,10 @@ export function interceptedPool(
   around: (text: string, run: () => Promise<QueryRows>, values?: unknown[]) => Promise<QueryRows>,
 ): PgPool {
   return {
-    query: (text, values) => around(text, () => pool.query(text, values), values),
+    query: (statement: string | NamedStatement, values?: unknown[]) =>
+      typeof statement === 'string'
+        ? around(statement, () => pool.query(statement, values), values)
+        : around(statement.text, () => pool.query(statement), statement.values),
     connect: async () => {
       const client = await pool.connect();
       return {
