@@ -11,12 +11,38 @@ import type { OtelApi } from './otel-api.js';
 /** The instrumentation scope ferry's spans and metrics are reported under. */
 export const SCOPE = 'ferry';
 
+/**
+ * A lookup made at most once per burst of calls (until the next microtask). The API's global provider
+ * lookup cost as much as the rest of an outcome's metrics, and a relay adopts a claim's rows one by
+ * one: a provider registered meanwhile is seen from the next burst on.
+ */
+class OncePerBurst<T> {
+  private looked = false;
+  private value: T | undefined;
+
+  constructor(private readonly lookUp: () => T) {}
+
+  get(): T {
+    if (!this.looked) {
+      this.looked = true;
+      queueMicrotask(this.burstEnded);
+      this.value = this.lookUp();
+    }
+    return this.value as T;
+  }
+
+  private readonly burstEnded = (): void => {
+    this.looked = false;
+  };
+}
+
 /** The current tracer: `null` while no tracer provider is registered. */
 export class TracerSource {
   /** The API's no-op provider: what a proxy with nothing registered delegates to. */
   private readonly noop: TracerProvider;
   private provider: TracerProvider | null = null;
   private tracer: Tracer | null = null;
+  private readonly lookup = new OncePerBurst(() => this.lookUp());
 
   constructor(private readonly api: OtelApi) {
     this.noop = new api.ProxyTracerProvider().getDelegate();
@@ -24,6 +50,10 @@ export class TracerSource {
 
   /** The tracer of the registered provider, or `null`. */
   current(): Tracer | null {
+    return this.lookup.get();
+  }
+
+  private lookUp(): Tracer | null {
     const global = this.api.trace.getTracerProvider() as TracerProvider & {
       getDelegate?: () => TracerProvider;
     };
@@ -47,18 +77,13 @@ export interface PublishInstruments {
 /** The semconv histogram's recommended buckets, in seconds. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-/**
- * The current instruments: `null` while no meter provider is registered. Asked once per message
- * outcome, it looks at the registered provider once per burst of outcomes (until the next microtask):
- * the API's global lookup cost as much as the rest of an outcome's metrics.
- */
+/** The current instruments: `null` while no meter provider is registered. Asked once per outcome. */
 export class MeterSource {
   /** What a no-op meter creates: every counter of it is this one object. */
   private readonly noopCounter: Counter;
   private provider: unknown = null;
   private instruments: PublishInstruments | null = null;
-  /** The provider was looked at in this burst. */
-  private looked = false;
+  private readonly lookup = new OncePerBurst(() => this.lookUp());
 
   constructor(private readonly api: OtelApi) {
     this.noopCounter = api.createNoopMeter().createCounter(SCOPE);
@@ -66,9 +91,10 @@ export class MeterSource {
 
   /** The instruments of the registered provider, or `null`. */
   current(): PublishInstruments | null {
-    if (this.looked) return this.instruments;
-    this.looked = true;
-    queueMicrotask(this.burstEnded);
+    return this.lookup.get();
+  }
+
+  private lookUp(): PublishInstruments | null {
     const provider = this.api.metrics.getMeterProvider();
     if (provider !== this.provider) {
       this.provider = provider;
@@ -91,8 +117,4 @@ export class MeterSource {
     }
     return this.instruments;
   }
-
-  private readonly burstEnded = (): void => {
-    this.looked = false;
-  };
 }
