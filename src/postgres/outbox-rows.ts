@@ -72,10 +72,12 @@ export function rowEvents(row: ClaimedRow): JournalEvent[] {
   return [{ type: 'accepted', message: rowMessage(row) }, ...laterEvents(row)];
 }
 
+const NO_LATER_EVENTS: readonly JournalEvent[] = [];
+
 /** The events a row holds after its `accepted` one (the `events` column), decoded. */
-function laterEvents(row: ClaimedRow): JournalEvent[] {
+function laterEvents(row: ClaimedRow): readonly JournalEvent[] {
   // A row nobody has relayed yet, nearly every row a claim takes, has no later events to parse.
-  if (row.events === '[]') return [];
+  if (row.events === '[]') return NO_LATER_EVENTS;
   let later: { t: JournalEvent['type']; a: number; d: string }[];
   try {
     later = JSON.parse(row.events) as typeof later;
@@ -83,15 +85,16 @@ function laterEvents(row: ClaimedRow): JournalEvent[] {
     throw corrupt(row, 'its events are not JSON', error);
   }
   if (!Array.isArray(later)) throw corrupt(row, 'its events are not a list');
+  const where = rowName(row);
   return later.map((event) =>
     decodeEvent(
       { messageId: row.message_id, type: event.t, at: event.a, data: event.d, content: null },
-      rowName(row),
+      where,
     ),
   );
 }
 
-/** How errors name a row (built only for an error: the relay decodes every row it claims). */
+/** How errors name a row (built only when one may be needed: the relay decodes every row it claims). */
 const rowName = (row: ClaimedRow) => `outbox row ${row.seq}`;
 
 function corrupt(row: ClaimedRow, why: string, cause?: unknown): JournalError {
@@ -145,8 +148,10 @@ export function foldRows(rows: readonly ClaimedRow[], onCorrupt: (error: unknown
   const pending: PendingMessage[] = [];
   for (const row of ordered) {
     try {
-      if (row.events === '[]') pending.push(acceptedPending(rowMessage(row)));
-      else pending.push(...foldJournal(rowEvents(row)).pending());
+      const message = rowMessage(row);
+      const later = laterEvents(row);
+      if (later.length === 0) pending.push(acceptedPending(message));
+      else pending.push(...foldJournal([{ type: 'accepted', message }, ...later]).pending());
     } catch (error) {
       onCorrupt(error);
     }
