@@ -4,6 +4,7 @@
  */
 import { CLAIM_CHUNK, DEFAULT_MAX_CLAIMED } from '../src/postgres/claim-rows.js';
 import type { Floor } from './outbox-floor.js';
+import type { ServiceMicros } from './service-cpu.js';
 import { median } from './workload.js';
 
 /** p50/p99 of a set of samples, ms. */
@@ -15,32 +16,24 @@ export interface Quantiles {
 
 /** One round of `bench/outbox.ts`. */
 export interface RoundResult {
-  readonly amqplib: {
+  readonly amqplib: CpuSplit & {
     readonly msgPerSec: number;
-    readonly cpuMicrosPerMsg: number;
-    readonly brokerMicros?: number | undefined;
-    readonly postgresMicros?: number | undefined;
     /** amqplib alone at the steady rate: publish-to-confirm, the broker's share of the latency. */
     readonly steady: { readonly achieved: number; readonly confirmed: Quantiles };
   };
-  readonly relays: readonly {
+  readonly relays: readonly (CpuSplit & {
     readonly variant: string;
     readonly relays: number;
     readonly msgPerSec: number;
-    readonly cpuMicrosPerMsg: number;
-    readonly brokerMicros?: number | undefined;
-    readonly postgresMicros?: number | undefined;
-  }[];
+  })[];
   /** The floor relays (bench/outbox-floor.ts) through the same burst; absent in older reports. */
-  readonly floors?: readonly {
+  readonly floors?: readonly (CpuSplit & {
     readonly floor: Floor;
     readonly msgPerSec: number;
-    readonly cpuMicrosPerMsg: number;
-    readonly brokerMicros?: number | undefined;
-    readonly postgresMicros?: number | undefined;
-  }[];
+  })[];
   readonly cost: { readonly plain: Quantiles; readonly withEnqueue: Quantiles };
-  readonly steady: {
+  /** Its services' figures are per task; PostgreSQL's includes the bench's own enqueuing transactions. */
+  readonly steady: ServiceMicros & {
     readonly achieved: number;
     /** COMMIT returning → the relay's producer having the broker's confirm. */
     readonly confirmed: Quantiles;
@@ -48,11 +41,8 @@ export interface RoundResult {
     readonly missing: number;
     /** Deliveries of a message already delivered (a publish retried after a late confirm). */
     readonly duplicates: number;
-    /** CPU per task: the relay's own, and the services' over the stream (absent in older reports). */
+    /** The relay's own CPU per task (absent in older reports). */
     readonly relayMicros?: number | undefined;
-    readonly brokerMicros?: number | undefined;
-    /** PostgreSQL's includes the bench's own enqueuing transactions, one per task. */
-    readonly postgresMicros?: number | undefined;
   };
 }
 
@@ -111,11 +101,9 @@ function floorRow(round: RoundResult, floor: Floor) {
   return row;
 }
 
-/** A run's CPU per message on each side; the services' figures are absent in older reports. */
-interface CpuSplit {
+/** A burst's CPU per message on each side: the client's (or relays') own and the services'. */
+interface CpuSplit extends ServiceMicros {
   readonly cpuMicrosPerMsg: number;
-  readonly brokerMicros?: number | undefined;
-  readonly postgresMicros?: number | undefined;
 }
 
 /**

@@ -81,12 +81,14 @@ export function serviceCpu(): ServiceCpu {
   };
 }
 
+/** Each service's CPU µs per message over a run: `undefined` where unread, or in older reports. */
+export interface ServiceMicros {
+  readonly brokerMicros?: number | undefined;
+  readonly postgresMicros?: number | undefined;
+}
+
 /** Each service's CPU µs per message between two readings, `undefined` where either was unread. */
-export function perMessage(
-  from: ServiceCpu,
-  to: ServiceCpu,
-  messages: number,
-): { brokerMicros: number | undefined; postgresMicros: number | undefined } {
+export function perMessage(from: ServiceCpu, to: ServiceCpu, messages: number): ServiceMicros {
   const per = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? undefined : ((b - a) * 1e6) / messages;
   return { brokerMicros: per(from.broker, to.broker), postgresMicros: per(from.postgres, to.postgres) };
