@@ -161,6 +161,19 @@ describe('postgres journal', () => {
     });
   });
 
+  it('holds 2,000 unfinished messages unless maxClaimed says otherwise', async () => {
+    const db = await database('default_bound');
+    const relay = journal(db, { pollMs: 50 });
+    await relay.open();
+    await enqueueMany(db.pool, requests('q', 'many', 2_100));
+    let held = 0;
+    for (let claimed = await relay.claim(); claimed.length > 0; claimed = await relay.claim()) {
+      held += claimed.length;
+    }
+    expect(held).toBe(2_000);
+    await relay.close();
+  });
+
   it('holds at most maxClaimed unfinished messages, and claims more as they finish', async () => {
     const db = await database('bound');
     const relay = journal(db, { maxClaimed: 3, pollMs: 50 });
@@ -213,8 +226,12 @@ describe('postgres journal', () => {
     const db = await database('by_seq');
     const write = writeSql(new OutboxSchema());
     const writes: unknown[][] = [];
-    const watched = interceptedPool(db.pool, (text, run, values) => {
-      if (text === write) writes.push(values ?? []);
+    const writeNames = new Set<string | undefined>();
+    const watched = interceptedPool(db.pool, (text, run, values, name) => {
+      if (text === write) {
+        writes.push(values ?? []);
+        writeNames.add(name);
+      }
       return run();
     });
     const relay = journal(db, { pool: watched, pollMs: 50 });
@@ -228,6 +245,8 @@ describe('postgres journal', () => {
       relay.append({ type: 'confirmed', messageId: id, at: Date.now() });
     }
     await relay.commit();
+    // Every write ran as the one named statement, parsed once per connection.
+    expect([...writeNames]).toEqual(['ferry_write_ferry']);
     // Parameters $11 (confirmed by id) and $13 (confirmed by seq) of the last write.
     const last = writes.at(-1) ?? [];
     expect({ byId: last[10], bySeq: last[12] }).toEqual({

@@ -110,18 +110,24 @@ export function requests(queue: string, run: string, n: number, from = 0) {
 
 /**
  * `pool` as ferry's `PgPool`, with every statement (on the pool or on a client taken from it) passed
- * through `around`, which runs it with `run()` (and sees its parameters): a test watches, counts or holds back the relay's
- * statements by their text. The pool itself is the test's to end.
+ * through `around`, which runs it with `run()` (and sees its parameters, and the name it is prepared
+ * under if it is a named statement): a test watches, counts or holds back the relay's statements by
+ * their text. The pool itself is the test's to end.
  */
 export function interceptedPool(
   pool: pg.Pool,
-  around: (text: string, run: () => Promise<QueryRows>, values?: unknown[]) => Promise<QueryRows>,
+  around: (
+    text: string,
+    run: () => Promise<QueryRows>,
+    values?: unknown[],
+    name?: string,
+  ) => Promise<QueryRows>,
 ): PgPool {
   return {
     query: (statement: string | NamedStatement, values?: unknown[]) =>
       typeof statement === 'string'
         ? around(statement, () => pool.query(statement, values), values)
-        : around(statement.text, () => pool.query(statement), statement.values),
+        : around(statement.text, () => pool.query(statement), statement.values, statement.name),
     connect: async () => {
       const client = await pool.connect();
       return {
