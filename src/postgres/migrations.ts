@@ -59,11 +59,39 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON ${s.outbox}
 DROP INDEX ${s.quoted}.outbox_leased;
 ALTER TABLE ${s.outbox} SET (fillfactor = 50);`,
     },
+    {
+      // The claim as a function, called as one prepared statement. Sent as text, each claim was parsed
+      // and planned anew, and its planner settings needed a transaction of their own around it
+      // (BEGIN; SET LOCAL …; claim; COMMIT): PostgreSQL spent 170–220 µs of CPU on a claim that found
+      // nothing and 700–800 µs on one that took one row, which is a relay's usual claim at a steady
+      // rate. In PL/pgSQL the plan is kept, and the function's own settings hold only while it runs:
+      // 45–60 and 380–480 µs (the same claims, measured alone). The statement is version 2's claim,
+      // unchanged: see claimSql in relay-sql.ts for what it takes and why it is planned as a walk of
+      // the primary key.
+      version: 3,
+      sql: `CREATE FUNCTION ${s.quoted}.claim(lease bigint, room integer)
+RETURNS TABLE (seq text, message_id text, exchange text, routing_key text, properties text,
+  content text, accepted_at text, events text)
+LANGUAGE plpgsql SET enable_sort = off SET enable_bitmapscan = off AS $$
+BEGIN
+  RETURN QUERY WITH claimable AS (
+    SELECT o.seq FROM ${s.outbox} o
+    WHERE (o.lease_epoch IS NULL
+      OR o.lease_epoch = ANY (ARRAY(SELECT l.epoch FROM ${s.leases} l WHERE l.expires_at <= now())))
+    AND EXISTS (SELECT 1 FROM ${s.leases} l WHERE l.epoch = claim.lease AND l.expires_at > now())
+    ORDER BY o.seq LIMIT claim.room FOR UPDATE SKIP LOCKED
+  )
+  UPDATE ${s.outbox} o SET lease_epoch = claim.lease, claims = o.claims + 1
+  FROM claimable c WHERE o.seq = c.seq
+  RETURNING o.seq::text, o.message_id, o.exchange, o.routing_key, o.properties::text,
+    encode(o.content, 'base64'), o.accepted_at::text, o.events::text;
+END $$;`,
+    },
   ];
 }
 
 /** The newest schema version this ferry knows. */
-export const OUTBOX_SCHEMA_VERSION = 2;
+export const OUTBOX_SCHEMA_VERSION = 3;
 
 function bootstrap(s: OutboxSchema): string {
   return `CREATE SCHEMA IF NOT EXISTS ${s.quoted};

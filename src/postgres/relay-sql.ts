@@ -1,6 +1,6 @@
 /**
  * The relay's statements. Each is one statement, so each is atomic on its own and costs one round trip
- * (the claim too: it is sent with its planner settings as one transaction, see claim-rows.ts).
+ * (the claim too: a function that carries its own planner settings, see claim-rows.ts).
  *
  * Claiming uses `FOR UPDATE SKIP LOCKED`: relays claiming at once take disjoint rows without waiting
  * for each other, and rows an open transaction inserted are not visible yet, so they hold nobody up.
@@ -10,7 +10,6 @@
  * @internal
  */
 
-import { rowColumns } from './outbox-rows.js';
 import type { OutboxSchema } from './outbox-schema.js';
 
 const live = (s: OutboxSchema) => `SELECT 1 FROM ${s.leases} WHERE epoch = $1 AND expires_at > now()`;
@@ -33,20 +32,10 @@ AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 /**
  * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
  * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
- * at most their `maxClaimed` each). Returns them as {@link ClaimedRow}s. Run through `claimRows()`,
- * which keeps the planner on that walk and writes `$1` and `$2` into the text as integers.
+ * at most their `maxClaimed` each). Returns them as `ClaimedRow`s (outbox-rows.ts). The statement is the schema's
+ * `claim` function (migration 3), which runs it with sorting and bitmap scans off: see claim-rows.ts.
  */
-export const claimSql = (s: OutboxSchema) =>
-  `WITH claimable AS (
-  SELECT o.seq FROM ${s.outbox} o
-  WHERE (o.lease_epoch IS NULL
-    OR o.lease_epoch = ANY (ARRAY(SELECT epoch FROM ${s.leases} WHERE expires_at <= now())))
-  AND EXISTS (${live(s)})
-  ORDER BY o.seq LIMIT $2 FOR UPDATE SKIP LOCKED
-)
-UPDATE ${s.outbox} o SET lease_epoch = $1, claims = o.claims + 1
-FROM claimable c WHERE o.seq = c.seq
-RETURNING ${rowColumns('o')}`;
+export const claimSql = (s: OutboxSchema) => `SELECT * FROM ${s.quoted}.claim($1, $2)`;
 
 /**
  * One journal batch under lease `$1`: inserts the messages this relay accepted itself (`$2`-`$8`, their

@@ -6,11 +6,10 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJournalSpec } from '../../src/journal/create-journal.js';
 import { PostgresJournal } from '../../src/journal/postgres-journal.js';
-import { claimTransaction } from '../../src/postgres/claim-rows.js';
 import { enqueueMany } from '../../src/postgres/enqueue.js';
 import { migrate, OUTBOX_SCHEMA_VERSION } from '../../src/postgres/migrations.js';
 import { OutboxSchema } from '../../src/postgres/outbox-schema.js';
-import { releaseSql, writeSql } from '../../src/postgres/relay-sql.js';
+import { claimSql, releaseSql, writeSql } from '../../src/postgres/relay-sql.js';
 import { outbound } from '../journal/fixtures.js';
 import { createTestDatabase, interceptedPool, requests, type TestDatabase, waitUntil } from './support.js';
 
@@ -74,7 +73,7 @@ describe('postgres journal', () => {
     let claimQueries = 0;
     const watched = interceptedPool(db.pool, async (text, run) => {
       const result = await run();
-      if (text.includes('SKIP LOCKED')) claimQueries += 1;
+      if (text === claimSql(new OutboxSchema())) claimQueries += 1;
       return result;
     });
     const relay = journal(db, { pool: watched, pollMs: 30_000 });
@@ -270,6 +269,7 @@ describe('postgres journal', () => {
     // long as a close that waits for it needs): a close that did not wait for it would resolve with
     // that claim still running, on a pool the application may end next.
     const release = releaseSql(new OutboxSchema());
+    const claim = claimSql(new OutboxSchema());
     let claims = 0;
     let running = 0;
     let releaseRan = (): void => undefined;
@@ -280,7 +280,7 @@ describe('postgres journal', () => {
     const gated = interceptedPool(db.pool, async (text, run) => {
       running += 1;
       try {
-        if (text.startsWith('BEGIN;')) {
+        if (text === claim) {
           claims += 1;
           if (claims === 2) await gate;
         }
@@ -304,16 +304,38 @@ describe('postgres journal', () => {
     expect(held.rows[0]?.n).toBe(0);
   });
 
-  it('sends a claim as one transaction with its lease and room written in as integers, and nothing else', () => {
-    const text = claimTransaction(new OutboxSchema(), '42', 500);
-    expect(text).toMatch(/^BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; WITH /);
-    expect(text).toMatch(/; COMMIT$/);
-    expect(text).not.toMatch(/\$\d/);
-    expect(text).toContain('lease_epoch = 42,');
-    expect(text).toContain('LIMIT 500 FOR UPDATE');
-    expect(() => claimTransaction(new OutboxSchema(), '1; DROP TABLE x', 5)).toThrow(RangeError);
-    expect(() => claimTransaction(new OutboxSchema(), '1', 0)).toThrow(RangeError);
-    expect(() => claimTransaction(new OutboxSchema(), '1', 1.5)).toThrow(RangeError);
+  it("claims through the schema's claim function, one named statement that carries its planner settings", async () => {
+    const db = await database('claim_call');
+    const sent: { text: string; name: string | undefined; values: unknown[] | undefined }[] = [];
+    let opened = false;
+    const watched = interceptedPool(db.pool, (text, run, values, name) => {
+      if (opened) sent.push({ text, name, values });
+      return run();
+    });
+    const relay = journal(db, { pool: watched, pollMs: 50 });
+    await relay.open();
+    opened = true;
+    await enqueueMany(db.pool, requests('q', 'called', 3));
+    expect((await relay.claim()).map((r) => r.message.messageId)).toEqual([
+      'called-0',
+      'called-1',
+      'called-2',
+    ]);
+    const claims = sent.filter((s) => s.text.includes('.claim('));
+    expect(claims).toEqual([
+      {
+        text: 'SELECT * FROM "ferry".claim($1, $2)',
+        name: 'ferry_claim_ferry',
+        values: [relay.leaseEpoch, 500],
+      },
+    ]);
+    // No transaction is opened around it: the settings are the function's own.
+    expect(sent.filter((s) => /^\s*(BEGIN|SET)\b/i.test(s.text))).toEqual([]);
+    const settings = await db.pool.query(
+      `SELECT proconfig FROM pg_proc WHERE proname = 'claim' AND pronamespace = 'ferry'::regnamespace`,
+    );
+    expect(settings.rows).toEqual([{ proconfig: ['enable_sort=off', 'enable_bitmapscan=off'] }]);
+    await relay.close();
   });
 
   it('claims the good rows around one written by hand that does not decode', async () => {
