@@ -6,14 +6,13 @@
  * at all. Planned from such numbers, "the oldest claimable rows" became a read of every unclaimed row
  * and a sort (measured: 55 of a claim's 77 ms at 20,000 rows, growing with the backlog), where walking
  * the primary key in `seq` order reads only the rows it takes and those relays hold. The function
- * therefore runs with sorting and bitmap scans off, settings it carries itself (`SET` clauses), so
- * nothing leaks into the pool's other uses and the call is one statement in one round trip: claims are
- * the relay's one serial step, and on a loaded machine each round trip is a wake-up of PostgreSQL and
- * of the relay.
+ * carries the planner settings that leave that walk as the plan (`SET` clauses: nothing leaks into
+ * the pool's other uses), so a claim is one statement in one round trip: claims are the relay's one
+ * serial step, and on a loaded machine each round trip is a wake-up of PostgreSQL and of the relay.
  *
- * Prepared, the call is parsed once per connection and PL/pgSQL keeps the claim's plan, which is most
- * of what a claim costs PostgreSQL at a steady rate, where a relay claims a row or two at a time (see
- * migration 3 in migrations.ts for the figures).
+ * Prepared, the call is parsed once per connection and the function keeps one plan for every call,
+ * which at a steady rate, where a relay claims a row or two at a time, was most of what a claim cost
+ * PostgreSQL (`npx tsx bench/claim-cost.ts`).
  *
  * @internal
  */

@@ -60,19 +60,23 @@ DROP INDEX ${s.quoted}.outbox_leased;
 ALTER TABLE ${s.outbox} SET (fillfactor = 50);`,
     },
     {
-      // The claim as a function, called as one prepared statement. Sent as text, each claim was parsed
-      // and planned anew, and its planner settings needed a transaction of their own around it
-      // (BEGIN; SET LOCAL …; claim; COMMIT): PostgreSQL spent 170–220 µs of CPU on a claim that found
-      // nothing and 700–800 µs on one that took one row, which is a relay's usual claim at a steady
-      // rate. In PL/pgSQL the plan is kept, and the function's own settings hold only while it runs:
-      // 45–60 and 380–480 µs (the same claims, measured alone). The statement is version 2's claim,
-      // unchanged: see claimSql in relay-sql.ts for what it takes and why it is planned as a walk of
-      // the primary key.
+      // The claim as a function, called as one prepared statement (claim-rows.ts). Sent as text, each
+      // claim was parsed and planned anew inside a transaction of its own that carried its planner
+      // settings (BEGIN; SET LOCAL …; claim; COMMIT), which is most of what a claim costs PostgreSQL at
+      // a steady rate, where a relay claims a row or two at a time (bench/claim-cost.ts). The function
+      // carries its settings itself and keeps one plan, made without the outbox's statistics in mind:
+      // a plan kept for any `room` cannot know the room, and a queue table's statistics are rarely
+      // right (see claimSql in relay-sql.ts). Sorting and bitmap scans are off so that the claimable
+      // rows are found by walking the primary key; hash and merge joins are off so that the claimed
+      // rows are updated through the primary key too: with the statistics of a 20,000-row backlog,
+      // the kept plan otherwise read the whole table for every claim (test/postgres/relay-journal).
+      // The statement is version 2's claim, unchanged.
       version: 3,
       sql: `CREATE FUNCTION ${s.quoted}.claim(lease bigint, room integer)
 RETURNS TABLE (seq text, message_id text, exchange text, routing_key text, properties text,
   content text, accepted_at text, events text)
-LANGUAGE plpgsql SET enable_sort = off SET enable_bitmapscan = off AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan
+  SET enable_sort = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   RETURN QUERY WITH claimable AS (
     SELECT o.seq FROM ${s.outbox} o

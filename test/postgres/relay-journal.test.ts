@@ -334,8 +334,55 @@ describe('postgres journal', () => {
     const settings = await db.pool.query(
       `SELECT proconfig FROM pg_proc WHERE proname = 'claim' AND pronamespace = 'ferry'::regnamespace`,
     );
-    expect(settings.rows).toEqual([{ proconfig: ['enable_sort=off', 'enable_bitmapscan=off'] }]);
+    expect(settings.rows).toEqual([
+      {
+        proconfig: [
+          'plan_cache_mode=force_generic_plan',
+          'enable_sort=off',
+          'enable_bitmapscan=off',
+          'enable_hashjoin=off',
+          'enable_mergejoin=off',
+        ],
+      },
+    ]);
     await relay.close();
+  });
+
+  it('claims by walking the primary key, its plan kept, whatever the statistics say', async () => {
+    const db = await database('claim_plan');
+    await migrate(db.pool, new OutboxSchema());
+    const client = await db.pool.connect();
+    try {
+      // Statistics of a 20,000-row backlog, all claimable: planned from them alone, the kept (generic)
+      // plan reads every row and sorts them (measured: 8 sequential scans in 8 claims).
+      await client.query(`INSERT INTO ferry.outbox (message_id, exchange, routing_key, content)
+        SELECT 'planned-' || g, '', 'q', '\\x00' FROM generate_series(1, 20000) g`);
+      await client.query('ANALYZE ferry.outbox');
+      const lease = await client.query(
+        `INSERT INTO ferry.leases (relay, expires_at) VALUES ('plan', now() + interval '1 hour') RETURNING epoch`,
+      );
+      const scans = async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        const row = await client.query(
+          `SELECT seq_scan::int AS seq, idx_scan::int AS idx FROM pg_stat_user_tables WHERE relid = 'ferry.outbox'::regclass`,
+        );
+        return row.rows[0] as { seq: number; idx: number };
+      };
+      const before = await scans();
+      const claimed: string[] = [];
+      // More calls than the plan cache's five custom plans, so the kept generic plan runs too.
+      for (let call = 0; call < 8; call += 1) {
+        const rows = await client.query('SELECT message_id FROM ferry.claim($1, 10)', [lease.rows[0]?.epoch]);
+        claimed.push(...rows.rows.map((row: { message_id: string }) => row.message_id));
+      }
+      const after = await scans();
+      expect(claimed).toEqual(Array.from({ length: 80 }, (_, i) => `planned-${i + 1}`));
+      // No read of the whole table; every claim at least one index scan (the walk, then the rows' lookups).
+      expect(after.seq - before.seq).toBe(0);
+      expect(after.idx - before.idx).toBeGreaterThanOrEqual(8);
+    } finally {
+      client.release();
+    }
   });
 
   it('claims the good rows around one written by hand that does not decode', async () => {
