@@ -146,6 +146,18 @@ function floorsParagraph(floors: readonly Floor[]): string[] {
 }
 
 /** The markdown of the section, starting with its `##` heading. */
+/**
+ * Whether the latency goal is met: a p50 within 20 ms says nothing about the goal's rate when the
+ * stream fell short of it (a machine too busy to issue the tasks on schedule), so that is a no too.
+ */
+function latencyMet(p50: number, achieved: number, rate: number): string {
+  if (achieved < rate * AT_RATE) return '**no**: the stream fell short of its rate';
+  return p50 <= 20 ? 'yes' : '**no**';
+}
+
+/** The share of the asked rate a steady stream must achieve to count as run at that rate. */
+const AT_RATE = 0.98;
+
 export function renderOutboxSection(report: OutboxReport): string {
   const s = report.settings;
   const load = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
@@ -235,7 +247,7 @@ export function renderOutboxSection(report: OutboxReport): string {
   const oneRelay = ratios.get('default:1') ?? Number.NaN;
   const goals = [
     `| one relay ≥ 0.8× amqplib routed | ${oneRelay.toFixed(3)}× | ${oneRelay >= 0.8 ? 'yes' : '**no**'} |`,
-    `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)}, at ${int(achieved.median)} tasks/s achieved | ${confirmedP50.median <= 20 ? 'yes' : '**no**'} |`,
+    `| commit-to-confirm p50 ≤ 20 ms at ${int(s.rate)} tasks/s | ${ms(confirmedP50.median)}, at ${int(achieved.median)} tasks/s achieved | ${latencyMet(confirmedP50.median, achieved.median, s.rate)} |`,
   ];
   return [
     '## PostgreSQL outbox',
