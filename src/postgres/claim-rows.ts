@@ -40,7 +40,7 @@ export const CLAIM_CHUNK = 500;
 export const DEFAULT_MAX_CLAIMED = 2_000;
 
 /** The claim for lease `epoch` and up to `room` rows, as the named statement each connection keeps. */
-export function claimStatement(schema: OutboxSchema, epoch: string, room: number): NamedStatement {
+function claimStatement(schema: OutboxSchema, epoch: string, room: number): NamedStatement {
   return { name: `ferry_claim_${schema.name}`, text: claimSql(schema), values: [epoch, room] };
 }
 
