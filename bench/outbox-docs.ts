@@ -145,7 +145,9 @@ function floorsParagraph(floors: readonly Floor[]): string[] {
   ];
 }
 
-/** The markdown of the section, starting with its `##` heading. */
+/** The share of the asked rate a steady stream must achieve to count as run at that rate. */
+const AT_RATE = 0.98;
+
 /**
  * Whether the latency goal is met: a p50 within 20 ms says nothing about the goal's rate when the
  * stream fell short of it (a machine too busy to issue the tasks on schedule), so that is a no too.
@@ -155,9 +157,7 @@ function latencyMet(p50: number, achieved: number, rate: number): string {
   return p50 <= 20 ? 'yes' : '**no**';
 }
 
-/** The share of the asked rate a steady stream must achieve to count as run at that rate. */
-const AT_RATE = 0.98;
-
+/** The markdown of the section, starting with its `##` heading. */
 export function renderOutboxSection(report: OutboxReport): string {
   const s = report.settings;
   const load = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');

@@ -66,10 +66,10 @@ ALTER TABLE ${s.outbox} SET (fillfactor = 50);`,
       // a steady rate, where a relay claims a row or two at a time (bench/claim-cost.ts). The function
       // carries its settings itself and keeps one plan, made without the outbox's statistics in mind:
       // a plan kept for any `room` cannot know the room, and a queue table's statistics are rarely
-      // right (see claim-rows.ts). Sorting and bitmap scans are off so that the claimable
-      // rows are found by walking the primary key; hash and merge joins are off so that the claimed
-      // rows are updated through the primary key too: with the statistics of a 20,000-row backlog,
-      // the kept plan otherwise read the whole table for every claim (test/postgres/relay-journal).
+      // right (see claim-rows.ts). Sorting and bitmap scans are off so that the claimable rows are
+      // found by walking the primary key; hash and merge joins are off so that the claimed rows are
+      // updated through the primary key too: with the statistics of a 20,000-row backlog, the kept
+      // plan otherwise read the whole table for every claim (test/postgres/relay-journal.test.ts).
       // The statement is the one relays sent as text before, unchanged.
       version: 3,
       sql: `CREATE FUNCTION ${s.quoted}.claim(lease bigint, room integer)

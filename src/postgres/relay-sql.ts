@@ -32,9 +32,9 @@ AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 /**
  * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
  * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
- * at most their `maxClaimed` each). Returns them as `ClaimedRow`s (outbox-rows.ts). The statement is the schema's
- * `claim` function (migration 3), which carries the planner settings that keep it on that walk: see
- * claim-rows.ts.
+ * at most their `maxClaimed` each). Returns them as `ClaimedRow`s (outbox-rows.ts). The statement is
+ * the schema's `claim` function (migration 3), which carries the planner settings that keep it on
+ * that walk: see claim-rows.ts.
  */
 export const claimSql = (s: OutboxSchema) => `SELECT * FROM ${s.quoted}.claim($1, $2)`;
 
