@@ -10,6 +10,7 @@
  */
 import { hostname } from 'node:os';
 import type { OutboundMessage } from '../message/outbound-message.js';
+import { ClaimCursor } from '../postgres/claim-cursor.js';
 import { CLAIM_CHUNK, claimRows, DEFAULT_MAX_CLAIMED } from '../postgres/claim-rows.js';
 import { migrate, OUTBOX_SCHEMA_VERSION, schemaVersion } from '../postgres/migrations.js';
 import { OutboxListener } from '../postgres/outbox-listener.js';
@@ -50,6 +51,8 @@ export class PostgresJournal extends BufferedJournal {
   private undone: BatchOp[] = [];
   /** The `seq` of each claimed row this relay holds, by message id: its delete finds it by primary key. */
   private readonly seqs = new Map<string, string>();
+  /** Where each claim's walk starts. */
+  private readonly cursor = new ClaimCursor();
   /** A claim sent before the last one's rows were handed over (see {@link claim}). */
   private ahead: { epoch: string; room: number; rows: Promise<ClaimedRow[] | Error> } | null = null;
 
@@ -105,7 +108,7 @@ export class PostgresJournal extends BufferedJournal {
    * these rows are handed over, so PostgreSQL claims the next rows while this process publishes these
    * (claims are the relay's one serial step; measured during a 50,000-row burst on a loaded machine, a
    * 500-row claim took 17–40 ms and folding and publishing its rows another 5–15 ms, one after the
-   * other).
+   * other). Such a claim starts its walk after the rows just taken (claim-cursor.ts).
    */
   async claim(): Promise<readonly PendingMessage[]> {
     const { pool, listener } = this;
@@ -124,13 +127,14 @@ export class PostgresJournal extends BufferedJournal {
       // claimed again like any other relay's.
       asked = this.room();
       if (asked <= 0) return [];
+      const after = this.cursor.fromOldest();
       listener.take();
-      rows = await claimRows(pool, this.schema, this.epoch, asked);
+      rows = await claimRows(pool, this.schema, this.epoch, asked, after);
       if (rows.length === 0) {
         await listener.wait(this.options.pollMs ?? 1_000);
         if (this.pool === null) return [];
         listener.take();
-        rows = await claimRows(pool, this.schema, this.epoch, asked);
+        rows = await claimRows(pool, this.schema, this.epoch, asked, after);
       }
     }
     const records = foldRows(rows, (error) => this.warn(error));
@@ -141,7 +145,7 @@ export class PostgresJournal extends BufferedJournal {
       for (const row of rows) if (!held.has(row.message_id)) this.seqs.delete(row.message_id);
     }
     this.state.adopt(records);
-    if (rows.length === asked && this.pool !== null) this.claimAhead(pool);
+    if (rows.length === asked && this.pool !== null) this.claimAhead(pool, rows);
     return records;
   }
 
@@ -150,12 +154,16 @@ export class PostgresJournal extends BufferedJournal {
     return Math.min(CLAIM_CHUNK, (this.options.maxClaimed ?? DEFAULT_MAX_CLAIMED) - this.state.size);
   }
 
-  /** Sends the next claim now, for the next {@link claim} to take; its failure is that call's. */
-  private claimAhead(pool: PgPool): void {
+  /**
+   * Sends the next claim now, for the next {@link claim} to take; its failure is that call's. `taken`
+   * are the rows of the full claim that came back just now.
+   */
+  private claimAhead(pool: PgPool, taken: readonly ClaimedRow[]): void {
     const room = this.room();
     if (room <= 0) return;
+    const after = this.cursor.after(taken);
     this.listener?.take();
-    const rows = claimRows(pool, this.schema, this.epoch, room).catch((error: unknown) =>
+    const rows = claimRows(pool, this.schema, this.epoch, room, after).catch((error: unknown) =>
       error instanceof Error ? error : new Error(String(error)),
     );
     this.ahead = { epoch: this.epoch, room, rows };

@@ -1,5 +1,5 @@
 /**
- * One claim: the schema's `claim` function (migration 3), called as a named prepared statement.
+ * One claim: the schema's `claim` function (migrations 3 and 4), called as a named prepared statement.
  *
  * The claim's plan must not depend on the outbox's statistics. An outbox is a queue: its row count
  * swings from none to a burst of many between two `ANALYZE`s, and a freshly made one has no statistics
@@ -16,6 +16,7 @@
  *
  * @internal
  */
+import { FROM_OLDEST } from './claim-cursor.js';
 import type { ClaimedRow } from './outbox-rows.js';
 import type { OutboxSchema } from './outbox-schema.js';
 import type { NamedStatement, PgPool } from './queryable.js';
@@ -39,18 +40,22 @@ export const CLAIM_CHUNK = 500;
  */
 export const DEFAULT_MAX_CLAIMED = 2_000;
 
-/** The claim for lease `epoch` and up to `room` rows, as the named statement each connection keeps. */
-function claimStatement(schema: OutboxSchema, epoch: string, room: number): NamedStatement {
-  return { name: `ferry_claim_${schema.name}`, text: claimSql(schema), values: [epoch, room] };
+/** The claim as the named statement each connection keeps: see {@link claimRows}. */
+function claimStatement(schema: OutboxSchema, epoch: string, room: number, after: string): NamedStatement {
+  return { name: `ferry_claim_${schema.name}`, text: claimSql(schema), values: [epoch, room, after] };
 }
 
-/** Claims up to `room` rows for lease `epoch` (see {@link claimSql}); the claim commits on its own. */
+/**
+ * Claims up to `room` rows for lease `epoch` (see {@link claimSql}), walking from the row after `after`
+ * (claim-cursor.ts; the oldest row by default); the claim commits on its own.
+ */
 export async function claimRows(
   pool: PgPool,
   schema: OutboxSchema,
   epoch: string,
   room: number,
+  after: string = FROM_OLDEST,
 ): Promise<ClaimedRow[]> {
-  const answer = await pool.query(claimStatement(schema, epoch, room));
+  const answer = await pool.query(claimStatement(schema, epoch, room, after));
   return answer.rows as ClaimedRow[];
 }

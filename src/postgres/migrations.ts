@@ -91,11 +91,42 @@ BEGIN
     encode(o.content, 'base64'), o.accepted_at::text, o.events::text;
 END $$;`,
     },
+    {
+      // The claim walks from `after`, a row the caller knows is behind every row it can take. A relay
+      // draining a backlog claims the next rows while it still holds the last ones, and the rows it
+      // deleted stay in the primary key until a vacuum: walked from the oldest row, each claim passed
+      // over all of them, a cost that grew with the backlog (bench/claim-cost.ts, `backlog`). The
+      // relay still walks from the start whenever it is not in such a run, and every few claims of
+      // one, so that rows behind its cursor (committed late, handed back, of an expired lease) wait
+      // a few claims at most (claim-cursor.ts). With `after` left out the claim is version 3's, so a
+      // relay that prepared the two-argument call before this migration goes on claiming.
+      version: 4,
+      sql: `DROP FUNCTION ${s.quoted}.claim(bigint, integer);
+CREATE FUNCTION ${s.quoted}.claim(lease bigint, room integer, after bigint DEFAULT 0)
+RETURNS TABLE (seq text, message_id text, exchange text, routing_key text, properties text,
+  content text, accepted_at text, events text)
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan
+  SET enable_sort = off SET enable_bitmapscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+BEGIN
+  RETURN QUERY WITH claimable AS (
+    SELECT o.seq FROM ${s.outbox} o
+    WHERE o.seq > claim.after
+    AND (o.lease_epoch IS NULL
+      OR o.lease_epoch = ANY (ARRAY(SELECT l.epoch FROM ${s.leases} l WHERE l.expires_at <= now())))
+    AND EXISTS (SELECT 1 FROM ${s.leases} l WHERE l.epoch = claim.lease AND l.expires_at > now())
+    ORDER BY o.seq LIMIT claim.room FOR UPDATE SKIP LOCKED
+  )
+  UPDATE ${s.outbox} o SET lease_epoch = claim.lease, claims = o.claims + 1
+  FROM claimable c WHERE o.seq = c.seq
+  RETURNING o.seq::text, o.message_id, o.exchange, o.routing_key, o.properties::text,
+    encode(o.content, 'base64'), o.accepted_at::text, o.events::text;
+END $$;`,
+    },
   ];
 }
 
 /** The newest schema version this ferry knows. */
-export const OUTBOX_SCHEMA_VERSION = 3;
+export const OUTBOX_SCHEMA_VERSION = 4;
 
 function bootstrap(s: OutboxSchema): string {
   return `CREATE SCHEMA IF NOT EXISTS ${s.quoted};

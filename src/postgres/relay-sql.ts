@@ -30,13 +30,14 @@ export const pruneLeasesSql = (s: OutboxSchema) =>
 AND NOT EXISTS (SELECT 1 FROM ${s.outbox} o WHERE o.lease_epoch = l.epoch)`;
 
 /**
- * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows that are unclaimed or
- * held by an expired lease, in one walk of the primary key (it passes over the rows live relays hold,
- * at most their `maxClaimed` each). Returns them as `ClaimedRow`s (outbox-rows.ts). The statement is
- * the schema's `claim` function (migration 3), which carries the planner settings that keep it on
- * that walk: see claim-rows.ts.
+ * Claims up to `$2` rows for lease `$1`, if that lease is live: the oldest rows after `seq` `$3` that
+ * are unclaimed or held by an expired lease, in one walk of the primary key (it passes over the rows
+ * live relays hold, at most their `maxClaimed` each, and where the walk starts is claim-cursor.ts's
+ * call). Returns them as `ClaimedRow`s (outbox-rows.ts). The statement is the schema's `claim`
+ * function (migrations 3 and 4), which carries the planner settings that keep it on that walk: see
+ * claim-rows.ts.
  */
-export const claimSql = (s: OutboxSchema) => `SELECT * FROM ${s.quoted}.claim($1, $2)`;
+export const claimSql = (s: OutboxSchema) => `SELECT * FROM ${s.quoted}.claim($1, $2, $3)`;
 
 /**
  * One journal batch under lease `$1`: inserts the messages this relay accepted itself (`$2`-`$8`, their

@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-it('measures empty, one-row and burst claims and leaves no database behind', async () => {
+it('measures empty, one-row, burst and backlog claims and leaves no database behind', async () => {
   const { stdout } = await run('npx', [
     'tsx',
     'bench/claim-cost.ts',
@@ -23,12 +23,18 @@ it('measures empty, one-row and burst claims and leaves no database behind', asy
   ]);
   const figures = JSON.parse(stdout) as Record<string, unknown>;
   expect(Object.keys(figures).sort()).toEqual([
+    'backlogMicrosPerRow',
     'burstMicrosPerRow',
     'emptyMicrosPerClaim',
     'oneRowMicrosPerClaim',
     'root',
   ]);
-  for (const key of ['burstMicrosPerRow', 'emptyMicrosPerClaim', 'oneRowMicrosPerClaim']) {
+  for (const key of [
+    'backlogMicrosPerRow',
+    'burstMicrosPerRow',
+    'emptyMicrosPerClaim',
+    'oneRowMicrosPerClaim',
+  ]) {
     expect(Number.isFinite(figures[key]), key).toBe(true);
   }
   const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });

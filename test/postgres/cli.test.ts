@@ -88,6 +88,32 @@ describe('ferry migrate', () => {
     expect(options.rows[0]?.reloptions).toContain('fillfactor=50');
   });
 
+  it('upgrades a version-3 outbox under a relay that keeps claiming with the call it prepared', async () => {
+    const printed = (await cli(migrateCommand, ['--print'])).out;
+    const upToFour = printed.indexOf('-- version 4');
+    expect(upToFour).toBeGreaterThan(0);
+    const db = await database('cli_upgrade_claim');
+    await db.pool.query(`${printed.slice(0, upToFour)}COMMIT;`);
+    await enqueueMany(db.pool, requests('q', 'claimed', 2));
+    const lease = await db.pool.query(
+      `INSERT INTO ferry.leases (relay, expires_at) VALUES ('v3', now() + interval '1 hour') RETURNING epoch::text`,
+    );
+    const relay = await db.pool.connect();
+    try {
+      // A version-3 relay's claim: the two-argument call, prepared on its connection.
+      const claim = { name: 'ferry_claim_ferry', text: 'SELECT * FROM "ferry".claim($1, $2)' };
+      const values = [lease.rows[0]?.epoch, 1];
+      const ids = async () => (await relay.query({ ...claim, values })).rows.map((row) => row.message_id);
+      expect(await ids()).toEqual(['claimed-0']);
+      expect((await cli(migrateCommand, ['--journal', db.url])).out).toBe(
+        `outbox schema ferry: version 3 → ${OUTBOX_SCHEMA_VERSION}\n`,
+      );
+      expect(await ids()).toEqual(['claimed-1']);
+    } finally {
+      relay.release();
+    }
+  });
+
   it('prints the SQL docs/outbox.md shows', async () => {
     const doc = readFileSync(new URL('../../docs/outbox.md', import.meta.url), 'utf8');
     const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1];

@@ -324,9 +324,9 @@ describe('postgres journal', () => {
     const claims = sent.filter((s) => s.text.includes('.claim('));
     expect(claims).toEqual([
       {
-        text: 'SELECT * FROM "ferry".claim($1, $2)',
+        text: 'SELECT * FROM "ferry".claim($1, $2, $3)',
         name: 'ferry_claim_ferry',
-        values: [relay.leaseEpoch, 500],
+        values: [relay.leaseEpoch, 500, '0'],
       },
     ]);
     // No transaction is opened around it: the settings are the function's own.
@@ -370,10 +370,16 @@ describe('postgres journal', () => {
       };
       const before = await scans();
       const claimed: string[] = [];
-      // More calls than the plan cache's five custom plans, so the kept generic plan runs too.
+      // More calls than the plan cache's five custom plans, so the kept generic plan runs too; every
+      // other call walks from the cursor, as a relay draining a backlog does.
+      let cursor = '0';
       for (let call = 0; call < 8; call += 1) {
-        const rows = await client.query('SELECT message_id FROM ferry.claim($1, 10)', [lease.rows[0]?.epoch]);
+        const rows = await client.query('SELECT seq, message_id FROM ferry.claim($1, 10, $2)', [
+          lease.rows[0]?.epoch,
+          call % 2 === 0 ? '0' : cursor,
+        ]);
         claimed.push(...rows.rows.map((row: { message_id: string }) => row.message_id));
+        cursor = rows.rows.at(-1)?.seq ?? cursor;
       }
       const after = await scans();
       expect(claimed).toEqual(Array.from({ length: 80 }, (_, i) => `planned-${i + 1}`));
