@@ -24,6 +24,7 @@
 import { once } from 'node:events';
 import amqplib, { type Options } from 'amqplib';
 import pg from 'pg';
+import { ClaimCursor } from '../src/postgres/claim-cursor.js';
 import { CLAIM_CHUNK, claimRows, DEFAULT_MAX_CLAIMED } from '../src/postgres/claim-rows.js';
 import { OutboxSchema } from '../src/postgres/outbox-schema.js';
 import { takeLeaseSql } from '../src/postgres/relay-sql.js';
@@ -90,17 +91,25 @@ WHERE seq > $1 ORDER BY seq LIMIT $2`;
   };
 }
 
-/** `floor-claim`'s rows: ferry's claim under a lease of the floor's own. */
+/**
+ * `floor-claim`'s rows: ferry's claim under a lease of the floor's own, each claim starting where
+ * ferry's relay would start it (a claim after a full one at the cursor, see claim-cursor.ts).
+ */
 async function claimedRows(pool: pg.Pool, schema: OutboxSchema): Promise<RowSource> {
   const lease = await pool.query<{ epoch: string }>(takeLeaseSql(schema), ['floor-claim', LEASE_MS]);
   const epoch = lease.rows[0]?.epoch as string;
-  return async (room) =>
-    (await claimRows(pool, schema, epoch, room)).map((row) => ({
+  const cursor = new ClaimCursor();
+  let after = cursor.fromOldest();
+  return async (room) => {
+    const rows = await claimRows(pool, schema, epoch, room, after);
+    after = rows.length === room ? cursor.after(rows) : cursor.fromOldest();
+    return rows.map((row) => ({
       ...row,
       // ferry's claim sends the body as base64 text (half hex's size, see outbox-rows.ts).
       content: Buffer.from(row.content, 'base64'),
       properties: JSON.parse(row.properties) as Options.Publish,
     }));
+  };
 }
 
 /** Ends the child loudly: a floor that is not honest must not produce a figure. */
