@@ -19,7 +19,7 @@
 export const CURSOR_RUN = 16;
 
 /** `after` for a walk from the oldest row: `seq` starts at 1. */
-export const FROM_OLDEST = '0';
+const FROM_OLDEST = '0';
 
 /** The cursor of one relay's claims. */
 export class ClaimCursor {

@@ -16,7 +16,6 @@
  *
  * @internal
  */
-import { FROM_OLDEST } from './claim-cursor.js';
 import type { ClaimedRow } from './outbox-rows.js';
 import type { OutboxSchema } from './outbox-schema.js';
 import type { NamedStatement, PgPool } from './queryable.js';
@@ -47,14 +46,14 @@ function claimStatement(schema: OutboxSchema, epoch: string, room: number, after
 
 /**
  * Claims up to `room` rows for lease `epoch` (see {@link claimSql}), walking from the row after `after`
- * (claim-cursor.ts; the oldest row by default); the claim commits on its own.
+ * (where claim-cursor.ts says); the claim commits on its own.
  */
 export async function claimRows(
   pool: PgPool,
   schema: OutboxSchema,
   epoch: string,
   room: number,
-  after: string = FROM_OLDEST,
+  after: string,
 ): Promise<ClaimedRow[]> {
   const answer = await pool.query(claimStatement(schema, epoch, room, after));
   return answer.rows as ClaimedRow[];

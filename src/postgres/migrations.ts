@@ -92,7 +92,7 @@ BEGIN
 END $$;`,
     },
     {
-      // The claim walks from `after`, a row the caller knows is behind every row it can take. A relay
+      // The claim walks from the row after `after` instead of from the oldest one. A relay
       // draining a backlog claims the next rows while it still holds the last ones, and the rows it
       // deleted stay in the primary key until a vacuum: walked from the oldest row, each claim passed
       // over all of them, a cost that grew with the backlog (bench/claim-cost.ts, `backlog`). The
