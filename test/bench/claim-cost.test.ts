@@ -21,22 +21,15 @@ it('measures empty, one-row, burst and backlog claims and leaves no database beh
     '--rounds',
     '1',
   ]);
-  const figures = JSON.parse(stdout) as Record<string, unknown>;
+  const { root, ...figures } = JSON.parse(stdout) as Record<string, unknown>;
+  expect(typeof root).toBe('string');
   expect(Object.keys(figures).sort()).toEqual([
     'backlogMicrosPerRow',
     'burstMicrosPerRow',
     'emptyMicrosPerClaim',
     'oneRowMicrosPerClaim',
-    'root',
   ]);
-  for (const key of [
-    'backlogMicrosPerRow',
-    'burstMicrosPerRow',
-    'emptyMicrosPerClaim',
-    'oneRowMicrosPerClaim',
-  ]) {
-    expect(Number.isFinite(figures[key]), key).toBe(true);
-  }
+  for (const [key, figure] of Object.entries(figures)) expect(Number.isFinite(figure), key).toBe(true);
   const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   await admin.connect();
   try {

@@ -37,6 +37,16 @@ async function cli(
   return { out, err, code };
 }
 
+/** A database whose outbox a team built with its own tool, from the printed SQL up to `version`. */
+async function outboxAt(label: string, version: number): Promise<TestDatabase> {
+  const printed = (await cli(migrateCommand, ['--print'])).out;
+  const next = printed.indexOf(`-- version ${version + 1}`);
+  expect(next).toBeGreaterThan(0);
+  const db = await database(label);
+  await db.pool.query(`${printed.slice(0, next)}COMMIT;`);
+  return db;
+}
+
 async function tables(db: TestDatabase): Promise<string> {
   const result = await db.pool.query(
     `SELECT table_name, column_name, data_type FROM information_schema.columns
@@ -65,12 +75,7 @@ describe('ferry migrate', () => {
   });
 
   it('upgrades a version-1 outbox in place, keeping its rows', async () => {
-    // A team that ran version 1's printed SQL with its own tool: the printed steps up to version 2.
-    const printed = (await cli(migrateCommand, ['--print'])).out;
-    const upToTwo = printed.indexOf('-- version 2');
-    expect(upToTwo).toBeGreaterThan(0);
-    const db = await database('cli_upgrade');
-    await db.pool.query(`${printed.slice(0, upToTwo)}COMMIT;`);
+    const db = await outboxAt('cli_upgrade', 1);
     const ids = await enqueueMany(db.pool, requests('q', 'kept', 3));
 
     expect((await cli(migrateCommand, ['--journal', db.url])).out).toBe(
@@ -89,11 +94,7 @@ describe('ferry migrate', () => {
   });
 
   it('upgrades a version-3 outbox under a relay that keeps claiming with the call it prepared', async () => {
-    const printed = (await cli(migrateCommand, ['--print'])).out;
-    const upToFour = printed.indexOf('-- version 4');
-    expect(upToFour).toBeGreaterThan(0);
-    const db = await database('cli_upgrade_claim');
-    await db.pool.query(`${printed.slice(0, upToFour)}COMMIT;`);
+    const db = await outboxAt('cli_upgrade_claim', 3);
     await enqueueMany(db.pool, requests('q', 'claimed', 2));
     const lease = await db.pool.query(
       `INSERT INTO ferry.leases (relay, expires_at) VALUES ('v3', now() + interval '1 hour') RETURNING epoch::text`,
